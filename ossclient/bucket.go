@@ -1,0 +1,177 @@
+// Package ossclient is ossfs's only door to Alibaba Cloud OSS.
+//
+// The rest of ossfs talks to OSS through the narrow [Bucket] interface, written
+// in our own terms (objects, one directory level, byte ranges, symlinks); only
+// this package imports the official SDK
+// (github.com/aliyun/alibabacloud-oss-go-sdk-v2), which does the signing, the
+// credentials, the retries and the paging.
+//
+// Three things are done here once, so that nothing above has to know them:
+//
+//   - The mount prefix. A Bucket opened on "BUCKET:/PREFIX" speaks keys
+//     relative to PREFIX; it adds and strips the prefix on every request and
+//     response. Symlink targets that lie outside the prefix are expressed with
+//     leading "../" segments (see [Symlink]).
+//   - Errors. SDK and service errors are converted into [*Error] with a
+//     [Kind]; callers test them with errors.Is against the sentinels below
+//     (ErrNotFound, ErrDanglingSymlink, ...). The one mapping to errno lives in
+//     package fs.
+//   - The symlink target's wire encoding (x-oss-symlink-target is
+//     percent-encoded on the way out and decoded on the way in).
+//
+// Caches are not here: package cache wraps a Bucket in decorators.
+package ossclient
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// ObjectType is the x-oss-object-type of an object, or the Type of a listing
+// entry.
+type ObjectType string
+
+// The object types OSS reports.
+const (
+	TypeNormal     ObjectType = "Normal"
+	TypeAppendable ObjectType = "Appendable"
+	TypeMultipart  ObjectType = "Multipart"
+	TypeSymlink    ObjectType = "Symlink"
+)
+
+// Object describes one object as a listing or a HEAD reports it.
+type Object struct {
+	// Key is relative to the Bucket's prefix. Directory marker objects keep
+	// their trailing "/".
+	Key string
+	// Size in bytes. For a symlink from a HEAD it is the target's size (HEAD
+	// follows links); from a listing it is whatever OSS lists for the link.
+	Size    int64
+	ModTime time.Time
+	// ETag without the surrounding quotes.
+	ETag string
+	Type ObjectType
+	// Meta is the user metadata (x-oss-meta-*), names in lower case without
+	// the "x-oss-meta-" prefix. Listings carry no metadata: nil there.
+	Meta map[string]string
+}
+
+// IsSymlink reports whether the object is an OSS symlink.
+func (o *Object) IsSymlink() bool { return o.Type == TypeSymlink }
+
+// Listing is what List returns: objects and common prefixes, each in byte
+// order of their keys.
+type Listing struct {
+	// Objects directly under the prefix (or every object, when recursive),
+	// including a directory marker object equal to the prefix itself.
+	Objects []Object
+	// Prefixes are the common prefixes ("sub/dirs/"), relative to the
+	// Bucket's prefix, each ending in "/". Empty when recursive.
+	Prefixes []string
+}
+
+// ListOptions says how much of a prefix List returns.
+type ListOptions struct {
+	// Recursive lists every key under the prefix; the default is one level,
+	// with "/" as the delimiter.
+	Recursive bool
+	// Limit stops once at least this many entries (objects plus prefixes)
+	// have been gathered. Default 0: follow every page.
+	Limit int
+}
+
+// PutOptions apply to Put.
+type PutOptions struct {
+	// Meta is stored as user metadata (x-oss-meta-NAME). Default nil: none.
+	Meta map[string]string
+	// ForbidOverwrite fails with ErrAlreadyExists when the key exists.
+	// Default false.
+	ForbidOverwrite bool
+	// ContentType; default "": OSS picks application/octet-stream.
+	ContentType string
+}
+
+// CopyOptions apply to Copy.
+type CopyOptions struct {
+	// ReplaceMeta replaces the user metadata with Meta (metadata directive
+	// REPLACE); the default copies the source's metadata.
+	ReplaceMeta bool
+	Meta        map[string]string
+}
+
+// SymlinkOptions are the PutSymlink options of the seed document.
+type SymlinkOptions struct {
+	// ForbidOverwrite fails with ErrAlreadyExists when the key exists.
+	// Default false: an existing object is replaced.
+	ForbidOverwrite bool
+	// ACL is the object ACL ("private", "public-read", "public-read-write",
+	// "default"). Default "": not sent, OSS uses "default".
+	ACL string
+	// StorageClass ("Standard", "IA", "Archive", ...). Default "": not sent.
+	StorageClass string
+	// Meta is stored as the link's own user metadata. Default nil.
+	Meta map[string]string
+}
+
+// Symlink is what GetSymlink returns.
+type Symlink struct {
+	// Target is the target key, decoded, relative to the Bucket's prefix.
+	// A target outside the prefix starts with as many "../" segments as
+	// needed to climb out of it (prefix "p/q/", target key "p/x" -> "../x").
+	Target string
+	// Meta is the link's own user metadata, as in Object.Meta.
+	Meta    map[string]string
+	ETag    string
+	ModTime time.Time
+}
+
+// Bucket is the part of OSS a filesystem needs, on one bucket and prefix.
+// Keys are relative to the prefix. Every method is safe for concurrent use and
+// returns an *Error (test with errors.Is) or a context error.
+type Bucket interface {
+	// Stat returns the object at key (a HEAD, which follows symlinks: a link
+	// reports Type Symlink with its target's size and ETag). A missing key is
+	// ErrNotFound; a symlink whose target is missing is ErrDanglingSymlink —
+	// a symlink exists at key, so the caller must not treat it as missing.
+	Stat(ctx context.Context, key string) (*Object, error)
+
+	// List returns what lies under prefix ("" or ending in "/" for a
+	// directory; any string is accepted), every page unless opts.Limit stops
+	// it early. A prefix with nothing under it is an empty Listing, not an
+	// error.
+	List(ctx context.Context, prefix string, opts ListOptions) (*Listing, error)
+
+	// Read streams length bytes of key starting at off (length < 0: to the
+	// end). The stream is shorter than asked when the object is; off at or
+	// past the end gives an empty stream, not an error. The caller closes it.
+	// Read follows symlinks as GetObject does.
+	Read(ctx context.Context, key string, off, length int64) (io.ReadCloser, error)
+
+	// Put stores everything r yields as key, replacing any object there.
+	// Small bodies go in one PutObject; larger ones as a multipart upload
+	// with parts sent in parallel while r is still being read. On any error
+	// (including from r) a multipart upload is aborted: no object is created
+	// and no upload is left open. Returns the new object's attributes.
+	Put(ctx context.Context, key string, r io.Reader, opts PutOptions) (*Object, error)
+
+	// Copy copies src to dst server-side (large objects in parts). A symlink
+	// is copied as a link. ErrNotFound when src is missing.
+	Copy(ctx context.Context, src, dst string, opts CopyOptions) (*Object, error)
+
+	// Delete removes key. Deleting a missing key is not an error.
+	Delete(ctx context.Context, key string) error
+
+	// DeleteMany removes keys in batches of 1,000 (DeleteMultipleObjects) and
+	// returns the first failure, after trying every batch.
+	DeleteMany(ctx context.Context, keys []string) error
+
+	// PutSymlink makes key a symlink to target (a key relative to the prefix,
+	// "../" allowed to leave it, as in Symlink.Target). The target need not
+	// exist.
+	PutSymlink(ctx context.Context, key, target string, opts SymlinkOptions) error
+
+	// GetSymlink returns the link at key. ErrNotFound when key is missing;
+	// ErrNotSymlink when key is a plain object.
+	GetSymlink(ctx context.Context, key string) (*Symlink, error)
+}
