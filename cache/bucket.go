@@ -1,0 +1,325 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/ossfs/ossfs/ossclient"
+)
+
+var _ ossclient.Bucket = (*Bucket)(nil)
+
+// Bucket is an ossclient.Bucket that answers metadata questions from caches
+// and passes everything else to the Bucket it wraps. See the package doc.
+//
+// Lock order: flights.mu, then the LRUs' internal locks (taken while storing
+// or dropping under flights.mu). lifeMu is never held with another lock. No
+// lock is held across a call to the inner Bucket.
+type Bucket struct {
+	inner ossclient.Bucket
+	opts  Options
+	log   *slog.Logger
+
+	stat  *LRU[string, statEntry]          // key -> HEAD answer or listing entry
+	lists *LRU[string, *ossclient.Listing] // prefix -> full one-level listing (never handed out)
+	syms  *LRU[string, symEntry]           // key -> GetSymlink answer
+	fl    *flights                         // in-flight fetches; serialises stores with invalidations
+	sem   chan struct{}                    // prefetch concurrency slots
+	c     counters
+
+	bg     context.Context // cancelled by Close; background work runs under it
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	lifeMu sync.Mutex
+	closed bool // GUARDED_BY(lifeMu)
+}
+
+// statEntry is a cached Stat answer: obj (never mutated once cached) or one
+// of the cacheable errors (not found, dangling symlink).
+type statEntry struct {
+	obj *ossclient.Object
+	err error
+}
+
+// NewBucket wraps inner in the caches. Call Close when done, to stop the
+// background prefetches.
+func NewBucket(inner ossclient.Bucket, opts Options) *Bucket {
+	o := opts.withDefaults()
+	bg, cancel := context.WithCancel(context.Background())
+	b := &Bucket{
+		inner:  inner,
+		opts:   o,
+		log:    o.Logger.With("component", "cache"),
+		stat:   NewLRU[string, statEntry](o.StatEntries, o.StatTTL, o.Clock),
+		lists:  NewLRU[string, *ossclient.Listing](o.ListEntries, o.ListTTL, o.Clock),
+		syms:   NewLRU[string, symEntry](o.SymlinkEntries, o.SymlinkTTL, o.Clock),
+		fl:     newFlights(),
+		bg:     bg,
+		cancel: cancel,
+	}
+	if o.PrefetchSymlinks > 0 {
+		b.sem = make(chan struct{}, o.PrefetchSymlinks)
+	}
+	return b
+}
+
+// Close cancels the background prefetches and waits for them to end. The
+// Bucket still works afterwards, without prefetching. Close does not close
+// the inner Bucket.
+func (b *Bucket) Close() {
+	b.lifeMu.Lock()
+	b.closed = true
+	b.cancel()
+	b.lifeMu.Unlock()
+	b.wg.Wait()
+}
+
+// spawn runs fn in a goroutine that Close waits for, unless Close was called.
+func (b *Bucket) spawn(fn func(ctx context.Context)) bool {
+	b.lifeMu.Lock()
+	if b.closed {
+		b.lifeMu.Unlock()
+		return false
+	}
+	b.wg.Add(1)
+	b.lifeMu.Unlock()
+	go func() {
+		defer b.wg.Done()
+		fn(b.bg)
+	}()
+	return true
+}
+
+// Stat answers from the stat cache, then from a fresh listing of the parent
+// directory, then with one HEAD shared by concurrent callers.
+//
+// Object.Meta tells where an answer came from: nil means it came from a
+// listing (metadata unknown; for a symlink, Size is the link's listed size,
+// and a dangling link is reported as an Object of Type Symlink rather than
+// ErrDanglingSymlink); non-nil (possibly empty) means it came from a HEAD.
+func (b *Bucket) Stat(ctx context.Context, key string) (*ossclient.Object, error) {
+	if e, ok := b.stat.Get(key); ok {
+		b.c.statHits.Add(1)
+		return cloneObject(e.obj), e.err
+	}
+	if o, err, ok := b.statFromListing(key); ok {
+		b.c.statHits.Add(1)
+		b.c.statFromList.Add(1)
+		return o, err
+	}
+	b.c.statMisses.Add(1)
+	v, err, shared := b.fl.do(ctx, "s:"+key,
+		func(ctx context.Context) (any, error) { return b.inner.Stat(ctx, key) },
+		func(v any, err error) { b.storeStat(key, v, err) })
+	b.countShared(shared)
+	if err != nil {
+		return nil, err
+	}
+	return cloneObject(v.(*ossclient.Object)), nil
+}
+
+// storeStat caches a HEAD answer. LOCKS_REQUIRED(b.fl.mu)
+func (b *Bucket) storeStat(key string, v any, err error) {
+	switch {
+	case err == nil:
+		o := cloneObject(v.(*ossclient.Object))
+		if o.Meta == nil {
+			o.Meta = map[string]string{} // non-nil: "from a HEAD"
+		}
+		b.stat.Add(key, statEntry{obj: o})
+	case errors.Is(err, ossclient.ErrNotFound), errors.Is(err, ossclient.ErrDanglingSymlink):
+		b.stat.AddTTL(key, statEntry{err: err}, b.opts.NegativeTTL)
+	}
+}
+
+// Read passes through: object bodies are not cached here.
+func (b *Bucket) Read(ctx context.Context, key string, off, length int64) (io.ReadCloser, error) {
+	return b.inner.Read(ctx, key, off, length)
+}
+
+// Put stores key, then invalidates what it changed (also on failure: a
+// failed request may still have landed).
+func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, opts ossclient.PutOptions) (*ossclient.Object, error) {
+	o, err := b.inner.Put(ctx, key, r, opts)
+	b.invalidateKeys([]string{key}, true)
+	return o, err
+}
+
+// Copy copies src to dst, then invalidates dst.
+func (b *Bucket) Copy(ctx context.Context, src, dst string, opts ossclient.CopyOptions) (*ossclient.Object, error) {
+	o, err := b.inner.Copy(ctx, src, dst, opts)
+	b.invalidateKeys([]string{dst}, true)
+	return o, err
+}
+
+// Delete removes key, then invalidates it.
+func (b *Bucket) Delete(ctx context.Context, key string) error {
+	err := b.inner.Delete(ctx, key)
+	b.invalidateKeys([]string{key}, false)
+	return err
+}
+
+// DeleteMany removes keys, then invalidates every one of them.
+func (b *Bucket) DeleteMany(ctx context.Context, keys []string) error {
+	err := b.inner.DeleteMany(ctx, keys)
+	b.invalidateKeys(keys, false)
+	return err
+}
+
+// PutSymlink makes key a link, then invalidates key.
+func (b *Bucket) PutSymlink(ctx context.Context, key, target string, opts ossclient.SymlinkOptions) error {
+	err := b.inner.PutSymlink(ctx, key, target, opts)
+	b.invalidateKeys([]string{key}, true)
+	return err
+}
+
+// Invalidate forgets everything cached about key: its stat, negative and
+// symlink entries, the listing of its parent directory (and, for a marker
+// "d/", the listing of "d/"), and ancestor listings that do not show key's
+// directory. Use it when something outside this Bucket changed key.
+func (b *Bucket) Invalidate(key string) { b.invalidateKeys([]string{key}, true) }
+
+// InvalidateDir forgets the listing of prefix and the stat and symlink
+// entries of its direct children. It leaves the parent's listing alone:
+// call Invalidate(prefix) too when the directory itself appeared or went.
+func (b *Bucket) InvalidateDir(prefix string) {
+	child := func(k string) bool { return k != prefix && parentDir(k) == prefix }
+	b.fl.invalidateMatch(func(fk string) bool {
+		return fk == "l:"+prefix || (fk[0] != 'l' && child(fk[2:]))
+	}, func() {
+		b.lists.Remove(prefix)
+		for _, k := range b.stat.Keys() {
+			if child(k) {
+				b.stat.Remove(k)
+			}
+		}
+		for _, k := range b.syms.Keys() {
+			if child(k) {
+				b.syms.Remove(k)
+			}
+		}
+	})
+}
+
+// invalidateKeys drops the cache entries a change of keys makes stale and
+// marks the fetches in flight for them stale. created says the keys may be
+// new: then ancestor listings that lack the new key's directory go too
+// (a Put of "a/b/c" can create the implicit directory "a/b/").
+func (b *Bucket) invalidateKeys(keys []string, created bool) {
+	var fks []string
+	for _, key := range keys {
+		dir := parentDir(key)
+		fks = append(fks, "s:"+key, "y:"+key, "l:"+dir)
+		if strings.HasSuffix(key, "/") {
+			fks = append(fks, "l:"+key)
+		}
+		if created {
+			for p := dir; p != ""; p = parentDir(p) {
+				fks = append(fks, "l:"+parentDir(p))
+			}
+		}
+	}
+	b.fl.invalidate(fks, func() {
+		for _, key := range keys {
+			b.dropKeyLocked(key, created)
+		}
+	})
+}
+
+// dropKeyLocked removes key's entries. LOCKS_REQUIRED(b.fl.mu)
+func (b *Bucket) dropKeyLocked(key string, created bool) {
+	dir := parentDir(key)
+	b.stat.Remove(key)
+	b.syms.Remove(key)
+	b.lists.Remove(dir)
+	if strings.HasSuffix(key, "/") {
+		b.lists.Remove(key)
+	}
+	if !created {
+		return
+	}
+	for p := dir; p != ""; p = parentDir(p) {
+		gp := parentDir(p)
+		if l, ok := b.lists.Peek(gp); ok && !containsSorted(l.Prefixes, p) {
+			b.lists.Remove(gp)
+		}
+	}
+}
+
+// parentDir returns the directory prefix that holds key in a one-level
+// listing: "a/b/c" -> "a/b/", marker "a/b/" -> "a/", "c" -> "".
+func parentDir(key string) string {
+	k := strings.TrimSuffix(key, "/")
+	i := strings.LastIndexByte(k, '/')
+	if i < 0 {
+		return ""
+	}
+	return k[:i+1]
+}
+
+func cloneObject(o *ossclient.Object) *ossclient.Object {
+	if o == nil {
+		return nil
+	}
+	c := *o
+	c.Meta = cloneMeta(o.Meta)
+	return &c
+}
+
+func cloneMeta(m map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	c := make(map[string]string, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}
+
+func (b *Bucket) countShared(shared bool) {
+	if shared {
+		b.c.shared.Add(1)
+	}
+}
+
+// counters are the Stats, kept atomically.
+type counters struct {
+	statHits, statMisses, statFromList atomic.Uint64
+	listHits, listMisses               atomic.Uint64
+	probeHits, probeMisses             atomic.Uint64
+	symHits, symMisses                 atomic.Uint64
+	prefetches, shared                 atomic.Uint64
+}
+
+// Stats counts cache hits and misses since NewBucket.
+type Stats struct {
+	StatHits      uint64 // Stat answered from a cache (listing answers included)
+	StatFromList  uint64 // of StatHits, answered from a parent listing
+	StatMisses    uint64 // Stat that went to (or waited on) the inner Bucket
+	ListHits      uint64 // full one-level List answered from the cache
+	ListMisses    uint64
+	ProbeHits     uint64 // List with a Limit answered from a cached listing
+	ProbeMisses   uint64 // List with a Limit passed through
+	SymlinkHits   uint64 // GetSymlink answered from the cache
+	SymlinkMisses uint64
+	Prefetches    uint64 // GetSymlink requests made by prefetching
+	SharedWaits   uint64 // callers that waited on another caller's request
+}
+
+// Stats returns a snapshot of the counters.
+func (b *Bucket) Stats() Stats {
+	return Stats{
+		StatHits: b.c.statHits.Load(), StatFromList: b.c.statFromList.Load(),
+		StatMisses: b.c.statMisses.Load(),
+		ListHits:   b.c.listHits.Load(), ListMisses: b.c.listMisses.Load(),
+		ProbeHits: b.c.probeHits.Load(), ProbeMisses: b.c.probeMisses.Load(),
+		SymlinkHits: b.c.symHits.Load(), SymlinkMisses: b.c.symMisses.Load(),
+		Prefetches: b.c.prefetches.Load(), SharedWaits: b.c.shared.Load(),
+	}
+}

@@ -1,0 +1,63 @@
+// Package cache puts ossfs's metadata caches in front of an ossclient.Bucket.
+//
+// In the style of gcsfuse's fast_stat_bucket, the caches are a decorator:
+// NewBucket(inner, opts) returns a *Bucket that is itself an
+// ossclient.Bucket, answers what it can from memory and passes the rest to
+// inner. Package fs talks to it exactly as it would to the real bucket.
+//
+// # What is cached
+//
+//   - Stat: HEAD answers, positive for StatTTL, and "not found" / "dangling
+//     symlink" for NegativeTTL.
+//   - List: full one-level listings (Limit 0, not recursive), per prefix, for
+//     ListTTL. A fresh listing is authoritative for its directory: Stat of a
+//     child answers from it (present, or ErrNotFound) with no request, and
+//     every entry is also put in the stat cache. A Stat answer with nil Meta
+//     came from a listing (metadata unknown; a symlink then has its listed
+//     size and is reported as an Object of Type Symlink even when dangling);
+//     an answer from a HEAD always has non-nil Meta. Stat("x") is about the
+//     object "x" only: a directory "x/" is asked with List("x/", Limit 1),
+//     which a cached listing of "x/" or of its parent also answers.
+//     Recursive listings are never cached.
+//   - GetSymlink: targets for SymlinkTTL ("not found" / "not a symlink" for
+//     NegativeTTL). A one-level listing that reports uncached symlinks starts
+//     background GetSymlinks for them (at most PrefetchSymlinks at a time),
+//     so readlink after readdir costs nothing and the cold requests overlap.
+//   - Read is never cached here.
+//
+// Every cache is an [LRU]: golang-lru/v2 bounded in entries, with a TTL read
+// from an injected [Clock]; expired entries are never returned.
+//
+// # Concurrency and invalidation
+//
+// Concurrent Stat, List or GetSymlink calls for the same key share one
+// request (a small singleflight, also shared by prefetches). Every mutation
+// made through the Bucket (Put, Copy's destination, Delete, DeleteMany,
+// PutSymlink) invalidates after the inner call returns, success or not: the
+// key's stat, negative and symlink entries, the listing of its parent
+// directory, for a marker "d/" also the listing of "d/", and, for a possible
+// creation, any cached ancestor listing that does not yet show the key's
+// directory as a common prefix.
+//
+// A fetch that started before a mutation must not store its result after
+// the mutation's invalidation. Invalidation marks the in-flight fetches of
+// the keys it touches stale: their results still reach the callers already
+// waiting (they asked before the change) but are not stored, and later
+// callers start a new fetch rather than join the stale one. Storing and
+// invalidating happen under the same mutex, so no stale store can slip in
+// between. No lock is held across a call to the inner Bucket.
+//
+// # Known limits
+//
+//   - Changes made by other OSS clients are seen within the TTLs, not before
+//     (callers that learn of one can call Invalidate / InvalidateDir).
+//   - Deleting the last key under an implicit directory "d/" does not drop
+//     the cached listing of d's parent, which keeps showing "d/" until it
+//     expires or "d/" itself (its marker) is deleted through the Bucket.
+//   - A HEAD of a symlink follows it; that answer is cached as is, so a
+//     change of the target made through the Bucket does not refresh the
+//     cached Stat of links pointing at it until StatTTL (NegativeTTL for a
+//     dangling one).
+//   - Limited listings are not singleflighted; a limited listing that no
+//     cached listing can answer passes through.
+package cache

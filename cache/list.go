@@ -1,0 +1,196 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/ossfs/ossfs/ossclient"
+)
+
+// errAbsentFromListing is the cause carried by a not-found answer that a
+// cached listing gave.
+var errAbsentFromListing = errors.New("absent from a fresh listing of its directory (cached)")
+
+// List answers a full one-level listing (Limit 0, not recursive) from the
+// listing cache, or fetches it once for concurrent callers, caches it, feeds
+// its entries to the stat cache and prefetches its symlinks. A limited
+// listing (a probe) is answered from a cached listing when one can say, else
+// passed through; recursive listings always pass through. The Listing
+// returned belongs to the caller.
+func (b *Bucket) List(ctx context.Context, prefix string, opts ossclient.ListOptions) (*ossclient.Listing, error) {
+	if opts.Recursive {
+		return b.inner.List(ctx, prefix, opts)
+	}
+	if opts.Limit > 0 {
+		return b.probe(ctx, prefix, opts)
+	}
+	if l, ok := b.lists.Get(prefix); ok {
+		b.c.listHits.Add(1)
+		return cloneListing(l, 0), nil
+	}
+	b.c.listMisses.Add(1)
+	v, err, shared := b.fl.do(ctx, "l:"+prefix,
+		func(ctx context.Context) (any, error) {
+			l, err := b.inner.List(ctx, prefix, ossclient.ListOptions{})
+			if err != nil {
+				return nil, err
+			}
+			return sortedListing(l), nil
+		},
+		func(v any, err error) {
+			if err == nil {
+				b.storeListingLocked(prefix, v.(*ossclient.Listing))
+			}
+		})
+	b.countShared(shared)
+	if err != nil {
+		return nil, err
+	}
+	l := v.(*ossclient.Listing)
+	if !shared {
+		b.prefetch(b.uncachedLinks(l))
+	}
+	return cloneListing(l, 0), nil
+}
+
+// storeListingLocked caches l and its entries as stat answers, which expire
+// with the listing. A stat entry from a HEAD (which carries metadata) for the
+// same ETag is kept. LOCKS_REQUIRED(b.fl.mu)
+func (b *Bucket) storeListingLocked(prefix string, l *ossclient.Listing) {
+	b.lists.Add(prefix, l)
+	_, until, ok := b.lists.GetUntil(prefix)
+	if !ok {
+		return
+	}
+	for i := range l.Objects {
+		o := &l.Objects[i]
+		if e, ok := b.stat.Peek(o.Key); ok && e.obj != nil && e.obj.Meta != nil && e.obj.ETag == o.ETag {
+			continue
+		}
+		b.stat.AddUntil(o.Key, statEntry{obj: o}, until)
+	}
+}
+
+// probe answers List(prefix, Limit n): "is prefix a directory, what is its
+// first entry". From a fresh full listing of prefix, the first n entries.
+// Otherwise, for a prefix "…/d/", from a fresh full listing of its parent:
+// if "d/" is neither a common prefix nor an object there, nothing lies under
+// it (an empty Listing); if it is, a Listing holding just that entry — which
+// says only that something lies under "d/", not what. Otherwise one request.
+func (b *Bucket) probe(ctx context.Context, prefix string, opts ossclient.ListOptions) (*ossclient.Listing, error) {
+	if l, ok := b.lists.Get(prefix); ok {
+		b.c.probeHits.Add(1)
+		return cloneListing(l, opts.Limit), nil
+	}
+	if strings.HasSuffix(prefix, "/") {
+		if pl, ok := b.lists.Get(parentDir(prefix)); ok {
+			b.c.probeHits.Add(1)
+			if o := findObject(pl.Objects, prefix); o != nil {
+				return &ossclient.Listing{Objects: []ossclient.Object{*cloneObject(o)}}, nil
+			}
+			if containsSorted(pl.Prefixes, prefix) {
+				return &ossclient.Listing{Prefixes: []string{prefix}}, nil
+			}
+			return &ossclient.Listing{}, nil
+		}
+	}
+	b.c.probeMisses.Add(1)
+	return b.inner.List(ctx, prefix, opts)
+}
+
+// statFromListing answers Stat(key) from a fresh full listing, when one is
+// authoritative for key; ok is false when none is. A plain key "d/x" is in
+// the listing of "d/" as an object or absent. A marker "d/x/" is an object
+// in the listing of "d/x/" itself; in the listing of "d/" it only shows as a
+// common prefix, so that listing proves absence (no "d/x/" prefix) but
+// cannot prove presence.
+func (b *Bucket) statFromListing(key string) (*ossclient.Object, error, bool) {
+	if key == "" {
+		return nil, nil, false
+	}
+	if strings.HasSuffix(key, "/") {
+		if l, ok := b.lists.Get(key); ok {
+			return b.answerFrom(l, key)
+		}
+	}
+	l, ok := b.lists.Get(parentDir(key))
+	if !ok {
+		return nil, nil, false
+	}
+	if strings.HasSuffix(key, "/") && containsSorted(l.Prefixes, key) && findObject(l.Objects, key) == nil {
+		return nil, nil, false
+	}
+	return b.answerFrom(l, key)
+}
+
+func (b *Bucket) answerFrom(l *ossclient.Listing, key string) (*ossclient.Object, error, bool) {
+	if o := findObject(l.Objects, key); o != nil {
+		return cloneObject(o), nil, true
+	}
+	return nil, &ossclient.Error{Kind: ossclient.KindNotFound, Op: "HeadObject", Key: key,
+		Err: errAbsentFromListing}, true
+}
+
+// findObject returns the object with key in objs (sorted by key), or nil.
+func findObject(objs []ossclient.Object, key string) *ossclient.Object {
+	i := sort.Search(len(objs), func(i int) bool { return objs[i].Key >= key })
+	if i < len(objs) && objs[i].Key == key {
+		return &objs[i]
+	}
+	return nil
+}
+
+// containsSorted reports whether s (sorted) holds x.
+func containsSorted(s []string, x string) bool {
+	_, ok := slices.BinarySearch(s, x)
+	return ok
+}
+
+// sortedListing returns l with Objects and Prefixes in byte order (as the
+// contract promises; sorted here only if a server did not), so lookups can
+// binary-search them.
+func sortedListing(l *ossclient.Listing) *ossclient.Listing {
+	if !slices.IsSortedFunc(l.Objects, cmpObject) {
+		l.Objects = slices.Clone(l.Objects)
+		slices.SortFunc(l.Objects, cmpObject)
+	}
+	if !slices.IsSorted(l.Prefixes) {
+		l.Prefixes = slices.Clone(l.Prefixes)
+		slices.Sort(l.Prefixes)
+	}
+	return l
+}
+
+func cmpObject(a, b ossclient.Object) int { return strings.Compare(a.Key, b.Key) }
+
+// cloneListing copies l for a caller; limit > 0 keeps only the first limit
+// entries in byte order of objects and prefixes merged, as OSS pages them.
+func cloneListing(l *ossclient.Listing, limit int) *ossclient.Listing {
+	objs, pres := l.Objects, l.Prefixes
+	if limit > 0 {
+		i, j := 0, 0
+		for i+j < limit && (i < len(objs) || j < len(pres)) {
+			if j >= len(pres) || (i < len(objs) && objs[i].Key < pres[j]) {
+				i++
+			} else {
+				j++
+			}
+		}
+		objs, pres = objs[:i], pres[:j]
+	}
+	c := &ossclient.Listing{}
+	if len(objs) > 0 {
+		c.Objects = make([]ossclient.Object, len(objs))
+		for i := range objs {
+			c.Objects[i] = objs[i]
+			c.Objects[i].Meta = cloneMeta(objs[i].Meta)
+		}
+	}
+	if len(pres) > 0 {
+		c.Prefixes = slices.Clone(pres)
+	}
+	return c
+}
