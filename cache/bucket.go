@@ -103,17 +103,13 @@ func (b *Bucket) spawn(fn func(ctx context.Context)) bool {
 // and a dangling link is reported as an Object of Type Symlink rather than
 // ErrDanglingSymlink); non-nil (possibly empty) means it came from a HEAD.
 func (b *Bucket) Stat(ctx context.Context, key string) (*ossclient.Object, error) {
-	if e, ok := b.stat.Get(key); ok {
+	if o, err, ok := b.statCached(key); ok {
 		b.c.statHits.Add(1)
-		return cloneObject(e.obj), e.err
-	}
-	if o, err, ok := b.statFromListing(key); ok {
-		b.c.statHits.Add(1)
-		b.c.statFromList.Add(1)
-		return o, err
+		return cloneObject(o), err
 	}
 	b.c.statMisses.Add(1)
 	v, err, shared := b.fl.do(ctx, "s:"+key,
+		func() (any, error, bool) { return b.statCached(key) },
 		func(ctx context.Context) (any, error) { return b.inner.Stat(ctx, key) },
 		func(v any, err error) { b.storeStat(key, v, err) })
 	b.countShared(shared)
@@ -121,6 +117,19 @@ func (b *Bucket) Stat(ctx context.Context, key string) (*ossclient.Object, error
 		return nil, err
 	}
 	return cloneObject(v.(*ossclient.Object)), nil
+}
+
+// statCached answers Stat from the stat cache or a fresh parent listing.
+// The object returned is the cache's: clone it before handing it out.
+func (b *Bucket) statCached(key string) (*ossclient.Object, error, bool) {
+	if e, ok := b.stat.Get(key); ok {
+		return e.obj, e.err, true
+	}
+	if o, err, ok := b.statFromListing(key); ok {
+		b.c.statFromList.Add(1)
+		return o, err, true
+	}
+	return nil, nil, false
 }
 
 // storeStat caches a HEAD answer. LOCKS_REQUIRED(b.fl.mu)

@@ -25,27 +25,37 @@ type flights struct {
 }
 
 type call struct {
-	done  chan struct{}
-	val   any   // written before done is closed
-	err   error // written before done is closed
-	stale bool  // GUARDED_BY(flights.mu)
+	done    chan struct{}
+	val     any   // written before done is closed
+	err     error // written before done is closed
+	stale   bool  // GUARDED_BY(flights.mu)
+	waiters int   // GUARDED_BY(flights.mu): callers that joined (for tests)
 }
 
 func newFlights() *flights { return &flights{calls: make(map[string]*call)} }
 
 // do returns the result of fetch for key, running it at most once among
-// concurrent callers. The caller that runs fetch (the leader) then calls
+// concurrent callers. Before starting a fetch it calls lookup under mu (a
+// second look at the caches, which a fetch may have just filled); lookup may
+// be nil. The caller that runs fetch (the leader) then calls
 // store with mu held, unless the call went stale; store must only touch
 // in-memory caches. shared reports that this caller waited on another's fetch.
 //
 // A waiter whose own ctx is still live but who received the leader's context
 // error (the leader was cancelled) tries again rather than fail for someone
 // else's cancellation.
-func (f *flights) do(ctx context.Context, key string,
+func (f *flights) do(ctx context.Context, key string, lookup func() (any, error, bool),
 	fetch func(context.Context) (any, error), store func(any, error)) (v any, err error, shared bool) {
 	for {
 		f.mu.Lock()
+		if lookup != nil {
+			if v, err, ok := lookup(); ok {
+				f.mu.Unlock()
+				return v, err, false
+			}
+		}
 		if c, ok := f.calls[key]; ok {
+			c.waiters++
 			f.mu.Unlock()
 			select {
 			case <-c.done:
@@ -80,6 +90,16 @@ func (f *flights) busy(key string) bool {
 	defer f.mu.Unlock()
 	_, ok := f.calls[key]
 	return ok
+}
+
+// waiting returns how many callers joined the in-flight fetch of key.
+func (f *flights) waiting(key string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if c, ok := f.calls[key]; ok {
+		return c.waiters
+	}
+	return 0
 }
 
 // invalidate marks the in-flight calls of keys stale and forgets them, then

@@ -33,6 +33,10 @@ func (b *Bucket) List(ctx context.Context, prefix string, opts ossclient.ListOpt
 	}
 	b.c.listMisses.Add(1)
 	v, err, shared := b.fl.do(ctx, "l:"+prefix,
+		func() (any, error, bool) {
+			l, ok := b.lists.Get(prefix)
+			return l, nil, ok
+		},
 		func(ctx context.Context) (any, error) {
 			l, err := b.inner.List(ctx, prefix, ossclient.ListOptions{})
 			if err != nil {
@@ -128,7 +132,7 @@ func (b *Bucket) statFromListing(key string) (*ossclient.Object, error, bool) {
 
 func (b *Bucket) answerFrom(l *ossclient.Listing, key string) (*ossclient.Object, error, bool) {
 	if o := findObject(l.Objects, key); o != nil {
-		return cloneObject(o), nil, true
+		return o, nil, true
 	}
 	return nil, &ossclient.Error{Kind: ossclient.KindNotFound, Op: "HeadObject", Key: key,
 		Err: errAbsentFromListing}, true

@@ -22,7 +22,7 @@ func (b *Bucket) GetSymlink(ctx context.Context, key string) (*ossclient.Symlink
 		return cloneSymlink(e.link), e.err
 	}
 	b.c.symMisses.Add(1)
-	v, err, shared := b.fetchSymlink(ctx, key)
+	v, err, shared := b.fetchSymlink(ctx, key, false)
 	b.countShared(shared)
 	if err != nil {
 		return nil, err
@@ -30,9 +30,19 @@ func (b *Bucket) GetSymlink(ctx context.Context, key string) (*ossclient.Symlink
 	return cloneSymlink(v.(*ossclient.Symlink)), nil
 }
 
-func (b *Bucket) fetchSymlink(ctx context.Context, key string) (any, error, bool) {
+// fetchSymlink runs or joins the GetSymlink of key; prefetch says who asks.
+func (b *Bucket) fetchSymlink(ctx context.Context, key string, prefetch bool) (any, error, bool) {
 	return b.fl.do(ctx, "y:"+key,
-		func(ctx context.Context) (any, error) { return b.inner.GetSymlink(ctx, key) },
+		func() (any, error, bool) {
+			e, ok := b.syms.Peek(key)
+			return e.link, e.err, ok
+		},
+		func(ctx context.Context) (any, error) {
+			if prefetch {
+				b.c.prefetches.Add(1)
+			}
+			return b.inner.GetSymlink(ctx, key)
+		},
 		func(v any, err error) { b.storeSymlinkLocked(key, v, err) })
 }
 
@@ -97,10 +107,7 @@ func (b *Bucket) prefetchOne(ctx context.Context, key string) {
 	if ctx.Err() != nil {
 		return
 	}
-	_, err, shared := b.fetchSymlink(ctx, key)
-	if !shared {
-		b.c.prefetches.Add(1)
-	}
+	_, err, _ := b.fetchSymlink(ctx, key, true)
 	if err != nil && ctx.Err() == nil {
 		b.log.Debug("symlink prefetch failed", "op", "GetSymlink", "key", key, "err", err)
 	}
