@@ -18,10 +18,13 @@ var errAbsentFromListing = errors.New("absent from a fresh listing of its direct
 // listing cache, or fetches it once for concurrent callers, caches it, feeds
 // its entries to the stat cache and prefetches its symlinks. A limited
 // listing (a probe) is answered from a cached listing when one can say, else
-// passed through; recursive listings always pass through. The Listing
+// passed through; recursive listings, and listings of a prefix that is not
+// "" and does not end in "/", always pass through. The Listing
 // returned belongs to the caller.
 func (b *Bucket) List(ctx context.Context, prefix string, opts ossclient.ListOptions) (*ossclient.Listing, error) {
-	if opts.Recursive {
+	if opts.Recursive || !isDirPrefix(prefix) {
+		// Recursive listings, and prefixes that are not a directory (which
+		// invalidation by key could not find), pass through uncached.
 		return b.inner.List(ctx, prefix, opts)
 	}
 	if opts.Limit > 0 {
@@ -78,12 +81,14 @@ func (b *Bucket) storeListingLocked(prefix string, l *ossclient.Listing) {
 	}
 }
 
-// probe answers List(prefix, Limit n): "is prefix a directory, what is its
-// first entry". From a fresh full listing of prefix, the first n entries.
-// Otherwise, for a prefix "…/d/", from a fresh full listing of its parent:
-// if "d/" is neither a common prefix nor an object there, nothing lies under
-// it (an empty Listing); if it is, a Listing holding just that entry — which
-// says only that something lies under "d/", not what. Otherwise one request.
+// probe answers List(prefix, Limit n): "is prefix a directory" (n = 1), "is
+// it empty" (n = 2: anything besides its marker?). From a fresh full listing
+// of prefix: its first n entries, exactly as OSS would page them. Otherwise,
+// for a prefix ".../d/", from a fresh full listing of its parent: when "d/"
+// is not a common prefix there, nothing lies under it and the answer is an
+// empty Listing; when it is and n = 1, the answer is Listing{Prefixes:
+// ["d/"]}, which says only that something lies under "d/" (not whether a
+// marker object does). Anything else is passed through (one request).
 func (b *Bucket) probe(ctx context.Context, prefix string, opts ossclient.ListOptions) (*ossclient.Listing, error) {
 	if l, ok := b.lists.Get(prefix); ok {
 		b.c.probeHits.Add(1)
@@ -91,14 +96,16 @@ func (b *Bucket) probe(ctx context.Context, prefix string, opts ossclient.ListOp
 	}
 	if strings.HasSuffix(prefix, "/") {
 		if pl, ok := b.lists.Get(parentDir(prefix)); ok {
-			b.c.probeHits.Add(1)
-			if o := findObject(pl.Objects, prefix); o != nil {
-				return &ossclient.Listing{Objects: []ossclient.Object{*cloneObject(o)}}, nil
-			}
-			if containsSorted(pl.Prefixes, prefix) {
+			switch {
+			case !containsSorted(pl.Prefixes, prefix):
+				b.c.probeHits.Add(1)
+				return &ossclient.Listing{}, nil
+			case opts.Limit == 1:
+				b.c.probeHits.Add(1)
 				return &ossclient.Listing{Prefixes: []string{prefix}}, nil
 			}
-			return &ossclient.Listing{}, nil
+			// Something lies under prefix, but whether more than its
+			// marker does (rmdir's Limit 2 question) the parent cannot say.
 		}
 	}
 	b.c.probeMisses.Add(1)
@@ -137,6 +144,9 @@ func (b *Bucket) answerFrom(l *ossclient.Listing, key string) (*ossclient.Object
 	return nil, &ossclient.Error{Kind: ossclient.KindNotFound, Op: "HeadObject", Key: key,
 		Err: errAbsentFromListing}, true
 }
+
+// isDirPrefix reports whether prefix names a directory: "" or ending in "/".
+func isDirPrefix(prefix string) bool { return prefix == "" || strings.HasSuffix(prefix, "/") }
 
 // findObject returns the object with key in objs (sorted by key), or nil.
 func findObject(objs []ossclient.Object, key string) *ossclient.Object {
