@@ -1,0 +1,240 @@
+package ossclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
+	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/transport"
+)
+
+// Client is the Bucket over the official SDK, on one bucket and prefix. It is
+// safe for concurrent use and holds no lock: all state is set up by New.
+type Client struct {
+	sdk      *oss.Client
+	uploader *oss.Uploader
+	cfg      Config // with defaults applied
+	bucket   string
+	keys     keyMap
+	credDesc string // where the key came from, for messages; no secret
+	log      *slog.Logger
+}
+
+var _ Bucket = (*Client)(nil)
+
+// New builds a Client from cfg (see Config for defaults). It resolves the
+// credentials (see Credentials) and fails with one clear message when there
+// are none or the configuration is wrong. It sends no request; call Check
+// for that.
+func New(cfg Config) (*Client, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	prov, desc, err := cfg.Credentials.provider(cfg.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	httpClient := transport.NewHttpClient(&transport.Config{
+		ConnectTimeout:   &cfg.ConnectTimeout,
+		ReadWriteTimeout: &cfg.ReadWriteTimeout,
+	}, transport.MaxConnections(cfg.MaxConnections), func(t *http.Transport) {
+		t.MaxIdleConnsPerHost = cfg.MaxConnections
+	})
+	httpClient.Transport = &logTransport{next: httpClient.Transport, log: cfg.Logger}
+
+	sig := oss.SignatureVersionV4
+	if cfg.SignatureVersion == 1 {
+		sig = oss.SignatureVersionV1
+	}
+	// oss.NewConfig, not LoadDefaultConfig: the SDK's own logger (switched
+	// on by OSS_SDK_LOG_LEVEL) would print request dumps; we log ourselves.
+	sc := oss.NewConfig().
+		WithEndpoint(cfg.Endpoint).
+		WithCredentialsProvider(prov).
+		WithHttpClient(httpClient).
+		WithRetryMaxAttempts(cfg.MaxAttempts).
+		WithSignatureVersion(sig).
+		WithUsePathStyle(cfg.PathStyle || pathStyleHost(cfg.Endpoint)).
+		WithUseCName(cfg.CNAME)
+	if cfg.Region != "" {
+		sc = sc.WithRegion(cfg.Region)
+	}
+	sdk := oss.NewClient(sc)
+	c := &Client{
+		sdk:      sdk,
+		cfg:      cfg,
+		bucket:   cfg.Bucket,
+		keys:     newKeyMap(cfg.Prefix),
+		credDesc: desc,
+		log:      cfg.Logger,
+	}
+	c.uploader = sdk.NewUploader(func(o *oss.UploaderOptions) {
+		o.PartSize = cfg.PartSize
+		o.ParallelNum = cfg.UploadParallelism
+		o.LeavePartsOnError = false
+	})
+	c.log.Info("oss client", "endpoint", cfg.Endpoint, "region", cfg.Region, "bucket", cfg.Bucket,
+		"prefix", cfg.Prefix, "signature", cfg.SignatureVersion, "credentials", desc)
+	return c, nil
+}
+
+// Prefix returns the normalised mount prefix ("" or "a/b/").
+func (c *Client) Prefix() string { return c.keys.prefix }
+
+// BucketName returns the bucket's name.
+func (c *Client) BucketName() string { return c.bucket }
+
+// checkError is Check's one-sentence message over the converted error.
+type checkError struct {
+	msg string
+	err error
+}
+
+func (e *checkError) Error() string { return e.msg }
+func (e *checkError) Unwrap() error { return e.err }
+
+// Check sends one cheap request (ListObjectsV2, max-keys 1, on the prefix)
+// and turns the usual setup mistakes (no such bucket, unknown key id, wrong
+// secret, no permission, unreachable endpoint) into one sentence a user can
+// act on. The error unwraps to the *Error (or network error) underneath.
+func (c *Client) Check(ctx context.Context) error {
+	_, err := c.sdk.ListObjectsV2(ctx, &oss.ListObjectsV2Request{
+		Bucket:  oss.Ptr(c.bucket),
+		Prefix:  oss.Ptr(c.keys.prefix),
+		MaxKeys: 1,
+	})
+	if err == nil {
+		return nil
+	}
+	cerr := convErr(ctx, "ListObjectsV2", "", c.keys.prefix, err)
+	ep := c.cfg.Endpoint
+	var oe *Error
+	if !errors.As(cerr, &oe) {
+		return cerr // context ended
+	}
+	var msg string
+	var ne net.Error
+	switch {
+	case oe.Code == "NoSuchBucket":
+		msg = fmt.Sprintf("bucket %q does not exist at endpoint %s", c.bucket, ep)
+	case oe.Code == "InvalidAccessKeyId":
+		msg = fmt.Sprintf("OSS at %s does not know the access key id from %s", ep, c.credDesc)
+	case oe.Code == "SignatureDoesNotMatch":
+		msg = fmt.Sprintf("OSS at %s rejected the signature: the access key secret from %s does not match its key id (or the region %q is wrong)", ep, c.credDesc, c.cfg.Region)
+	case oe.Code == "SecurityTokenExpired" || oe.Code == "InvalidSecurityToken":
+		msg = fmt.Sprintf("the session token from %s is expired or invalid", c.credDesc)
+	case oe.Kind == KindAccessDenied:
+		msg = fmt.Sprintf("access denied listing bucket %q prefix %q at %s with the key from %s (code %s, request id %s)", c.bucket, c.keys.prefix, ep, c.credDesc, oe.Code, oe.RequestID)
+	case oe.Status == 0 && errors.As(err, &ne):
+		msg = fmt.Sprintf("cannot reach endpoint %s: %v", ep, unwrapNet(err))
+	case oe.Status == 0:
+		msg = fmt.Sprintf("cannot check bucket %q at %s: %v", c.bucket, ep, err)
+	default:
+		msg = fmt.Sprintf("checking bucket %q at %s failed: %s (HTTP %d, request id %s)", c.bucket, ep, oe.Code, oe.Status, oe.RequestID)
+	}
+	return &checkError{msg: msg, err: cerr}
+}
+
+// unwrapNet returns the innermost net.OpError-level message ("dial tcp ...:
+// connection refused") rather than the SDK's wrappers.
+func unwrapNet(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) {
+		return op
+	}
+	return err
+}
+
+// logTransport logs one debug line per HTTP request. It logs the method,
+// the path (bucket and key), the status, the request id and the time to the
+// response headers; never a header value or the query (no signature).
+type logTransport struct {
+	next http.RoundTripper
+	log  *slog.Logger
+}
+
+func (t *logTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	ctx := r.Context()
+	if !t.log.Enabled(ctx, slog.LevelDebug) {
+		return t.next.RoundTrip(r)
+	}
+	start := time.Now()
+	resp, err := t.next.RoundTrip(r)
+	attrs := []slog.Attr{
+		slog.String("op", opName(r)),
+		slog.String("path", r.URL.Path),
+		slog.Duration("dur", time.Since(start)),
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("err", err.Error()))
+	} else {
+		attrs = append(attrs, slog.Int("status", resp.StatusCode),
+			slog.String("requestId", resp.Header.Get("x-oss-request-id")))
+	}
+	t.log.LogAttrs(ctx, slog.LevelDebug, "oss request", attrs...)
+	return resp, err
+}
+
+// opName names the OSS operation of a request from its method and query.
+func opName(r *http.Request) string {
+	q := r.URL.Query()
+	has := func(k string) bool { _, ok := q[k]; return ok }
+	switch r.Method {
+	case http.MethodHead:
+		return "HeadObject"
+	case http.MethodGet:
+		switch {
+		case has("symlink"):
+			return "GetSymlink"
+		case q.Get("list-type") == "2":
+			return "ListObjectsV2"
+		case has("uploads"):
+			return "ListMultipartUploads"
+		case has("uploadId"):
+			return "ListParts"
+		}
+		return "GetObject"
+	case http.MethodPut:
+		switch {
+		case has("symlink"):
+			return "PutSymlink"
+		case has("partNumber") && r.Header.Get("x-oss-copy-source") != "":
+			return "UploadPartCopy"
+		case has("partNumber"):
+			return "UploadPart"
+		case r.Header.Get("x-oss-copy-source") != "":
+			return "CopyObject"
+		}
+		return "PutObject"
+	case http.MethodPost:
+		switch {
+		case has("uploads"):
+			return "InitiateMultipartUpload"
+		case has("uploadId"):
+			return "CompleteMultipartUpload"
+		case has("delete"):
+			return "DeleteMultipleObjects"
+		}
+	case http.MethodDelete:
+		if has("uploadId") {
+			return "AbortMultipartUpload"
+		}
+		return "DeleteObject"
+	}
+	return r.Method + " " + strings.Join(keysOf(q), "&")
+}
+
+func keysOf(q map[string][]string) []string {
+	ks := make([]string, 0, len(q))
+	for k := range q {
+		ks = append(ks, k)
+	}
+	return ks
+}

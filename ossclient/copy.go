@@ -1,0 +1,113 @@
+package ossclient
+
+import (
+	"context"
+	"errors"
+
+	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
+)
+
+// Copy is a CopyObject inside the bucket (metadata directive COPY, or
+// REPLACE with opts.Meta); OSS copies a symlink as a link. See Bucket.Copy.
+// The returned Object has Key, ETag and ModTime; CopyObject does not report
+// the size or type, so Size is -1 and Type "" (Stat the key when needed).
+// OSS's CopyObject takes sources up to 1 GiB; a larger source fails with
+// the OSS error (rename of such files is not supported yet).
+func (c *Client) Copy(ctx context.Context, src, dst string, opts CopyOptions) (*Object, error) {
+	const op = "CopyObject"
+	fullSrc, err := c.keys.full(op, src)
+	if err != nil {
+		return nil, err
+	}
+	fullDst, err := c.keys.full(op, dst)
+	if err != nil {
+		return nil, err
+	}
+	req := &oss.CopyObjectRequest{
+		Bucket:            &c.bucket,
+		Key:               &fullDst,
+		SourceKey:         &fullSrc,
+		MetadataDirective: oss.Ptr("COPY"),
+	}
+	if opts.ReplaceMeta {
+		req.MetadataDirective = oss.Ptr("REPLACE")
+		req.Metadata = opts.Meta
+	}
+	res, err := c.sdk.CopyObject(ctx, req)
+	if err != nil {
+		// A missing source is reported against src, anything else
+		// against dst (where the write failed).
+		cerr := convErr(ctx, op, dst, fullDst, err)
+		if errors.Is(cerr, ErrNotFound) {
+			cerr.(*Error).Key = src
+		}
+		return nil, cerr
+	}
+	o := &Object{Key: dst, Size: -1, ETag: unquote(oss.ToString(res.ETag))}
+	if res.LastModified != nil {
+		o.ModTime = *res.LastModified
+	} else {
+		o.ModTime = respTime(res.Headers)
+	}
+	return o, nil
+}
+
+// Delete is a DeleteObject; OSS answers 204 for a missing key too.
+func (c *Client) Delete(ctx context.Context, key string) error {
+	const op = "DeleteObject"
+	full, err := c.keys.full(op, key)
+	if err != nil {
+		return err
+	}
+	_, err = c.sdk.DeleteObject(ctx, &oss.DeleteObjectRequest{Bucket: &c.bucket, Key: &full})
+	err = convErr(ctx, op, key, full, err)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// maxDeleteBatch is the most keys one DeleteMultipleObjects takes.
+const maxDeleteBatch = 1000
+
+// DeleteMany sends DeleteMultipleObjects in quiet mode, 1,000 keys at a time,
+// and returns the first failure after trying every batch. Keys that cannot
+// exist (empty, too long) are skipped: there is nothing to delete.
+func (c *Client) DeleteMany(ctx context.Context, keys []string) error {
+	const op = "DeleteMultipleObjects"
+	var first error
+	batch := make([]oss.DeleteObject, 0, min(len(keys), maxDeleteBatch))
+	flush := func(firstKey string) {
+		if len(batch) == 0 {
+			return
+		}
+		_, err := c.sdk.DeleteMultipleObjects(ctx, &oss.DeleteMultipleObjectsRequest{
+			Bucket:  &c.bucket,
+			Objects: batch,
+			Quiet:   true,
+		})
+		if err != nil && first == nil {
+			first = convErr(ctx, op, firstKey, "", err)
+		}
+		batch = batch[:0]
+	}
+	firstKey := ""
+	for _, k := range keys {
+		full, err := c.keys.full(op, k)
+		if err != nil {
+			continue
+		}
+		if len(batch) == 0 {
+			firstKey = k
+		}
+		batch = append(batch, oss.DeleteObject{Key: oss.Ptr(full)})
+		if len(batch) == maxDeleteBatch {
+			flush(firstKey)
+			if ctx.Err() != nil {
+				return first
+			}
+		}
+	}
+	flush(firstKey)
+	return first
+}

@@ -1,0 +1,112 @@
+package ossclient
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
+)
+
+// abortTimeout bounds the clean-up AbortMultipartUpload sent after the
+// caller's context ended.
+const abortTimeout = 30 * time.Second
+
+// Put reads up to PartSize+1 bytes; a body that fits in PartSize goes in one
+// PutObject (seekable, so the SDK may retry it), a longer one through the
+// SDK's Uploader: parts of PartSize sent UploadParallelism at a time while r
+// is still read, the upload aborted on any failure. See Bucket.Put.
+func (c *Client) Put(ctx context.Context, key string, r io.Reader, opts PutOptions) (*Object, error) {
+	full, err := c.keys.full("PutObject", key)
+	if err != nil {
+		return nil, err
+	}
+	var head bytes.Buffer
+	n, err := io.CopyN(&head, r, c.cfg.PartSize+1)
+	if err != nil && err != io.EOF {
+		return nil, &Error{Kind: KindOther, Op: "PutObject", Key: key, Err: err}
+	}
+	req := &oss.PutObjectRequest{Bucket: &c.bucket, Key: &full, Metadata: opts.Meta}
+	if opts.ForbidOverwrite {
+		req.ForbidOverwrite = oss.Ptr("true")
+	}
+	if opts.ContentType != "" {
+		req.ContentType = oss.Ptr(opts.ContentType)
+	}
+	if n <= c.cfg.PartSize {
+		return c.putSingle(ctx, key, full, req, head.Bytes())
+	}
+	return c.putMultipart(ctx, key, full, req, io.MultiReader(&head, r))
+}
+
+func (c *Client) putSingle(ctx context.Context, key, full string, req *oss.PutObjectRequest, body []byte) (*Object, error) {
+	const op = "PutObject"
+	req.Body = bytes.NewReader(body)
+	req.ContentLength = oss.Ptr(int64(len(body)))
+	res, err := c.sdk.PutObject(ctx, req)
+	if err != nil {
+		return nil, convErr(ctx, op, key, full, err)
+	}
+	return &Object{
+		Key:     key,
+		Size:    int64(len(body)),
+		ModTime: respTime(res.Headers),
+		ETag:    unquote(oss.ToString(res.ETag)),
+		Type:    TypeNormal,
+		Meta:    copyMeta(req.Metadata),
+	}, nil
+}
+
+func (c *Client) putMultipart(ctx context.Context, key, full string, req *oss.PutObjectRequest, body io.Reader) (*Object, error) {
+	const op = "MultipartUpload"
+	cr := &countingReader{r: body}
+	res, err := c.uploader.UploadFrom(ctx, req, cr)
+	if err != nil {
+		c.abortAfterCancel(ctx, full, err)
+		return nil, convErr(ctx, op, key, full, err)
+	}
+	return &Object{
+		Key:     key,
+		Size:    cr.n,
+		ModTime: respTime(res.Headers),
+		ETag:    unquote(oss.ToString(res.ETag)),
+		Type:    TypeMultipart,
+		Meta:    copyMeta(req.Metadata),
+	}, nil
+}
+
+// abortAfterCancel aborts the upload again when the caller's context ended:
+// the Uploader aborts with that same context, which then cannot be sent.
+func (c *Client) abortAfterCancel(ctx context.Context, full string, err error) {
+	var ue *oss.UploadError
+	if ctx.Err() == nil || !errors.As(err, &ue) || ue.UploadId == "" {
+		return
+	}
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
+	defer cancel()
+	_, aerr := c.sdk.AbortMultipartUpload(actx, &oss.AbortMultipartUploadRequest{
+		Bucket: &c.bucket, Key: &full, UploadId: &ue.UploadId,
+	})
+	if aerr != nil {
+		c.log.Warn("oss: aborting a cancelled multipart upload failed; it may be left open",
+			"key", full, "uploadId", ue.UploadId, "err", convErr(actx, "AbortMultipartUpload", full, full, aerr))
+	}
+}
+
+// countingReader counts what the Uploader read (it reads on one goroutine).
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func copyMeta(m map[string]string) map[string]string {
+	return lowerMeta(m)
+}
