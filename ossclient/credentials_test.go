@@ -1,0 +1,217 @@
+package ossclient
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
+)
+
+func TestParseCredFile(t *testing.T) {
+	cases := []struct {
+		name, data, bucket, id, secret string
+		noLine, bad                    bool
+	}{
+		{name: "default", data: "AKID:SECRET\n", bucket: "b1", id: "AKID", secret: "SECRET"},
+		{name: "bucket wins after", data: "AKID:SECRET\nb1:BID:BSECRET\n", bucket: "b1", id: "BID", secret: "BSECRET"},
+		{name: "bucket wins before", data: "b1:BID:BSECRET\nAKID:SECRET\n", bucket: "b1", id: "BID", secret: "BSECRET"},
+		{name: "other bucket", data: "b2:BID:BSECRET\nAKID:SECRET\n", bucket: "b1", id: "AKID", secret: "SECRET"},
+		{name: "only other bucket", data: "b2:BID:BSECRET\n", bucket: "b1", noLine: true},
+		{name: "empty", data: "", bucket: "b1", noLine: true},
+		{name: "comments and blanks", data: "# c\n\n  AKID:SECRET  \r\n", bucket: "b1", id: "AKID", secret: "SECRET"},
+		{name: "first default counts", data: "A1:S1\nA2:S2\n", bucket: "b1", id: "A1", secret: "S1"},
+		{name: "one field", data: "JUSTONE\n", bucket: "b1", bad: true},
+		{name: "four fields", data: "a:b:c:d\n", bucket: "b1", bad: true},
+		{name: "empty field", data: "AKID:\n", bucket: "b1", bad: true},
+	}
+	for _, c := range cases {
+		id, secret, err := parseCredFile("/f", []byte(c.data), c.bucket)
+		switch {
+		case c.bad:
+			if err == nil || errors.Is(err, errNoCredLine) {
+				t.Errorf("%s: err = %v, want a parse error", c.name, err)
+			} else if strings.Contains(err.Error(), strings.TrimSpace(c.data)) {
+				t.Errorf("%s: error quotes the line: %v", c.name, err)
+			}
+		case c.noLine:
+			if !errors.Is(err, errNoCredLine) {
+				t.Errorf("%s: err = %v, want errNoCredLine", c.name, err)
+			}
+		default:
+			if err != nil || id != c.id || secret != c.secret {
+				t.Errorf("%s: got %q %q %v, want %q %q", c.name, id, secret, err, c.id, c.secret)
+			}
+		}
+	}
+}
+
+func TestCheckCredFileMode(t *testing.T) {
+	for _, m := range []fs.FileMode{0o600, 0o400, 0o700, 0o200} {
+		if err := checkCredFileMode("/f", m); err != nil {
+			t.Errorf("mode %o refused: %v", m, err)
+		}
+	}
+	for _, m := range []fs.FileMode{0o640, 0o604, 0o644, 0o660, 0o666, 0o610, 0o601, 0o602, 0o620} {
+		err := checkCredFileMode("/f", m)
+		if err == nil || !strings.Contains(err.Error(), "chmod 600") {
+			t.Errorf("mode %o: err = %v, want a refusal that says chmod 600", m, err)
+		}
+	}
+	if err := checkCredFileMode("/f", fs.ModeDir|0o600); err == nil {
+		t.Errorf("a directory was accepted")
+	}
+}
+
+// credEnv isolates a test from the real environment and credential files.
+func credEnv(t *testing.T, files ...string) {
+	t.Helper()
+	t.Setenv("OSS_ACCESS_KEY_ID", "")
+	t.Setenv("OSS_ACCESS_KEY_SECRET", "")
+	t.Setenv("OSS_SESSION_TOKEN", "")
+	old := defaultCredFiles
+	defaultCredFiles = func() []string { return files }
+	t.Cleanup(func() { defaultCredFiles = old })
+}
+
+func writeCred(t *testing.T, data string, mode os.FileMode) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "passwd-ossfs")
+	if err := os.WriteFile(p, []byte(data), mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(p, mode); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func getCreds(t *testing.T, p credentials.CredentialsProvider) credentials.Credentials {
+	t.Helper()
+	cr, err := p.GetCredentials(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cr
+}
+
+func TestCredentialChain(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "none")
+	good := writeCred(t, "FID:FSECRET\nbkt:BFID:BFSECRET\n", 0o600)
+	loose := writeCred(t, "FID:FSECRET\n", 0o644)
+
+	t.Run("explicit first", func(t *testing.T) {
+		credEnv(t, good)
+		t.Setenv("OSS_ACCESS_KEY_ID", "EID")
+		t.Setenv("OSS_ACCESS_KEY_SECRET", "ESECRET")
+		p, desc, err := Credentials{AccessKeyID: "XID", AccessKeySecret: "XSECRET", SessionToken: "TOK"}.provider("bkt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cr := getCreds(t, p); cr.AccessKeyID != "XID" || cr.SecurityToken != "TOK" {
+			t.Errorf("got %+v", cr.AccessKeyID)
+		}
+		if strings.Contains(desc, "XSECRET") {
+			t.Errorf("description has the secret: %s", desc)
+		}
+	})
+	t.Run("half explicit", func(t *testing.T) {
+		credEnv(t)
+		if _, _, err := (Credentials{AccessKeyID: "XID"}).provider("bkt"); err == nil {
+			t.Error("an id without a secret was accepted")
+		}
+	})
+	t.Run("env before file", func(t *testing.T) {
+		credEnv(t, good)
+		t.Setenv("OSS_ACCESS_KEY_ID", "EID")
+		t.Setenv("OSS_ACCESS_KEY_SECRET", "ESECRET")
+		t.Setenv("OSS_SESSION_TOKEN", "ETOK")
+		p, _, err := Credentials{}.provider("bkt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cr := getCreds(t, p); cr.AccessKeyID != "EID" || cr.AccessKeySecret != "ESECRET" || cr.SecurityToken != "ETOK" {
+			t.Errorf("got id %q", cr.AccessKeyID)
+		}
+	})
+	t.Run("half env", func(t *testing.T) {
+		credEnv(t, good)
+		t.Setenv("OSS_ACCESS_KEY_ID", "EID")
+		if _, _, err := (Credentials{}).provider("bkt"); err == nil {
+			t.Error("half the environment was accepted")
+		}
+	})
+	t.Run("default file, bucket line, missing first", func(t *testing.T) {
+		credEnv(t, missing, good)
+		p, desc, err := Credentials{}.provider("bkt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cr := getCreds(t, p); cr.AccessKeyID != "BFID" || cr.AccessKeySecret != "BFSECRET" {
+			t.Errorf("got id %q", cr.AccessKeyID)
+		}
+		if !strings.Contains(desc, good) || strings.Contains(desc, "BFSECRET") {
+			t.Errorf("description %q", desc)
+		}
+	})
+	t.Run("loose file refused", func(t *testing.T) {
+		credEnv(t, loose, good)
+		_, _, err := Credentials{}.provider("bkt")
+		if err == nil || !strings.Contains(err.Error(), "chmod 600 "+loose) || strings.Contains(err.Error(), "FSECRET") {
+			t.Errorf("err = %v, want a refusal naming %s", err, loose)
+		}
+	})
+	t.Run("explicit file", func(t *testing.T) {
+		credEnv(t)
+		p, _, err := Credentials{File: good}.provider("other")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cr := getCreds(t, p); cr.AccessKeyID != "FID" {
+			t.Errorf("got id %q", cr.AccessKeyID)
+		}
+		if _, _, err := (Credentials{File: missing}).provider("bkt"); err == nil {
+			t.Error("a missing explicit file was accepted")
+		}
+	})
+	t.Run("nothing", func(t *testing.T) {
+		credEnv(t, missing)
+		_, _, err := Credentials{}.provider("bkt")
+		if err == nil {
+			t.Fatal("no error without credentials")
+		}
+		for _, want := range []string{"explicit", "OSS_ACCESS_KEY_ID", missing + " (missing)", "ECS RAM role"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error %q does not mention %q", err, want)
+			}
+		}
+	})
+	t.Run("source picks one", func(t *testing.T) {
+		credEnv(t, good)
+		t.Setenv("OSS_ACCESS_KEY_ID", "EID")
+		t.Setenv("OSS_ACCESS_KEY_SECRET", "ESECRET")
+		p, _, err := Credentials{Source: SourceFile}.provider("bkt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cr := getCreds(t, p); cr.AccessKeyID != "BFID" {
+			t.Errorf("source file gave id %q", cr.AccessKeyID)
+		}
+		if _, _, err := (Credentials{Source: SourceStatic}).provider("bkt"); err == nil {
+			t.Error("source static without a key was accepted")
+		}
+		if _, desc, err := (Credentials{Source: SourceECS, ECSRole: "role1"}).provider("bkt"); err != nil || !strings.Contains(desc, "role1") {
+			t.Errorf("source ecs: %q, %v", desc, err)
+		}
+		if _, _, err := (Credentials{Source: "bogus"}).provider("bkt"); err == nil {
+			t.Error("unknown source accepted")
+		}
+		if p, _, err := (Credentials{Source: SourceAnonymous}).provider("bkt"); err != nil || getCreds(t, p).HasKeys() {
+			t.Errorf("anonymous: %v", err)
+		}
+	})
+}
