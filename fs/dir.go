@@ -1,0 +1,361 @@
+package fs
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	gofs "github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/ossfs/ossfs/fs/names"
+	"github.com/ossfs/ossfs/ossclient"
+)
+
+// dirSize is st_size of a directory.
+const dirSize = 4096
+
+// dirNode is a directory: a common prefix "d/" and/or a marker object "d/".
+type dirNode struct {
+	node
+	// marker is set once the marker object "d/" is known to exist (seen in a
+	// listing or written by us).
+	marker atomic.Bool
+}
+
+var (
+	_ gofs.NodeLookuper        = (*dirNode)(nil)
+	_ gofs.NodeOpendirHandler  = (*dirNode)(nil)
+	_ gofs.NodeGetattrer       = (*dirNode)(nil)
+	_ gofs.NodeSetattrer       = (*dirNode)(nil)
+	_ gofs.NodeMkdirer         = (*dirNode)(nil)
+	_ gofs.NodeRmdirer         = (*dirNode)(nil)
+	_ gofs.NodeUnlinker        = (*dirNode)(nil)
+	_ gofs.NodeCreater         = (*dirNode)(nil)
+	_ gofs.NodeSymlinker       = (*dirNode)(nil)
+	_ gofs.NodeRenamer         = (*dirNode)(nil)
+	_ gofs.NodeLinker          = (*dirNode)(nil)
+	_ gofs.NodeMknoder         = (*dirNode)(nil)
+	_ gofs.NodeStatfser        = (*dirNode)(nil)
+)
+
+func (f *fsys) newDir() *dirNode {
+	d := &dirNode{node: node{f: f}}
+	d.a = f.defaultAttrs(time.Time{}, uint32(f.opts.DirMode))
+	return d
+}
+
+// childKey checks name and returns its key in d. Errors: ENOENT when d is
+// gone, EINVAL for a name OSS cannot store, ENAMETOOLONG for a key (with a
+// over the OSS limit.
+func (d *dirNode) childKey(name string) (string, syscall.Errno) {
+	dk, ok := d.key()
+	if !ok {
+		return "", syscall.ENOENT
+	}
+	if !names.ValidName(name) {
+		return "", syscall.EINVAL
+	}
+	key := names.Child(dk, name)
+	if names.CheckKeyLen(key) != nil {
+		return "", syscall.ENAMETOOLONG
+	}
+	return key, 0
+}
+
+// caller returns the uid and gid of the process making the request.
+func (f *fsys) caller(ctx context.Context) (uint32, uint32) {
+	if c, ok := ctx.(*fuse.Context); ok {
+		return c.Caller.Uid, c.Caller.Gid
+	}
+	return f.opts.UID, f.opts.GID
+}
+
+// probe is what a lookup learns about a key.
+type probe struct {
+	typ    uint32            // S_IFDIR, S_IFREG, S_IFLNK; 0: nothing there
+	obj    *ossclient.Object // the file or link
+	marker bool              // a directory with a marker object
+}
+
+// probeKey asks Stat(key) and List(key/, Limit 1) at once; the cache
+// answers both from a fresh parent listing. A directory wins over a file of
+// the same name.
+func (f *fsys) probeKey(ctx context.Context, key string) (probe, error) {
+	var (
+		wg   sync.WaitGroup
+		obj  *ossclient.Object
+		serr error
+	)
+	wg.Go(func() { obj, serr = f.bucket.Stat(ctx, key) })
+	lst, lerr := f.bucket.List(ctx, key+"/", ossclient.ListOptions{Limit: 1})
+	wg.Wait()
+	if lerr != nil {
+		return probe{}, lerr
+	}
+	if len(lst.Objects)+len(lst.Prefixes) > 0 {
+		return probe{typ: syscall.S_IFDIR, marker: len(lst.Objects) > 0 && lst.Objects[0].Key == key+"/"}, nil
+	}
+	switch {
+	case serr == nil && obj.IsSymlink():
+		return probe{typ: syscall.S_IFLNK, obj: obj}, nil
+	case serr == nil:
+		return probe{typ: syscall.S_IFREG, obj: obj}, nil
+	case errors.Is(serr, ossclient.ErrDanglingSymlink):
+		return probe{typ: syscall.S_IFLNK}, nil
+	case errors.Is(serr, ossclient.ErrNotFound):
+		return probe{}, nil
+	}
+	return probe{}, serr
+}
+
+func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	key, errno := d.childKey(name)
+	if errno == syscall.EINVAL {
+		return nil, syscall.ENOENT // such a key cannot exist
+	}
+	if errno != 0 {
+		return nil, errno
+	}
+	// A file created here and not uploaded yet exists only in this mount.
+	if ch := d.GetChild(name); ch != nil {
+		if fn, ok := ch.Operations().(*fileNode); ok && fn.staged() {
+			fn.fillAttr(&out.Attr)
+			return ch, 0
+		}
+	}
+	p, err := d.f.probeKey(ctx, key)
+	if err != nil {
+		return nil, d.f.errno("lookup", key, err)
+	}
+	if p.typ == 0 {
+		return nil, syscall.ENOENT
+	}
+	return d.childFor(ctx, name, key, p, out), 0
+}
+
+// childFor returns the inode for name: the one the tree already has when it
+// is the same kind of object (stable inode numbers while the kernel holds
+// it), a new one otherwise; and fills out.
+func (d *dirNode) childFor(ctx context.Context, name, key string, p probe, out *fuse.EntryOut) *gofs.Inode {
+	ch := d.GetChild(name)
+	if ch == nil || ch.StableAttr().Mode != p.typ {
+		var ops gofs.InodeEmbedder
+		switch p.typ {
+		case syscall.S_IFDIR:
+			ops = d.f.newDir()
+		case syscall.S_IFLNK:
+			ops = d.f.newLink()
+		default:
+			ops = d.f.newFile()
+		}
+		ch = d.NewInode(ctx, ops, gofs.StableAttr{Mode: p.typ})
+	}
+	switch n := ch.Operations().(type) {
+	case *dirNode:
+		if p.marker {
+			n.marker.Store(true)
+		}
+		n.fillAttr(&out.Attr)
+	case *linkNode:
+		n.lookupAttr(ctx, key, p.obj, &out.Attr)
+	case *fileNode:
+		if p.obj != nil {
+			n.learn(p.obj, uint32(d.f.opts.FileMode))
+			n.setRemoteSize(p.obj.Size)
+		}
+		n.fillAttr(&out.Attr)
+	}
+	return ch
+}
+
+func (d *dirNode) fillAttr(out *fuse.Attr) {
+	fill(out, syscall.S_IFDIR, dirSize, d.attrs())
+}
+
+func (d *dirNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	d.fillAttr(&out.Attr)
+	return 0
+}
+
+func (d *dirNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+	if d.f.opts.ReadOnly {
+		return errROFS
+	}
+	a, errno := d.f.applySetattr(d.attrs(), in)
+	if errno != 0 {
+		return errno
+	}
+	if a != d.attrs() {
+		key, ok := d.key()
+		if !ok {
+			return syscall.ENOENT
+		}
+		if key != "" { // the root has no marker to keep attributes on
+			if errno := d.writeMarker(ctx, key+"/", a, true); errno != 0 {
+				return errno
+			}
+		}
+		d.setAttrs(a)
+	}
+	d.fillAttr(&out.Attr)
+	return 0
+}
+
+// writeMarker stores the marker "d/" carrying a's metadata: a metadata
+// replacing copy onto itself when it exists (replace), else a new empty
+// object.
+func (d *dirNode) writeMarker(ctx context.Context, marker string, a attrs, replace bool) syscall.Errno {
+	ctx = ctxFor(ctx, true)
+	meta := d.f.metaOf(a, syscall.S_IFDIR)
+	if replace {
+		_, err := d.f.bucket.Copy(ctx, marker, marker, ossclient.CopyOptions{ReplaceMeta: true, Meta: meta})
+		if err == nil {
+			d.marker.Store(true)
+			return 0
+		}
+		if !errors.Is(err, ossclient.ErrNotFound) {
+			return d.f.errno("setattr", marker, err)
+		}
+	}
+	_, err := d.f.bucket.Put(ctx, marker, bytes.NewReader(nil), ossclient.PutOptions{Meta: meta, ForbidOverwrite: !replace})
+	if err != nil && !(errors.Is(err, ossclient.ErrAlreadyExists) && !replace) {
+		return d.f.errno("put marker", marker, err)
+	}
+	d.marker.Store(true)
+	return 0
+}
+
+// ensureMarker makes an implicit directory explicit before something is
+// deleted or moved out of it, so that removing its last entry does not make
+// a directory the user still sees vanish. At most one request per directory
+// and mount: afterwards the marker is known.
+func (d *dirNode) ensureMarker(ctx context.Context) syscall.Errno {
+	if d.marker.Load() {
+		return 0
+	}
+	key, ok := d.key()
+	if !ok || key == "" {
+		return 0
+	}
+	return d.writeMarker(ctx, key+"/", d.attrs(), false)
+}
+
+func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	if d.f.opts.ReadOnly {
+		return nil, errROFS
+	}
+	key, errno := d.childKey(name)
+	if errno != 0 {
+		return nil, errno
+	}
+	if names.CheckKeyLen(key+"/") != nil {
+		return nil, syscall.ENAMETOOLONG
+	}
+	uid, gid := d.f.caller(ctx)
+	nd := d.f.newDir()
+	nd.a = attrs{mode: mode & 0o7777, uid: uid, gid: gid, mtime: time.Now(), fromMeta: true}
+	_, err := d.f.bucket.Put(ctxFor(ctx, true), key+"/", bytes.NewReader(nil),
+		ossclient.PutOptions{Meta: d.f.metaOf(nd.a, syscall.S_IFDIR), ForbidOverwrite: true})
+	if err != nil {
+		return nil, d.f.errno("mkdir", key, err)
+	}
+	nd.marker.Store(true)
+	nd.fillAttr(&out.Attr)
+	return d.NewInode(ctx, nd, gofs.StableAttr{Mode: syscall.S_IFDIR}), 0
+}
+
+func (d *dirNode) Rmdir(ctx context.Context, name string) syscall.Errno {
+	if d.f.opts.ReadOnly {
+		return errROFS
+	}
+	key, errno := d.childKey(name)
+	if errno != 0 {
+		return errno
+	}
+	if ch := d.GetChild(name); ch != nil && hasStagedChild(ch) {
+		return syscall.ENOTEMPTY
+	}
+	prefix := key + "/"
+	lst, err := d.f.bucket.List(ctx, prefix, ossclient.ListOptions{Limit: 2})
+	if err != nil {
+		return d.f.errno("rmdir", key, err)
+	}
+	marker := false
+	for _, o := range lst.Objects {
+		if o.Key != prefix {
+			return syscall.ENOTEMPTY
+		}
+		marker = true
+	}
+	if len(lst.Prefixes) > 0 {
+		return syscall.ENOTEMPTY
+	}
+	if !marker {
+		return syscall.ENOENT
+	}
+	if errno := d.ensureMarker(ctx); errno != 0 {
+		return errno
+	}
+	if err := d.f.bucket.Delete(ctxFor(ctx, true), prefix); err != nil {
+		return d.f.errno("rmdir", key, err)
+	}
+	return 0
+}
+
+// hasStagedChild reports whether a directory inode holds a file that exists
+// only locally so far (created, not yet uploaded).
+func hasStagedChild(dir *gofs.Inode) bool {
+	for _, ch := range dir.Children() {
+		if fn, ok := ch.Operations().(*fileNode); ok && fn.staged() && fn.neverUploaded() {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
+	if d.f.opts.ReadOnly {
+		return errROFS
+	}
+	key, errno := d.childKey(name)
+	if errno != 0 {
+		return errno
+	}
+	if errno := d.ensureMarker(ctx); errno != 0 {
+		return errno
+	}
+	if err := d.f.bucket.Delete(ctxFor(ctx, true), key); err != nil {
+		return d.f.errno("unlink", key, err)
+	}
+	return 0
+}
+
+func (d *dirNode) Link(ctx context.Context, target gofs.InodeEmbedder, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	if d.f.opts.ReadOnly {
+		return nil, errROFS
+	}
+	return nil, syscall.ENOTSUP // OSS has no hard links
+}
+
+func (d *dirNode) Mknod(ctx context.Context, name string, mode, dev uint32, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	if d.f.opts.ReadOnly {
+		return nil, errROFS
+	}
+	return nil, syscall.ENOTSUP // devices, FIFOs and sockets have no OSS form
+}
+
+func (d *dirNode) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {
+	// OSS has no capacity limit: report 1 PiB free, and as many inodes.
+	const blocks = 1 << 50 / blockSize
+	*out = fuse.StatfsOut{
+		Blocks: blocks, Bfree: blocks, Bavail: blocks,
+		Files: 1 << 40, Ffree: 1 << 40,
+		Bsize: blockSize, Frsize: blockSize, NameLen: names.MaxNameLen,
+	}
+	return 0
+}

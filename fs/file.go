@@ -1,0 +1,234 @@
+package fs
+
+import (
+	"context"
+	"errors"
+	"syscall"
+	"time"
+
+	gofs "github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/ossfs/ossfs/ossclient"
+)
+
+// fileNode is a regular file: an object without a trailing "/".
+type fileNode struct {
+	node
+	size     int64    // GUARDED_BY(mu): the object's size as last learned
+	stage    *staging // GUARDED_BY(mu): non-nil while open for writing
+	uploaded bool     // GUARDED_BY(mu): false for a file created here and never uploaded
+}
+
+var (
+	_ gofs.NodeGetattrer = (*fileNode)(nil)
+	_ gofs.NodeSetattrer = (*fileNode)(nil)
+	_ gofs.NodeOpener    = (*fileNode)(nil)
+)
+
+func (f *fsys) newFile() *fileNode {
+	n := &fileNode{node: node{f: f}, uploaded: true}
+	n.a = f.defaultAttrs(time.Time{}, uint32(f.opts.FileMode))
+	return n
+}
+
+func (n *fileNode) staged() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.stage != nil
+}
+
+func (n *fileNode) neverUploaded() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return !n.uploaded
+}
+
+// setRemoteSize records the object's size unless local data overrides it.
+func (n *fileNode) setRemoteSize(size int64) {
+	n.mu.Lock()
+	n.size = size
+	n.mu.Unlock()
+}
+
+func (n *fileNode) fillAttr(out *fuse.Attr) {
+	n.mu.Lock()
+	size := n.size
+	if n.stage != nil {
+		size = n.stage.size
+	}
+	a := n.a
+	n.mu.Unlock()
+	fill(out, syscall.S_IFREG, uint64(size), a)
+}
+
+func (n *fileNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	if n.staged() {
+		n.fillAttr(&out.Attr)
+		return 0
+	}
+	key, ok := n.key()
+	if !ok {
+		n.fillAttr(&out.Attr) // unlinked while open: what we knew
+		return 0
+	}
+	o, err := n.f.bucket.Stat(ctx, key)
+	if err != nil {
+		if errors.Is(err, ossclient.ErrNotFound) && n.staged() {
+			n.fillAttr(&out.Attr)
+			return 0
+		}
+		return n.f.errno("getattr", key, err)
+	}
+	n.learn(o, uint32(n.f.opts.FileMode))
+	n.mu.Lock()
+	if n.stage == nil {
+		n.size = o.Size
+	}
+	n.mu.Unlock()
+	n.fillAttr(&out.Attr)
+	return 0
+}
+
+func (n *fileNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+	if n.f.opts.ReadOnly {
+		return errROFS
+	}
+	ctx = ctxFor(ctx, true)
+	if sz, ok := in.GetSize(); ok {
+		if errno := n.truncate(ctx, int64(sz)); errno != 0 {
+			return errno
+		}
+	}
+	old := n.attrs()
+	a, errno := n.f.applySetattr(old, in)
+	if errno != 0 {
+		return errno
+	}
+	if a != old {
+		if errno := n.persistAttrs(ctx, a); errno != 0 {
+			return errno
+		}
+	}
+	n.fillAttr(&out.Attr)
+	return 0
+}
+
+// persistAttrs stores changed attributes: in the staged file when the file
+// is open for writing (the upload carries them), else with a metadata
+// replacing copy of the object onto itself.
+func (n *fileNode) persistAttrs(ctx context.Context, a attrs) syscall.Errno {
+	n.mu.Lock()
+	if st := n.stage; st != nil {
+		n.a = a
+		st.dirty = true
+		st.gen++
+		n.mu.Unlock()
+		return 0
+	}
+	n.mu.Unlock()
+	key, ok := n.key()
+	if !ok {
+		n.setAttrs(a)
+		return 0
+	}
+	o, err := n.f.bucket.Copy(ctx, key, key, ossclient.CopyOptions{ReplaceMeta: true, Meta: n.f.metaOf(a, syscall.S_IFREG)})
+	if err != nil {
+		return n.f.errno("setattr", key, err)
+	}
+	a.etag = o.ETag
+	n.setAttrs(a)
+	return 0
+}
+
+// applySetattr returns a with the changes of in that ossfs keeps (mode, uid,
+// gid, mtime; atime and ctime are not kept). Without metadata persistence a
+// change is ENOTSUP.
+func (f *fsys) applySetattr(a attrs, in *fuse.SetAttrIn) (attrs, syscall.Errno) {
+	old := a
+	if m, ok := in.GetMode(); ok {
+		a.mode = m & 0o7777
+	}
+	if uid, ok := in.GetUID(); ok {
+		a.uid = uid
+	}
+	if gid, ok := in.GetGID(); ok {
+		a.gid = gid
+	}
+	if t, ok := in.GetMTime(); ok {
+		a.mtime = t
+	}
+	if a == old {
+		return a, 0
+	}
+	if !f.opts.PersistMetadata {
+		return old, syscall.ENOTSUP
+	}
+	a.fromMeta = true
+	return a, 0
+}
+
+// truncate sets the file's size: in the staged copy when open for writing,
+// otherwise by staging (downloading only when the new size keeps data),
+// truncating and uploading at once.
+func (n *fileNode) truncate(ctx context.Context, size int64) syscall.Errno {
+	n.mu.Lock()
+	if n.stage != nil {
+		err := n.stage.truncate(size)
+		n.a.mtime = time.Now()
+		n.mu.Unlock()
+		return n.f.errno("truncate", "", err)
+	}
+	n.mu.Unlock()
+	if errno := n.acquire(ctx, size > 0, false); errno != 0 {
+		return errno
+	}
+	n.mu.Lock()
+	err := n.stage.truncate(size)
+	n.a.mtime = time.Now()
+	n.mu.Unlock()
+	if err == nil {
+		err = n.upload(ctx)
+	}
+	n.releaseStage()
+	return n.f.errno("truncate", "", err)
+}
+
+func (n *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
+	write := flags&syscall.O_ACCMODE != syscall.O_RDONLY
+	trunc := flags&syscall.O_TRUNC != 0
+	if !write {
+		return n.newHandle(false), 0, 0
+	}
+	if n.f.opts.ReadOnly {
+		return nil, 0, errROFS
+	}
+	if errno := n.acquire(ctxFor(ctx, true), !trunc, trunc); errno != 0 {
+		return nil, 0, errno
+	}
+	return n.newHandle(true), 0, 0
+}
+
+func (d *dirNode) Create(ctx context.Context, name string, flags, mode uint32, out *fuse.EntryOut) (*gofs.Inode, gofs.FileHandle, uint32, syscall.Errno) {
+	if d.f.opts.ReadOnly {
+		return nil, nil, 0, errROFS
+	}
+	if _, errno := d.childKey(name); errno != 0 {
+		return nil, nil, 0, errno
+	}
+	uid, gid := d.f.caller(ctx)
+	n := d.f.newFile()
+	n.uploaded = false
+	n.a = attrs{mode: mode & 0o7777, uid: uid, gid: gid, mtime: time.Now(), fromMeta: true}
+	// The file exists only here until its first flush uploads it (empty or
+	// not); Lookup and Readdir show such files from the tree.
+	n.stage = &staging{refs: 1, dirty: true}
+	tmp, err := newTempFile(d.f.opts.TempDir)
+	if err != nil {
+		return nil, nil, 0, d.f.errno("create", name, err)
+	}
+	n.stage.file = tmp
+	n.fillAttr(&out.Attr)
+	ch := d.NewInode(ctx, n, gofs.StableAttr{Mode: syscall.S_IFREG})
+	return ch, n.newHandle(true), 0, 0
+}

@@ -1,0 +1,93 @@
+package fs
+
+import (
+	"context"
+	"syscall"
+	"time"
+
+	gofs "github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+)
+
+// fileHandle is an open regular file. A writable handle holds a reference
+// on the file's staging; every handle reads from the staging while there is
+// one (so readers see the writers' data) and from OSS otherwise.
+type fileHandle struct {
+	n     *fileNode
+	write bool
+	rd    objectReader
+}
+
+var (
+	_ gofs.FileReader   = (*fileHandle)(nil)
+	_ gofs.FileWriter   = (*fileHandle)(nil)
+	_ gofs.FileFlusher  = (*fileHandle)(nil)
+	_ gofs.FileFsyncer  = (*fileHandle)(nil)
+	_ gofs.FileReleaser = (*fileHandle)(nil)
+)
+
+func (n *fileNode) newHandle(write bool) *fileHandle {
+	return &fileHandle{n: n, write: write, rd: newSeqReader(n.f.bucket)}
+}
+
+func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+	n := h.n
+	n.mu.Lock()
+	if st := n.stage; st != nil {
+		c, err := st.readAt(dest, off)
+		n.mu.Unlock()
+		if err != nil {
+			return nil, n.f.errno("read", "", err)
+		}
+		return fuse.ReadResultData(dest[:c]), 0
+	}
+	n.mu.Unlock()
+	key, ok := n.key()
+	if !ok {
+		return nil, syscall.ESTALE
+	}
+	c, err := h.rd.ReadAt(ctx, key, dest, off)
+	if err != nil {
+		return nil, n.f.errno("read", key, err)
+	}
+	return fuse.ReadResultData(dest[:c]), 0
+}
+
+func (h *fileHandle) Write(ctx context.Context, data []byte, off int64) (uint32, syscall.Errno) {
+	if !h.write {
+		return 0, syscall.EBADF
+	}
+	n := h.n
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	c, err := n.stage.writeAt(data, off)
+	if c > 0 {
+		n.a.mtime = time.Now()
+	}
+	if err != nil {
+		return uint32(c), n.f.errno("write", "", err)
+	}
+	return uint32(c), 0
+}
+
+// Flush runs at every close(2) of the descriptor: it uploads, so close
+// returns the upload's error.
+func (h *fileHandle) Flush(ctx context.Context) syscall.Errno {
+	if !h.write {
+		return 0
+	}
+	key, _ := h.n.key()
+	return h.n.f.errno("flush", key, h.n.upload(ctxFor(ctx, true)))
+}
+
+func (h *fileHandle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
+	return h.Flush(ctx)
+}
+
+func (h *fileHandle) Release(ctx context.Context) syscall.Errno {
+	h.rd.Close()
+	if h.write {
+		h.n.releaseStage()
+	}
+	return 0
+}

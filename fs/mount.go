@@ -1,0 +1,161 @@
+package fs
+
+import (
+	"fmt"
+	"log"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	gofs "github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/ossfs/ossfs/fs/names"
+	"github.com/ossfs/ossfs/ossclient"
+)
+
+// fsys is the state of one mount, shared by every node.
+type fsys struct {
+	bucket    ossclient.Bucket
+	opts      Options
+	log       *slog.Logger
+	mapper    names.Mapper
+	mountTime time.Time
+
+	// hidden holds the keys already logged as unusable file names, so each
+	// is logged once per mount.
+	hidden sync.Map
+	// pending counts uploads that run after the file was closed (a dirty
+	// file released without a flush, e.g. after mmap); unmount waits.
+	pending pendingGroup
+}
+
+// pendingGroup counts operations in progress and lets a caller wait for
+// none to be left. Unlike sync.WaitGroup, Add may come at any time, also
+// while someone waits.
+type pendingGroup struct {
+	mu   sync.Mutex
+	cond *sync.Cond
+	n    int // GUARDED_BY(mu)
+}
+
+func (g *pendingGroup) Add(d int) {
+	g.mu.Lock()
+	if g.cond == nil {
+		g.cond = sync.NewCond(&g.mu)
+	}
+	g.n += d
+	if g.n == 0 {
+		g.cond.Broadcast()
+	}
+	g.mu.Unlock()
+}
+
+func (g *pendingGroup) Done() { g.Add(-1) }
+
+func (g *pendingGroup) Wait() {
+	g.mu.Lock()
+	if g.cond == nil {
+		g.cond = sync.NewCond(&g.mu)
+	}
+	for g.n > 0 {
+		g.cond.Wait()
+	}
+	g.mu.Unlock()
+}
+
+func newFsys(bucket ossclient.Bucket, o Options) *fsys {
+	return &fsys{
+		bucket:    bucket,
+		opts:      o,
+		log:       o.Logger,
+		mapper:    names.Mapper{Mountpoint: o.Mountpoint, PrefixDepth: o.PrefixDepth},
+		mountTime: time.Now(),
+	}
+}
+
+// hide logs, once per key, that a key cannot be shown as a file name.
+func (f *fsys) hide(key, why string) {
+	if _, loaded := f.hidden.LoadOrStore(key, struct{}{}); !loaded {
+		f.log.Warn("key hidden: it cannot be a file name", "key", key, "why", why)
+	}
+}
+
+// Mounted is a live mount.
+type Mounted struct {
+	server *fuse.Server
+	f      *fsys
+}
+
+// Mount mounts bucket on opts.Mountpoint and returns once the kernel has the
+// mount. As root it mounts directly (mount(2)); otherwise through
+// fusermount3. Serve requests until Unmount or an external umount.
+func Mount(bucket ossclient.Bucket, opts Options) (*Mounted, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if st, err := os.Stat(o.Mountpoint); err != nil {
+		return nil, fmt.Errorf("mountpoint: %w", err)
+	} else if !st.IsDir() {
+		return nil, fmt.Errorf("mountpoint %s is not a directory", o.Mountpoint)
+	}
+	f := newFsys(bucket, o)
+	root := f.newDir()
+	fo := &gofs.Options{
+		MountOptions: fuse.MountOptions{
+			AllowOther:    o.AllowOther,
+			FsName:        "ossfs",
+			Name:          "ossfs",
+			DirectMount:   os.Geteuid() == 0,
+			Debug:         o.Debug,
+			MaxWrite:      1 << 20,
+			DisableXAttrs: true,
+			Logger:        log.New(slogWriter{o.Logger}, "", 0),
+		},
+		EntryTimeout:    &o.EntryTimeout,
+		AttrTimeout:     &o.AttrTimeout,
+		NegativeTimeout: &o.NegativeTimeout,
+		UID:             o.UID,
+		GID:             o.GID,
+		// Small inode numbers: some 32-bit programs fail stat(2) with
+		// EOVERFLOW on numbers above 2^32; the counter never goes back.
+		FirstAutomaticIno: 2,
+		Logger:            log.New(slogWriter{o.Logger}, "go-fuse: ", 0),
+	}
+	if o.ReadOnly {
+		fo.MountOptions.Options = append(fo.MountOptions.Options, "ro")
+	}
+	if o.AllowOther {
+		fo.MountOptions.Options = append(fo.MountOptions.Options, "default_permissions")
+	}
+	srv, err := gofs.Mount(o.Mountpoint, root, fo)
+	if err != nil {
+		return nil, fmt.Errorf("mount %s: %w", o.Mountpoint, err)
+	}
+	return &Mounted{server: srv, f: f}, nil
+}
+
+// Wait blocks until the filesystem is unmounted (Unmount, umount,
+// fusermount3 -u), then until the uploads still pending have finished.
+func (m *Mounted) Wait() {
+	m.server.Wait()
+	m.f.pending.Wait()
+}
+
+// Unmount finishes the pending uploads, then unmounts. It fails (EBUSY)
+// while files on the mount are open or a process has its working directory
+// there.
+func (m *Mounted) Unmount() error {
+	m.f.pending.Wait()
+	return m.server.Unmount()
+}
+
+// slogWriter lets go-fuse's log.Logger write into slog.
+type slogWriter struct{ l *slog.Logger }
+
+func (w slogWriter) Write(p []byte) (int, error) {
+	w.l.Debug(string(p))
+	return len(p), nil
+}

@@ -1,0 +1,136 @@
+package fs
+
+import (
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Options configure Mount. The zero value of each field means its default,
+// except where DefaultOptions differs (PersistMetadata); start from
+// DefaultOptions().
+type Options struct {
+	// Mountpoint is the directory to mount on; it must exist. It is also
+	// how absolute symlink texts pointing into the mount are recognised.
+	// Required; made absolute and cleaned.
+	Mountpoint string
+
+	// UID and GID own every file and directory that carries no ossfs
+	// metadata. Default (DefaultOptions): the mounting process's uid and
+	// gid; 0 in a zero Options means root.
+	UID, GID uint32
+	// FileMode and DirMode are the permission bits of files and
+	// directories without ossfs metadata, as Unix bits (0o7777 at most; not
+	// os.ModeSetuid and friends). Defaults 0644 and 0755.
+	FileMode, DirMode os.FileMode
+
+	// ReadOnly makes every change fail with EROFS. Default false.
+	ReadOnly bool
+	// AllowOther lets other users use the mount (FUSE allow_other; the
+	// kernel then also enforces permission bits, default_permissions).
+	// Default false.
+	AllowOther bool
+
+	// EntryTimeout is how long the kernel caches a name→inode lookup,
+	// AttrTimeout how long it caches attributes, NegativeTimeout how long it
+	// caches "no such name". Defaults: 1s each. The bucket's own caches
+	// (package cache) keep OSS answers for their TTLs and answer lookups
+	// from listings for free, so longer kernel timeouts would save only
+	// kernel↔daemon round trips while delaying, by that much more, the
+	// moment a change made by another OSS client becomes visible. 1s is
+	// also libfuse's default. Set a negative value for 0 (no caching).
+	EntryTimeout, AttrTimeout, NegativeTimeout time.Duration
+
+	// SymlinkForbidOverwrite makes symlink(2) onto an existing key fail
+	// with EEXIST (x-oss-forbid-overwrite). Default false.
+	SymlinkForbidOverwrite bool
+	// SymlinkACL and SymlinkStorageClass are sent with every PutSymlink.
+	// Default "": not sent.
+	SymlinkACL, SymlinkStorageClass string
+
+	// PersistMetadata stores mode, uid, gid and mtime in x-oss-meta-mode,
+	// -uid, -gid, -mtime (ossfs 1.x names and formats) and reads them back.
+	// When false, those come from the options above and the object's
+	// Last-Modified, and chmod/chown/utimes fail with ENOTSUP.
+	// Default (DefaultOptions) true.
+	PersistMetadata bool
+
+	// TempDir is where files being written are staged. Default
+	// os.TempDir().
+	TempDir string
+
+	// PrefixDepth is the number of "/"-separated segments of the mount
+	// prefix ("a/b/" → 2): how far a symlink may climb with "../" above
+	// the mount root and still be inside the bucket. Default 0.
+	PrefixDepth int
+
+	// Logger receives warnings (hidden keys, failed requests). Default
+	// slog.Default().
+	Logger *slog.Logger
+
+	// Debug logs every FUSE request (go-fuse tracing). Default false.
+	Debug bool
+}
+
+// Defaults of Options.
+const (
+	DefaultFileMode = 0o644
+	DefaultDirMode  = 0o755
+	DefaultTimeout  = time.Second
+)
+
+// DefaultOptions returns Options with every default filled in (Mountpoint
+// still empty).
+func DefaultOptions() Options {
+	return Options{
+		UID:             uint32(os.Getuid()),
+		GID:             uint32(os.Getgid()),
+		FileMode:        DefaultFileMode,
+		DirMode:         DefaultDirMode,
+		EntryTimeout:    DefaultTimeout,
+		AttrTimeout:     DefaultTimeout,
+		NegativeTimeout: DefaultTimeout,
+		PersistMetadata: true,
+		TempDir:         os.TempDir(),
+	}
+}
+
+func (o Options) withDefaults() (Options, error) {
+	if o.Mountpoint == "" {
+		return o, errors.New("fs: Options.Mountpoint is required")
+	}
+	mp, err := filepath.Abs(o.Mountpoint)
+	if err != nil {
+		return o, err
+	}
+	o.Mountpoint = filepath.Clean(mp)
+	if o.FileMode == 0 {
+		o.FileMode = DefaultFileMode
+	}
+	if o.DirMode == 0 {
+		o.DirMode = DefaultDirMode
+	}
+	// Unix permission bits, as the CLI parses them (octal, up to 07777).
+	o.FileMode &= 0o7777
+	o.DirMode &= 0o7777
+	for _, d := range []*time.Duration{&o.EntryTimeout, &o.AttrTimeout, &o.NegativeTimeout} {
+		switch {
+		case *d == 0:
+			*d = DefaultTimeout
+		case *d < 0:
+			*d = 0
+		}
+	}
+	if o.TempDir == "" {
+		o.TempDir = os.TempDir()
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.PrefixDepth < 0 {
+		o.PrefixDepth = 0
+	}
+	return o, nil
+}

@@ -1,0 +1,175 @@
+package fs
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"syscall"
+
+	gofs "github.com/hanwen/go-fuse/v2/fs"
+
+	"github.com/ossfs/ossfs/fs/names"
+	"github.com/ossfs/ossfs/ossclient"
+)
+
+// renameParallelism is how many copies a directory rename runs at once.
+const renameParallelism = 8
+
+// Rename moves name to newParent/newName: copy then delete (files), a new
+// PutSymlink with the same text then delete (links, so the OSS target is
+// recomputed for the new place), every key copied then every old key
+// deleted (directories). Not atomic: see docs/semantics.md.
+// RENAME_NOREPLACE is checked by the kernel (it has looked the target up);
+// RENAME_EXCHANGE and RENAME_WHITEOUT are EINVAL.
+func (d *dirNode) Rename(ctx context.Context, name string, newParent gofs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
+	if d.f.opts.ReadOnly {
+		return errROFS
+	}
+	if flags&^uint32(renameNoReplace) != 0 {
+		return syscall.EINVAL
+	}
+	np, ok := newParent.(*dirNode)
+	if !ok {
+		return syscall.EXDEV
+	}
+	src, errno := d.childKey(name)
+	if errno != 0 {
+		return errno
+	}
+	dst, errno := np.childKey(newName)
+	if errno != 0 {
+		return errno
+	}
+	ctx = ctxFor(ctx, true)
+	typ, ch, errno := d.childType(ctx, name, src)
+	if errno != 0 {
+		return errno
+	}
+	if errno := d.ensureMarker(ctx); errno != 0 {
+		return errno
+	}
+	var err error
+	switch typ {
+	case syscall.S_IFDIR:
+		err = d.f.renameDir(ctx, src, dst)
+	case syscall.S_IFLNK:
+		err = d.f.renameLink(ctx, src, dst)
+	default:
+		if fn, ok := ch.(*fileNode); ok {
+			// Data still being written goes up first, at the old name.
+			if err := fn.upload(ctx); err != nil {
+				return d.f.errno("rename", src, err)
+			}
+		}
+		err = d.f.renameFile(ctx, src, dst)
+	}
+	return d.f.errno("rename", src, err)
+}
+
+// childType returns the kind of the child: from the tree (the kernel looked
+// it up before renaming) or by asking OSS.
+func (d *dirNode) childType(ctx context.Context, name, key string) (uint32, gofs.InodeEmbedder, syscall.Errno) {
+	if ch := d.GetChild(name); ch != nil {
+		return ch.StableAttr().Mode, ch.Operations(), 0
+	}
+	p, err := d.f.probeKey(ctx, key)
+	if err != nil {
+		return 0, nil, d.f.errno("rename", key, err)
+	}
+	if p.typ == 0 {
+		return 0, nil, syscall.ENOENT
+	}
+	return p.typ, nil, 0
+}
+
+func (f *fsys) renameFile(ctx context.Context, src, dst string) error {
+	if _, err := f.bucket.Copy(ctx, src, dst, ossclient.CopyOptions{}); err != nil {
+		return err
+	}
+	return f.bucket.Delete(ctx, src)
+}
+
+func (f *fsys) renameLink(ctx context.Context, src, dst string) error {
+	if err := f.relink(ctx, src, dst); err != nil {
+		return err
+	}
+	return f.bucket.Delete(ctx, src)
+}
+
+// relink writes at dst a link with the same text as the link at src, its
+// OSS target recomputed for dst's place: never a plain copy of a link.
+func (f *fsys) relink(ctx context.Context, src, dst string) error {
+	text, _, err := f.readlinkKey(ctx, src)
+	if err != nil {
+		return err
+	}
+	return f.putLink(ctx, dst, text, false)
+}
+
+// renameDir copies every key under src/ to dst/ (links re-targeted), then
+// deletes the old keys. An existing dst must be an empty directory.
+func (f *fsys) renameDir(ctx context.Context, src, dst string) error {
+	dl, err := f.bucket.List(ctx, dst+"/", ossclient.ListOptions{Limit: 2})
+	if err != nil {
+		return err
+	}
+	for _, o := range dl.Objects {
+		if o.Key != dst+"/" {
+			return syscall.ENOTEMPTY
+		}
+	}
+	if len(dl.Prefixes) > 0 {
+		return syscall.ENOTEMPTY
+	}
+	lst, err := f.bucket.List(ctx, src+"/", ossclient.ListOptions{Recursive: true})
+	if err != nil {
+		return err
+	}
+	olds := make([]string, 0, len(lst.Objects))
+	for _, o := range lst.Objects {
+		if names.CheckKeyLen(dst+strings.TrimPrefix(o.Key, src)) != nil {
+			return syscall.ENAMETOOLONG
+		}
+		olds = append(olds, o.Key)
+	}
+	if err := f.copyAll(ctx, lst.Objects, src, dst); err != nil {
+		return err
+	}
+	return f.bucket.DeleteMany(ctx, olds)
+}
+
+// copyAll copies objs from under src/ to under dst/, renameParallelism at a
+// time, and returns the first error after all copies ended.
+func (f *fsys) copyAll(ctx context.Context, objs []ossclient.Object, src, dst string) error {
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+	)
+	sem := make(chan struct{}, renameParallelism)
+	for _, o := range objs {
+		nk := dst + strings.TrimPrefix(o.Key, src)
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			var err error
+			if o.IsSymlink() {
+				err = f.relink(ctx, o.Key, nk)
+			} else {
+				_, err = f.bucket.Copy(ctx, o.Key, nk, ossclient.CopyOptions{})
+			}
+			if err != nil {
+				mu.Lock()
+				if first == nil {
+					first = err
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return first
+}
+
+// renameNoReplace is renameat2's RENAME_NOREPLACE.
+const renameNoReplace = 0x1
