@@ -28,19 +28,19 @@ type dirNode struct {
 }
 
 var (
-	_ gofs.NodeLookuper        = (*dirNode)(nil)
-	_ gofs.NodeOpendirHandler  = (*dirNode)(nil)
-	_ gofs.NodeGetattrer       = (*dirNode)(nil)
-	_ gofs.NodeSetattrer       = (*dirNode)(nil)
-	_ gofs.NodeMkdirer         = (*dirNode)(nil)
-	_ gofs.NodeRmdirer         = (*dirNode)(nil)
-	_ gofs.NodeUnlinker        = (*dirNode)(nil)
-	_ gofs.NodeCreater         = (*dirNode)(nil)
-	_ gofs.NodeSymlinker       = (*dirNode)(nil)
-	_ gofs.NodeRenamer         = (*dirNode)(nil)
-	_ gofs.NodeLinker          = (*dirNode)(nil)
-	_ gofs.NodeMknoder         = (*dirNode)(nil)
-	_ gofs.NodeStatfser        = (*dirNode)(nil)
+	_ gofs.NodeLookuper       = (*dirNode)(nil)
+	_ gofs.NodeOpendirHandler = (*dirNode)(nil)
+	_ gofs.NodeGetattrer      = (*dirNode)(nil)
+	_ gofs.NodeSetattrer      = (*dirNode)(nil)
+	_ gofs.NodeMkdirer        = (*dirNode)(nil)
+	_ gofs.NodeRmdirer        = (*dirNode)(nil)
+	_ gofs.NodeUnlinker       = (*dirNode)(nil)
+	_ gofs.NodeCreater        = (*dirNode)(nil)
+	_ gofs.NodeSymlinker      = (*dirNode)(nil)
+	_ gofs.NodeRenamer        = (*dirNode)(nil)
+	_ gofs.NodeLinker         = (*dirNode)(nil)
+	_ gofs.NodeMknoder        = (*dirNode)(nil)
+	_ gofs.NodeStatfser       = (*dirNode)(nil)
 )
 
 func (f *fsys) newDir() *dirNode {
