@@ -1,0 +1,71 @@
+// Package fs is ossfs's filesystem: a go-fuse v2 node tree over an
+// ossclient.Bucket (normally the cache decorator of package cache).
+//
+// # Layout of the tree
+//
+// Every node is one of three types embedding gofs.Inode: dirNode (a common
+// prefix "d/" and/or a marker object "d/"), fileNode (an object without a
+// trailing "/") and linkNode (a native OSS symlink). A node does not store
+// its key: key() walks the go-fuse tree, which go-fuse keeps in step with
+// renames, so a node moved by rename (or an open file whose directory was
+// renamed) always writes to its current key. Key rules and the symlink text
+// ↔ OSS target mapping live in the pure package fs/names.
+//
+// # What is cached where
+//
+// The fs keeps no OSS state of its own beyond what open files need: lookup,
+// getattr, readdir and readlink ask the Bucket every time, and the Bucket's
+// decorator answers from its caches (a fresh listing answers child Stat
+// and List(d/, Limit 1) probes, GetSymlink answers are cached and
+// prefetched). Lookup asks Stat(key) and List(key+"/", Limit 1)
+// concurrently; a directory wins over a file of the same name. A directory
+// handle lists once and answers READDIRPLUS lookups from that listing, so
+// `ls -l` costs the listing pages only. Per inode the fs remembers the
+// attributes learned from metadata together with the ETag they belong to,
+// so that a later listing (which carries no metadata) of the same object
+// does not make a chmod'ed file look like the default mode again.
+//
+// Kernel caches are controlled by Options.EntryTimeout, AttrTimeout and
+// NegativeTimeout (1s defaults); kernel symlink caching is off, since
+// readlink is already free when the Bucket's cache is warm.
+//
+// # Inode numbers
+//
+// Lookup returns the inode the tree already holds for a name when it is
+// the same kind of object, so an object keeps one inode number while the
+// kernel knows it; new inodes take numbers from go-fuse's monotonic
+// counter, so a number is never reused for another object.
+//
+// # Writes
+//
+// A file opened for writing is staged in an unlinked temp file (staging),
+// shared by every handle of that file: downloaded first only when the old
+// content is needed (not with O_TRUNC, not for a new file). flush (every
+// close) and fsync upload it with Bucket.Put and return its error (EIO, not
+// 0, when the data did not reach OSS); the last release uploads whatever
+// is still dirty, and Mounted.Unmount / Wait wait for those uploads. A
+// created file exists only in this mount until its first flush; lookup and
+// readdir show it from the tree meanwhile.
+//
+// # Reads
+//
+// A handle without staging reads with ranged GETs through objectReader; the
+// current implementation (seqReader) keeps one ranged GET open while reads
+// are sequential, doubling the window, and starts over on a seek.
+//
+// # Locking
+//
+// node.mu guards a node's attributes and a fileNode's staging pointer and
+// fields, and is held for local temp-file I/O, never for a network call.
+// staging.upMu serializes the uploads of one file (held across Put: only
+// flush/fsync/release of that file wait on it). seqReader.mu guards one
+// handle's open stream; concurrent reads on that handle bypass it. Lock
+// order: upMu before node.mu.
+//
+// # Errors
+//
+// toErrno (errno.go) is the one mapping from errors to errno; it logs
+// unexpected failures with operation, key, OSS code and request id.
+//
+// docs/semantics.md states what is and is not POSIX, and why.
+package fs
