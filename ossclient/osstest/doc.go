@@ -1,0 +1,132 @@
+// Package osstest is a local server that speaks the Alibaba Cloud OSS REST
+// API closely enough that the official SDKs cannot tell it from OSS for the
+// operations a filesystem uses. It is what every ossfs test, benchmark and
+// the no-credentials demo (`ossfs serve`, `ossfs mount --local`) run
+// against; start it in-process like net/http/httptest:
+//
+//	srv, _ := osstest.Start(osstest.Options{})   // in memory, "test-bucket"
+//	defer srv.Close()
+//	cfg := oss.LoadDefaultConfig().WithEndpoint(srv.Endpoint()).WithRegion(srv.Region()).
+//		WithCredentialsProvider(credentials.NewStaticCredentialsProvider(
+//			osstest.DefaultAccessKeyID, osstest.DefaultAccessKeySecret))
+//
+// # Design
+//
+// One http.Handler parses the address (path-style "/bucket/key", or
+// bucket-in-host "bucket.host:port/key" when the host is not an IP and its
+// first label is a served bucket), names the operation exactly as the SDK's
+// OpName does, counts it, applies latency, verifies the signature, applies
+// injected faults, and dispatches. Files by concern: server.go (options,
+// routing), auth.go (V1/V4 verification), errors.go (error XML), objects.go
+// and copyappend.go (object operations), listing.go, multipart*.go,
+// symlink.go, store.go (namespace, key index, blob reference counts),
+// backend*.go (memory and directory storage), shaping.go (latency,
+// bandwidth, faults, counters, the /_ossfs admin endpoints), crc.go.
+//
+// Storage is a store over a backend. An object's bytes are a list of
+// immutable, reference-counted blobs ("segments"): a put writes one blob,
+// an append adds one, a multipart object is its parts' blobs, and a copy
+// shares its source's blobs, so no operation rewrites data. Metadata
+// (including the CRC-64 of the whole object, combined arithmetically on
+// append and complete) lives in memory with a sorted key index; listings
+// binary-search it and jump over whole common prefixes, so a page costs
+// O(page + log n). One mutex guards the namespace; it is never held while a
+// body crosses the network (bodies stream into a blob first, then the
+// metadata is committed under the lock). A reader pins the blobs it reads,
+// so concurrent overwrites and deletes never cut a download short.
+//
+// The directory backend (Options.Dir) never turns keys into paths: blobs are
+// DIR/blobs/<random id>, metadata is DIR/buckets/<bucket>/<sha256(key)>.json
+// holding the key, so keys with "..", "//" or 1023 bytes are safe. Bodies
+// stream to DIR/tmp and are renamed into place; metadata files are replaced
+// atomically by rename. Blobs nobody references are deleted at start.
+//
+// # Implemented
+//
+// Authentication: V1 ("OSS id:signature", HMAC-SHA1 over the canonical
+// string with the SDK's sub-resource list) and V4 ("OSS4-HMAC-SHA256",
+// scope date/region/oss/aliyun_v4_request, additional headers honoured);
+// several key pairs; STS-style security tokens (x-oss-security-token must
+// match the credential's token). Missing Authorization: 403 AccessDenied;
+// wrong signature: 403 SignatureDoesNotMatch (with StringToSign, and
+// CanonicalRequest for V4); unknown key: 403 InvalidAccessKeyId; request
+// time more than 15 minutes from the server clock: 403 RequestTimeTooSkewed
+// (with ServerTime; the Date header lets the SDK correct its clock). A V4
+// scope for another region: 400 InvalidArgument.
+//
+// Errors: the OSS XML (Code, Message, RequestId, HostId, EC), x-oss-ec on
+// every error, x-oss-request-id on every response; HEAD errors have no body
+// and carry the XML base64-encoded in x-oss-err, which the SDK decodes.
+//
+// Objects: PutObject (Content-MD5 checked, x-oss-forbid-overwrite),
+// GetObject (single Range; a multi-range uses its first range; without
+// x-oss-range-behavior: standard an invalid or unsatisfiable range returns
+// the whole object with 200, with it a start past the end is 416
+// InvalidRange and an end past the end is clipped; If-Match/None-Match/
+// Modified-Since/Unmodified-Since; response-* overrides), HeadObject,
+// GetObjectMeta, CopyObject (x-oss-copy-source, metadata directive COPY or
+// REPLACE, forbid-overwrite, copy-source if-match/if-none-match),
+// DeleteObject, DeleteMultipleObjects (quiet, encoding-type=url),
+// AppendObject (position checks: 409 PositionNotEqualToLength with
+// x-oss-next-append-position, 409 ObjectNotAppendable), multipart
+// (initiate, upload part, complete with explicit parts or
+// x-oss-complete-all, abort, ListParts, ListMultipartUploads), user metadata
+// x-oss-meta-* (names lower-cased), Cache-Control/Content-Disposition/
+// Content-Encoding/Content-Language/Expires, ETag, Last-Modified,
+// x-oss-object-type, x-oss-storage-class, and x-oss-hash-crc64ecma on put,
+// get, head, upload part, append, copy and complete (the combined CRC of
+// the parts). Keys: UTF-8, 1..1023 bytes, no leading "/" or "\", otherwise
+// 400 InvalidObjectName.
+//
+// Listing: ListObjects and ListObjectsV2 with prefix, delimiter, marker /
+// continuation-token / start-after, max-keys 0..1000 (default 100),
+// fetch-owner, encoding-type=url (keys, prefixes, markers and tokens
+// percent-encoded with space as %20 and "/" kept), Type and Size per entry,
+// CommonPrefixes; keys in byte order. Also ListBuckets, GetBucketInfo and
+// GetBucketLocation (minimal).
+//
+// Symlinks: PutSymlink percent-decodes x-oss-symlink-target, honours
+// forbid-overwrite (409 FileAlreadyExists) and stores the link's ACL,
+// storage class and user metadata; GetSymlink returns the target
+// percent-encoded ("/" kept, space %20, "+" %2B) with the link's ETag,
+// Last-Modified and user metadata, 404 NoSuchKey for a missing key, 400
+// NotSymlink for a plain object; GetObject/HeadObject/GetObjectMeta follow
+// one level (404 SymlinkTargetNotExist when dangling, 400 InvalidTargetType
+// for a link to a link) with x-oss-object-type: Symlink; listings show
+// Type Symlink; CopyObject and DeleteObject act on the link itself.
+//
+// Test hooks: request counts per operation (Counts, Count, TotalRequests,
+// ResetCounts; over HTTP GET /_ossfs/stats and POST /_ossfs/stats/reset,
+// unsigned, path-style only), SetLatency, SetBandwidth (per direction,
+// shared by all requests), AddFault (error status/code, next N times or with
+// a probability, stalls, connections dropped mid-body), OpenUploads.
+//
+// # Choices where the public documentation is silent
+//
+//   - A symlink's own Size is 0 and its ETag is the upper-case MD5 of the
+//     target key; listings report those for the link.
+//   - HEAD/GET through a link report the target's length, ETag, CRC,
+//     content headers and user metadata, type Symlink, and the later of the
+//     link's and the target's Last-Modified. GetObjectMeta follows links too.
+//   - A target that is not valid percent-encoding, or not a valid key after
+//     decoding, is 400 InvalidArgument.
+//   - GetSymlink on a plain object is 400 NotSymlink (the code ossutil
+//     reports; the status is our choice).
+//   - The ETag of an appendable object is the MD5 of the first piece, then
+//     MD5(previous ETag + piece MD5) per append: stable and changing with
+//     every append, but not the content MD5 (OSS does not promise one).
+//   - CopyObject keeps the source's object type and ETag.
+//   - EC values have the real "NNNN-NNNNNNNN" shape; those of NoSuchKey and
+//     SymlinkTargetNotExist match public documentation, the others are
+//     representative.
+//
+// # Not implemented
+//
+// Presigned (query-string) URLs (501), the V4 payload hash (x-oss-content-
+// sha256 other than UNSIGNED-PAYLOAD is signed but the body is not
+// checked), versioning, ACL/tagging/restore/select/process APIs, bucket
+// creation over the API, UploadPartCopy, callbacks, server-side
+// encryption, delimiter roll-up in ListMultipartUploads, open multipart
+// uploads surviving a restart (their parts are discarded at start), and
+// traffic-limit headers (use SetBandwidth).
+package osstest
