@@ -124,8 +124,8 @@ func (b *memBackend) remove(id string) {
 	b.mu.Unlock()
 }
 
-func (b *memBackend) createBucket(string) error                { return nil }
-func (b *memBackend) saveMeta(string, *object) error           { return nil }
-func (b *memBackend) deleteMeta(string, string) error          { return nil }
-func (b *memBackend) load() (map[string][]*object, error)      { return nil, nil }
+func (b *memBackend) createBucket(string) error              { return nil }
+func (b *memBackend) saveMeta(string, *object) error         { return nil }
+func (b *memBackend) deleteMeta(string, string) error        { return nil }
+func (b *memBackend) load() (map[string][]*object, error)    { return nil, nil }
 func (b *memBackend) removeUnreferenced(live map[string]int) {}

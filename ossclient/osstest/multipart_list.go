@@ -38,7 +38,7 @@ func intParam(q *request, name string, def, lo, hi int) (int, *ossError) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < lo || n > hi {
-		return 0, errInvalidArgument("Invalid " + name + ".").with("ArgumentName", name).with("ArgumentValue", v)
+		return 0, errInvalidArgument("Invalid "+name+".").with("ArgumentName", name).with("ArgumentValue", v)
 	}
 	return n, nil
 }

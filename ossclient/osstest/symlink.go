@@ -22,7 +22,7 @@ func (s *Server) putSymlink(q *request) *ossError {
 		return errInvalidArgument("x-oss-symlink-target is not correctly percent-encoded.").with("ArgumentName", "x-oss-symlink-target")
 	}
 	if e := validKey(target); e != nil {
-		return errInvalidArgument("The symlink target is not a valid object name: " + e.Message).with("ArgumentName", "x-oss-symlink-target")
+		return errInvalidArgument("The symlink target is not a valid object name: "+e.Message).with("ArgumentName", "x-oss-symlink-target")
 	}
 	o, e := newObjectFromRequest(q.r, q.key)
 	if e != nil {
