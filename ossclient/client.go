@@ -128,6 +128,8 @@ func (c *Client) Check(ctx context.Context) error {
 		msg = fmt.Sprintf("OSS at %s does not know the access key id from %s", ep, c.credDesc)
 	case oe.Code == "SignatureDoesNotMatch":
 		msg = fmt.Sprintf("OSS at %s rejected the signature: the access key secret from %s does not match its key id (or the region %q is wrong)", ep, c.credDesc, c.cfg.Region)
+	case oe.Code == "InvalidArgument" && strings.Contains(strings.ToLower(serviceMessage(err)), "region"):
+		msg = fmt.Sprintf("OSS at %s rejected the signing region %q: give the bucket's region (%s)", ep, c.cfg.Region, serviceMessage(err))
 	case oe.Code == "SecurityTokenExpired" || oe.Code == "InvalidSecurityToken":
 		msg = fmt.Sprintf("the session token from %s is expired or invalid", c.credDesc)
 	case oe.Kind == KindAccessDenied:
@@ -140,6 +142,15 @@ func (c *Client) Check(ctx context.Context) error {
 		msg = fmt.Sprintf("checking bucket %q at %s failed: %s (HTTP %d, request id %s)", c.bucket, ep, oe.Code, oe.Status, oe.RequestID)
 	}
 	return &checkError{msg: msg, err: cerr}
+}
+
+// serviceMessage is the OSS error message, or "".
+func serviceMessage(err error) string {
+	var se *oss.ServiceError
+	if errors.As(err, &se) {
+		return se.Message
+	}
+	return ""
 }
 
 // unwrapNet returns the innermost net.OpError-level message ("dial tcp ...:

@@ -1,0 +1,169 @@
+package ossclient_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"math/rand"
+	"testing"
+
+	"github.com/ossfs/ossfs/ossclient"
+	"github.com/ossfs/ossfs/ossclient/osstest"
+)
+
+const partSize = 100 << 10 // newClient's PartSize
+
+// onlyReader hides every method but Read (no Len, no Seek, no ReadAt).
+type onlyReader struct{ r io.Reader }
+
+func (o onlyReader) Read(p []byte) (int, error) { return o.r.Read(p) }
+
+// failingReader yields n bytes and then fails.
+type failingReader struct {
+	n   int
+	err error
+}
+
+func (f *failingReader) Read(p []byte) (int, error) {
+	if f.n == 0 {
+		return 0, f.err
+	}
+	k := min(len(p), f.n)
+	for i := range p[:k] {
+		p[i] = 'x'
+	}
+	f.n -= k
+	return k, nil
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	rand.New(rand.NewSource(int64(n))).Read(b)
+	return b
+}
+
+func TestPutSizes(t *testing.T) {
+	bothSignatures(t, func(t *testing.T, sig int) {
+		ctx := context.Background()
+		srv := startServer(t, osstest.Options{})
+		c := newClient(t, srv, sig, "")
+		for _, tc := range []struct {
+			size      int
+			multipart bool
+			parts     int
+		}{
+			{partSize - 1, false, 0},
+			{partSize, false, 0},
+			{partSize + 1, true, 2},
+			{3*partSize + 7, true, 4},
+		} {
+			data := randomBytes(tc.size)
+			srv.ResetCounts()
+			o, err := c.Put(ctx, "obj", onlyReader{bytes.NewReader(data)}, ossclient.PutOptions{Meta: map[string]string{"m": "1"}})
+			if err != nil {
+				t.Fatalf("Put %d bytes: %v", tc.size, err)
+			}
+			wantType := ossclient.TypeNormal
+			if tc.multipart {
+				wantType = ossclient.TypeMultipart
+			}
+			if o.Size != int64(tc.size) || o.Type != wantType || o.ETag == "" {
+				t.Errorf("Put %d bytes returned %+v", tc.size, o)
+			}
+			if got := srv.Count("UploadPart"); got != int64(tc.parts) {
+				t.Errorf("Put %d bytes: %d UploadPart requests, want %d", tc.size, got, tc.parts)
+			}
+			if tc.multipart && srv.Count("PutObject") != 0 {
+				t.Errorf("Put %d bytes also sent PutObject", tc.size)
+			}
+			if got := read(t, c, "obj", 0, -1); got != string(data) {
+				t.Errorf("Put %d bytes: read back %d bytes, differing", tc.size, len(got))
+			}
+			st, err := c.Stat(ctx, "obj")
+			if err != nil || st.Size != int64(tc.size) || st.ETag != o.ETag || st.Type != wantType || st.Meta["m"] != "1" {
+				t.Errorf("Stat after Put %d bytes = %+v, %v (put ETag %s)", tc.size, st, err, o.ETag)
+			}
+		}
+		_, err := c.Put(ctx, "obj", onlyReader{bytes.NewReader(randomBytes(2 * partSize))}, ossclient.PutOptions{ForbidOverwrite: true})
+		wantKind(t, "multipart Put with forbid-overwrite", err, ossclient.ErrAlreadyExists)
+		if n := srv.OpenUploads(bucket); n != 0 {
+			t.Errorf("%d uploads left open", n)
+		}
+	})
+}
+
+func TestPutFailuresLeaveNothing(t *testing.T) {
+	bothSignatures(t, func(t *testing.T, sig int) {
+		ctx := context.Background()
+		srv := startServer(t, osstest.Options{})
+		c := newClient(t, srv, sig, "")
+		boom := errors.New("disk on fire")
+		assertNothing := func(what, key string) {
+			t.Helper()
+			if _, err := c.Stat(ctx, key); !errors.Is(err, ossclient.ErrNotFound) {
+				t.Errorf("%s: Stat = %v, want not found", what, err)
+			}
+			if n := srv.OpenUploads(bucket); n != 0 {
+				t.Errorf("%s: %d multipart uploads left open", what, n)
+			}
+		}
+
+		// The reader fails before the first part is full: nothing is sent.
+		srv.ResetCounts()
+		_, err := c.Put(ctx, "small", &failingReader{n: 1000, err: boom}, ossclient.PutOptions{})
+		if !errors.Is(err, boom) {
+			t.Errorf("small failing reader: err = %v, want it to wrap %v", err, boom)
+		}
+		if len(srv.Counts()) != 0 {
+			t.Errorf("small failing reader sent requests: %v", srv.Counts())
+		}
+		assertNothing("small failing reader", "small")
+
+		// The reader fails part-way through a multipart upload.
+		_, err = c.Put(ctx, "big", &failingReader{n: 3*partSize + 10, err: boom}, ossclient.PutOptions{})
+		if !errors.Is(err, boom) {
+			t.Errorf("multipart failing reader: err = %v, want it to wrap %v", err, boom)
+		}
+		if srv.Count("AbortMultipartUpload") == 0 {
+			t.Errorf("multipart failing reader: no AbortMultipartUpload sent: %v", srv.Counts())
+		}
+		assertNothing("multipart failing reader", "big")
+
+		// The server fails an UploadPart (every retry too).
+		srv.AddFault(osstest.Fault{Op: "UploadPart", KeyPrefix: "faulty", Status: 500, Code: "InternalError", Times: 100})
+		_, err = c.Put(ctx, "faulty", onlyReader{bytes.NewReader(randomBytes(4 * partSize))}, ossclient.PutOptions{})
+		var oe *ossclient.Error
+		if !errors.As(err, &oe) || oe.Status != 500 || oe.Code != "InternalError" {
+			t.Errorf("UploadPart fault: err = %v", err)
+		}
+		assertNothing("UploadPart fault", "faulty")
+
+		// The caller gives up mid-upload: the upload is still aborted.
+		cctx, cancel := context.WithCancel(ctx)
+		r := &cancelingReader{r: bytes.NewReader(randomBytes(5 * partSize)), after: 2*partSize + 10, cancel: cancel}
+		_, err = c.Put(cctx, "cancelled", r, ossclient.PutOptions{})
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("cancelled Put: err = %v, want context.Canceled", err)
+		}
+		assertNothing("cancelled Put", "cancelled")
+	})
+}
+
+// cancelingReader cancels its context once after bytes were read.
+type cancelingReader struct {
+	r      io.Reader
+	after  int
+	read   int
+	cancel func()
+}
+
+func (c *cancelingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.read += n
+	if c.read >= c.after && c.cancel != nil {
+		c.cancel()
+		c.cancel = nil
+	}
+	return n, err
+}
