@@ -1,0 +1,223 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ossfs/ossfs/cache"
+	ossfs "github.com/ossfs/ossfs/fs"
+	"github.com/ossfs/ossfs/ossclient"
+	"github.com/ossfs/ossfs/ossclient/osstest"
+)
+
+const bucketName = "e2e-bucket"
+
+// env is one mounted bucket.
+type env struct {
+	t   *testing.T
+	srv *osstest.Server
+	// raw talks to the bucket root (no prefix), with no cache: what another
+	// OSS client sees.
+	raw ossclient.Bucket
+	mnt string
+	m   *ossfs.Mounted
+}
+
+// config tweaks a mount.
+type config struct {
+	prefix string
+	fs     func(*ossfs.Options)
+	srv    *osstest.Server // reuse a server (second mount of the same bucket)
+}
+
+// requireFUSE skips (or, with OSSFS_REQUIRE_FUSE=1, fails) when FUSE mounts
+// cannot work here.
+func requireFUSE(t *testing.T, err error) {
+	t.Helper()
+	msg := "FUSE is not available"
+	if err != nil {
+		msg += ": " + err.Error()
+	}
+	if os.Getenv("OSSFS_REQUIRE_FUSE") == "1" {
+		t.Fatalf("%s (OSSFS_REQUIRE_FUSE=1)", msg)
+	}
+	t.Skipf("%s; set OSSFS_REQUIRE_FUSE=1 to make this a failure", msg)
+}
+
+func newEnv(t *testing.T, c config) *env {
+	t.Helper()
+	if _, err := os.Stat("/dev/fuse"); err != nil {
+		requireFUSE(t, err)
+	}
+	tw := testWriter{t: t, done: new(atomic.Bool)}
+	t.Cleanup(func() { tw.done.Store(true) }) // registered first, runs last
+	srv := c.srv
+	if srv == nil {
+		var err error
+		srv, err = osstest.Start(osstest.Options{Buckets: []string{bucketName}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { srv.Close() })
+	}
+	logger := slog.New(slog.NewTextHandler(tw, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	client := func(prefix string) *ossclient.Client {
+		cl, err := ossclient.New(ossclient.Config{
+			Endpoint: srv.Endpoint(), Region: srv.Region(), Bucket: bucketName, Prefix: prefix,
+			Credentials: ossclient.Credentials{
+				Source:          ossclient.SourceStatic,
+				AccessKeyID:     osstest.DefaultAccessKeyID,
+				AccessKeySecret: osstest.DefaultAccessKeySecret,
+			},
+			Logger: logger,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cl
+	}
+	co := cache.DefaultOptions()
+	co.Logger = logger
+	cached := cache.NewBucket(client(c.prefix), co)
+	t.Cleanup(cached.Close)
+
+	mnt := t.TempDir()
+	o := ossfs.DefaultOptions()
+	o.Mountpoint = mnt
+	o.Logger = logger
+	o.PrefixDepth = strings.Count(c.prefix, "/")
+	if c.fs != nil {
+		c.fs(&o)
+	}
+	m, err := ossfs.Mount(cached, o)
+	if err != nil {
+		requireFUSE(t, err)
+	}
+	e := &env{t: t, srv: srv, raw: client(""), mnt: mnt, m: m}
+	t.Cleanup(e.unmount)
+	return e
+}
+
+// unmount tears the mount down even after a failure: Unmount, retried while
+// busy, then a lazy unmount as the last resort.
+func (e *env) unmount() {
+	var err error
+	for range 20 {
+		if err = e.m.Unmount(); err == nil {
+			done := make(chan struct{})
+			go func() { e.m.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				e.t.Errorf("Wait did not return after Unmount")
+			}
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	e.t.Errorf("unmount %s: %v; detaching lazily", e.mnt, err)
+	exec.Command("umount", "-l", e.mnt).Run()
+	exec.Command("fusermount3", "-u", "-z", e.mnt).Run()
+}
+
+// p returns the path of rel inside the mount.
+func (e *env) p(rel string) string { return filepath.Join(e.mnt, rel) }
+
+// sh runs script with bash in the mount directory (cd in the script, not
+// cmd.Dir, so the fork child makes no FUSE request) and returns its output;
+// a failure fails the test.
+func (e *env) sh(script string, envv ...string) string {
+	e.t.Helper()
+	out, err := e.trySh(script, envv...)
+	if err != nil {
+		e.t.Fatalf("script failed: %v\n%s\n--- output:\n%s", err, script, out)
+	}
+	return out
+}
+
+func (e *env) trySh(script string, envv ...string) (string, error) {
+	cmd := exec.Command("bash", "-euo", "pipefail", "-c", "cd \"$MNT\"\n"+script)
+	cmd.Env = append(os.Environ(), append([]string{"MNT=" + e.mnt, "LC_ALL=C"}, envv...)...)
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	err := cmd.Run()
+	return buf.String(), err
+}
+
+func (e *env) ctx() context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	e.t.Cleanup(cancel)
+	return ctx
+}
+
+// put stores an object directly in the bucket (bypassing the mount).
+func (e *env) put(key, data string) {
+	e.t.Helper()
+	if _, err := e.raw.Put(e.ctx(), key, strings.NewReader(data), ossclient.PutOptions{}); err != nil {
+		e.t.Fatalf("put %s: %v", key, err)
+	}
+}
+
+// get reads an object (following links) directly from the bucket.
+func (e *env) get(key string) (string, error) {
+	r, err := e.raw.Read(e.ctx(), key, 0, -1)
+	if err != nil {
+		return "", err
+	}
+	defer r.Close()
+	b, err := io.ReadAll(r)
+	return string(b), err
+}
+
+func (e *env) mustGet(key string) string {
+	e.t.Helper()
+	s, err := e.get(key)
+	if err != nil {
+		e.t.Fatalf("get %s: %v", key, err)
+	}
+	return s
+}
+
+func (e *env) exists(key string) bool {
+	e.t.Helper()
+	_, err := e.raw.Stat(e.ctx(), key)
+	if errors.Is(err, ossclient.ErrNotFound) {
+		return false
+	}
+	if err != nil && !errors.Is(err, ossclient.ErrDanglingSymlink) {
+		e.t.Fatalf("stat %s: %v", key, err)
+	}
+	return true
+}
+
+func need(t *testing.T, tools ...string) {
+	t.Helper()
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed", tool)
+		}
+	}
+}
+
+// testWriter sends log output to t.Log while the test runs.
+type testWriter struct {
+	t    *testing.T
+	done *atomic.Bool
+}
+
+func (w testWriter) Write(p []byte) (int, error) {
+	if !w.done.Load() {
+		w.t.Log(strings.TrimRight(string(p), "\n"))
+	}
+	return len(p), nil
+}
