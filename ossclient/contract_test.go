@@ -341,3 +341,49 @@ func putAll(t *testing.T, c ossclient.Bucket, keys []string) {
 		}
 	}
 }
+
+func TestDeleteManyReportsFirstFailureAfterAllBatches(t *testing.T) {
+	ctx := context.Background()
+	srv := startServer(t, osstest.Options{})
+	c := newClient(t, srv, 4, "")
+	keys := make([]string, 1500)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("d/k%04d", i)
+	}
+	putAll(t, c, keys)
+	srv.AddFault(osstest.Fault{Op: "DeleteMultipleObjects", Status: 403, Code: "AccessDenied", Times: 1})
+	err := c.DeleteMany(ctx, keys)
+	wantKind(t, "DeleteMany with the first batch refused", err, ossclient.ErrAccessDenied)
+	l, lerr := c.List(ctx, "d/", ossclient.ListOptions{})
+	if lerr != nil || len(l.Objects) != 1000 || l.Objects[999].Key != keys[999] {
+		t.Errorf("after a refused first batch: %d objects left, %v; want the first 1000", len(l.Objects), lerr)
+	}
+}
+
+func TestThrottledAndCancelled(t *testing.T) {
+	ctx := context.Background()
+	srv := startServer(t, osstest.Options{})
+	c := newClient(t, srv, 4, "", func(c *ossclient.Config) { c.MaxAttempts = 1 })
+	put(t, c, "k", "v", ossclient.PutOptions{})
+	srv.AddFault(osstest.Fault{Op: "HeadObject", Status: 503, Code: "SlowDown", Times: 1})
+	_, err := c.Stat(ctx, "k")
+	wantKind(t, "Stat throttled", err, ossclient.ErrThrottled)
+
+	// With retries, a passing 503 is invisible.
+	r := newClient(t, srv, 4, "")
+	srv.AddFault(osstest.Fault{Op: "GetObject", Status: 503, Times: 1})
+	if got := read(t, r, "k", 0, -1); got != "v" {
+		t.Errorf("Read after a retried 503 = %q", got)
+	}
+
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err = c.Stat(cctx, "k")
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Stat with a cancelled context: %v", err)
+	}
+	err = c.PutSymlink(cctx, "l", "k", ossclient.SymlinkOptions{})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("PutSymlink with a cancelled context: %v", err)
+	}
+}
