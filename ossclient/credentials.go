@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,6 +58,26 @@ type Credentials struct {
 	// role to SourceAuto's chain (last). Default "": with SourceECS, the
 	// role the metadata service reports.
 	ECSRole string
+}
+
+// String describes c without the secret or the session token, so that
+// printing a Config (%v, %+v, %#v) or logging it never shows them.
+func (c Credentials) String() string {
+	return fmt.Sprintf("{Source:%q AccessKeyID:%q AccessKeySecret:%s SessionToken:%s File:%q ECSRole:%q}",
+		c.Source, c.AccessKeyID, redacted(c.AccessKeySecret), redacted(c.SessionToken), c.File, c.ECSRole)
+}
+
+// GoString is String, for %#v.
+func (c Credentials) GoString() string { return "ossclient.Credentials" + c.String() }
+
+// LogValue is String, for slog.
+func (c Credentials) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+func redacted(s string) string {
+	if s == "" {
+		return `""`
+	}
+	return "<redacted>"
 }
 
 // defaultCredFiles lists the credential files tried when Credentials.File is

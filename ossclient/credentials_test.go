@@ -3,7 +3,9 @@ package ossclient
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -214,4 +216,15 @@ func TestCredentialChain(t *testing.T) {
 			t.Errorf("anonymous: %v", err)
 		}
 	})
+}
+
+func TestCredentialsNeverPrinted(t *testing.T) {
+	cfg := Config{Bucket: "bkt", Credentials: Credentials{AccessKeyID: "ID1", AccessKeySecret: "SEKRIT", SessionToken: "TOKEN9"}}
+	var logged strings.Builder
+	slog.New(slog.NewTextHandler(&logged, nil)).Info("cfg", "cfg", cfg, "creds", cfg.Credentials)
+	for _, s := range []string{fmt.Sprint(cfg), fmt.Sprintf("%+v", cfg), fmt.Sprintf("%#v", cfg), fmt.Sprintf("%v", &cfg), logged.String()} {
+		if strings.Contains(s, "SEKRIT") || strings.Contains(s, "TOKEN9") || !strings.Contains(s, "ID1") {
+			t.Errorf("printed config: %s", s)
+		}
+	}
 }
