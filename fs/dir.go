@@ -57,6 +57,9 @@ func (d *dirNode) childKey(name string) (string, syscall.Errno) {
 	if !ok {
 		return "", syscall.ENOENT
 	}
+	if len(name) > names.MaxNameLen {
+		return "", syscall.ENAMETOOLONG
+	}
 	if !names.ValidName(name) {
 		return "", syscall.EINVAL
 	}
@@ -92,7 +95,10 @@ func (f *fsys) probeKey(ctx context.Context, key string) (probe, error) {
 		serr error
 	)
 	wg.Go(func() { obj, serr = f.bucket.Stat(ctx, key) })
-	lst, lerr := f.bucket.List(ctx, key+"/", ossclient.ListOptions{Limit: 1})
+	lst, lerr := &ossclient.Listing{}, error(nil)
+	if names.CheckKeyLen(key+"/") == nil { // else no directory can be there
+		lst, lerr = f.bucket.List(ctx, key+"/", ossclient.ListOptions{Limit: 1})
+	}
 	wg.Wait()
 	if lerr != nil {
 		return probe{}, lerr
