@@ -30,7 +30,7 @@ func TestBadInput(t *testing.T) {
 	wantErrno(t, "mkfifo", syscall.Mkfifo(e.p("fifo"), 0o644), syscall.ENOTSUP)
 	wantErrno(t, "mknod", syscall.Mknod(e.p("dev"), syscall.S_IFCHR|0o644, 0x101), syscall.ENOTSUP)
 	wantErrno(t, "mkdir existing", os.Mkdir(e.p("d"), 0o755), syscall.EEXIST)
-		e.sh(`mkdir e2 && echo z > e2/z`)
+	e.sh(`mkdir e2 && echo z > e2/z`)
 	// (os.Rename answers EEXIST itself when the target is a directory.)
 	wantErrno(t, "rename dir onto non-empty dir", renameat2(e.p("d"), e.p("e2"), 0), syscall.ENOTEMPTY)
 	e.sh(`rm -r e2`)
