@@ -37,6 +37,7 @@ type env struct {
 type config struct {
 	prefix string
 	fs     func(*ossfs.Options)
+	cache  func(*cache.Options)
 	srv    *osstest.Server // reuse a server (second mount of the same bucket)
 }
 
@@ -88,6 +89,9 @@ func newEnv(t *testing.T, c config) *env {
 	}
 	co := cache.DefaultOptions()
 	co.Logger = logger
+	if c.cache != nil {
+		c.cache(&co)
+	}
 	cached := cache.NewBucket(client(c.prefix), co)
 	t.Cleanup(cached.Close)
 

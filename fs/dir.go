@@ -170,7 +170,7 @@ func (d *dirNode) childFor(ctx context.Context, name, key string, p probe, out *
 	case *linkNode:
 		n.lookupAttr(ctx, key, p.obj, &out.Attr)
 	case *fileNode:
-		if p.obj != nil {
+		if p.obj != nil && !n.staged() { // local changes not uploaded yet win
 			n.learn(p.obj, uint32(d.f.opts.FileMode))
 			n.setRemoteSize(p.obj.Size)
 		}
