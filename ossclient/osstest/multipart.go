@@ -188,10 +188,12 @@ func (s *Server) completeLocked(q *request, req completeRequest, all, forbid boo
 		if len(req.Parts) == 0 {
 			return nil, errMalformedXML()
 		}
-		for i, rp := range req.Parts {
-			if i > 0 && rp.PartNumber <= req.Parts[i-1].PartNumber {
+		for i := 1; i < len(req.Parts); i++ {
+			if req.Parts[i].PartNumber <= req.Parts[i-1].PartNumber {
 				return nil, errInvalidPartOrder()
 			}
+		}
+		for _, rp := range req.Parts {
 			p := u.parts[rp.PartNumber]
 			if p == nil || unquote(rp.ETag) != p.ETag {
 				return nil, errInvalidPart(fmt.Sprintf("Part %d could not be found or its ETag does not match.", rp.PartNumber))

@@ -143,20 +143,23 @@ func (s *Server) readObject(q *request, withBody bool) *ossError {
 	defer v.release()
 	o := v.obj
 	h := q.w.Header()
-	objectHeaders(h, v)
-	if st, e := checkConditions(q.r, o); e != nil {
+	notModified, e := checkConditions(q.r, o)
+	if e != nil {
 		return e
-	} else if st != 0 {
-		q.w.WriteHeader(st)
-		return nil
 	}
 	off, n, status := int64(0), o.Size, http.StatusOK
-	if withBody {
-		var e *ossError
+	if withBody && notModified == 0 {
 		if off, n, status, e = parseRange(q.r.Header.Get("Range"), q.r.Header.Get("x-oss-range-behavior"), o.Size); e != nil {
 			h.Set("Content-Range", fmt.Sprintf("bytes */%d", o.Size))
 			return e
 		}
+	}
+	objectHeaders(h, v)
+	if notModified != 0 {
+		q.w.WriteHeader(notModified)
+		return nil
+	}
+	if withBody {
 		for p, name := range responseOverrides {
 			if val := q.param(p); val != "" {
 				h.Set(name, val)
