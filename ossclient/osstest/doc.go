@@ -97,7 +97,9 @@
 //
 // Test hooks: request counts per operation (Counts, Count, TotalRequests,
 // ResetCounts; over HTTP GET /_ossfs/stats and POST /_ossfs/stats/reset,
-// unsigned, path-style only), SetLatency, SetBandwidth (per direction,
+// unsigned, path-style only; every attempt counts, including ones rejected
+// by authentication or answered by a fault, so SDK retries are visible),
+// SetLatency, SetBandwidth (per direction,
 // shared by all requests), AddFault (error status/code, next N times or with
 // a probability, stalls, connections dropped mid-body), OpenUploads.
 //
