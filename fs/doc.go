@@ -45,7 +45,10 @@
 // 0, when the data did not reach OSS); the last release uploads whatever
 // is still dirty, and Mounted.Unmount / Wait wait for those uploads. A
 // created file exists only in this mount until its first flush; lookup and
-// readdir show it from the tree meanwhile.
+// readdir show it from the tree meanwhile. A new or truncated file written
+// sequentially from 0 is also streamed to Bucket.Put through an io.Pipe
+// while it is written (stream.go), the staged copy being the fallback the
+// moment a write is not a plain append.
 //
 // # Reads
 //
@@ -58,9 +61,11 @@
 // node.mu guards a node's attributes and a fileNode's staging pointer and
 // fields, and is held for local temp-file I/O, never for a network call.
 // staging.upMu serializes the uploads of one file (held across Put: only
-// flush/fsync/release of that file wait on it). seqReader.mu guards one
+// flush/fsync/release of that file wait on it). stream.wmu is held by the
+// one writer feeding a stream's pipe (taken with TryLock under node.mu, so
+// never waited for there). seqReader.mu guards one
 // handle's open stream; concurrent reads on that handle bypass it. Lock
-// order: upMu before node.mu.
+// order: upMu, then stream.wmu, then node.mu.
 //
 // # Errors
 //

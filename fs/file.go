@@ -122,6 +122,7 @@ func (n *fileNode) persistAttrs(ctx context.Context, a attrs) syscall.Errno {
 	if st := n.stage; st != nil {
 		n.a = a
 		st.dirty = true
+		st.attrsSet = true
 		st.gen++
 		n.mu.Unlock()
 		return 0
@@ -222,7 +223,7 @@ func (d *dirNode) Create(ctx context.Context, name string, flags, mode uint32, o
 	n.a = attrs{mode: mode & 0o7777, uid: uid, gid: gid, mtime: time.Now(), fromMeta: true}
 	// The file exists only here until its first flush uploads it (empty or
 	// not); Lookup and Readdir show such files from the tree.
-	n.stage = &staging{refs: 1, dirty: true}
+	n.stage = &staging{refs: 1, dirty: true, streamable: true}
 	tmp, err := newTempFile(d.f.opts.TempDir)
 	if err != nil {
 		return nil, nil, 0, d.f.errno("create", name, err)

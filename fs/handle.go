@@ -58,14 +58,21 @@ func (h *fileHandle) Write(ctx context.Context, data []byte, off int64) (uint32,
 		return 0, syscall.EBADF
 	}
 	n := h.n
+	key, _ := n.key()
 	n.mu.Lock()
-	defer n.mu.Unlock()
-	c, err := n.stage.writeAt(data, off)
+	c, feed, abandon, err := n.writeLocked(key, data, off)
 	if c > 0 {
 		n.a.mtime = time.Now()
 	}
+	n.mu.Unlock()
+	if abandon != nil {
+		abandon.pw.CloseWithError(errAbandoned)
+	}
+	if feed != nil {
+		n.feed(feed, data[:c])
+	}
 	if err != nil {
-		return uint32(c), n.f.errno("write", "", err)
+		return uint32(c), n.f.errno("write", key, err)
 	}
 	return uint32(c), 0
 }

@@ -112,7 +112,10 @@ func Mount(bucket ossclient.Bucket, opts Options) (*Mounted, error) {
 			Debug:         o.Debug,
 			MaxWrite:      1 << 20,
 			DisableXAttrs: true,
-			Logger:        log.New(slogWriter{o.Logger}, "", 0),
+			// open(O_TRUNC) arrives as such, not as a truncating setattr
+			// (an extra upload) followed by an open (a download).
+			ExtraCapabilities: fuse.CAP_ATOMIC_O_TRUNC,
+			Logger:            log.New(slogWriter{o.Logger}, "", 0),
 		},
 		EntryTimeout:    &o.EntryTimeout,
 		AttrTimeout:     &o.AttrTimeout,

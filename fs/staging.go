@@ -24,6 +24,11 @@ type staging struct {
 	dirty bool   // content or attributes differ from the object
 	gen   uint64 // bumped by every change: an upload clears dirty only if none came during it
 	refs  int    // open writable handles, plus internal users (truncate)
+	// streamable: new or truncated and not written yet, so a first write at
+	// 0 may start a sequential upload (stream.go); stream is that upload.
+	streamable bool
+	stream     *stream
+	attrsSet   bool // chmod/chown/utimes since the stream started
 
 	// upMu serializes the uploads of this one file, so an older snapshot
 	// can never land after a newer one. It is held across Put by design;
@@ -61,6 +66,11 @@ func (s *staging) truncate(size int64) error {
 	if err := s.file.Truncate(size); err != nil {
 		return err
 	}
+	if s.stream != nil { // no longer an append: the staged copy goes up
+		s.stream.pw.CloseWithError(errAbandoned)
+		s.stream = nil
+	}
+	s.streamable = size == 0 && s.stream == nil && s.size == 0
 	s.size = size
 	s.dirty = true
 	s.gen++
@@ -111,7 +121,7 @@ func (n *fileNode) acquire(ctx context.Context, needContent, trunc bool) syscall
 		}
 		return n.f.errno("open", key, err)
 	}
-	n.stage = &staging{file: tmp, size: size, refs: 1, dirty: trunc}
+	n.stage = &staging{file: tmp, size: size, refs: 1, dirty: trunc, streamable: trunc}
 	return 0
 }
 
@@ -147,6 +157,9 @@ func (n *fileNode) upload(ctx context.Context) error {
 	st.upMu.Lock()
 	defer st.upMu.Unlock()
 
+	if n.finishStream(st) {
+		return nil
+	}
 	n.mu.Lock()
 	dirty, gen, size, a := st.dirty, st.gen, st.size, n.a
 	n.mu.Unlock()
