@@ -1,0 +1,108 @@
+package fs
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/ossfs/ossfs/ossclient"
+	"github.com/ossfs/ossfs/ossclient/osstest"
+)
+
+// testBucket starts the local server and returns a client on it.
+func testBucket(t *testing.T) (*osstest.Server, ossclient.Bucket) {
+	t.Helper()
+	srv, err := osstest.Start(osstest.Options{Buckets: []string{"fs-test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	cl, err := ossclient.New(ossclient.Config{
+		Endpoint: srv.Endpoint(), Region: srv.Region(), Bucket: "fs-test",
+		Credentials: ossclient.Credentials{Source: ossclient.SourceStatic,
+			AccessKeyID: osstest.DefaultAccessKeyID, AccessKeySecret: osstest.DefaultAccessKeySecret},
+		Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, cl
+}
+
+// TestSeqReader: sequential reads share growing ranged GETs; a seek starts
+// a new small window; short reads at the end; bytes always right.
+func TestSeqReader(t *testing.T) {
+	srv, b := testBucket(t)
+	ctx := context.Background()
+	data := make([]byte, 20<<20+777)
+	rand.Read(data)
+	if _, err := b.Put(ctx, "obj", bytes.NewReader(data), ossclient.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	r := newSeqReader(b)
+	defer r.Close()
+	srv.ResetCounts()
+	p := make([]byte, 128<<10)
+	var got []byte
+	for off := int64(0); ; off += int64(len(p)) {
+		n, err := r.ReadAt(ctx, "obj", p, off)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, p[:n]...)
+		if n < len(p) {
+			break
+		}
+	}
+	if !bytes.Equal(got, data) {
+		t.Fatal("sequential read differs")
+	}
+	// Windows 256K, 512K, 1M, 2M, 4M, 8M, 8M cover 20 MiB: 7 GETs, and one
+	// more finding the end.
+	if n := srv.Count("GetObject"); n < 6 || n > 9 {
+		t.Errorf("sequential 20 MiB read made %d GETs, want about 7", n)
+	}
+	// A seek: right bytes, and a fresh small window (one GET for one read).
+	srv.ResetCounts()
+	n, err := r.ReadAt(ctx, "obj", p, 5<<20+3)
+	if err != nil || n != len(p) || !bytes.Equal(p, data[5<<20+3:5<<20+3+len(p)]) {
+		t.Fatalf("read after seek: %d %v", n, err)
+	}
+	if c := srv.Count("GetObject"); c != 1 {
+		t.Errorf("a read after a seek made %d GETs", c)
+	}
+	// Past the end: nothing, no error.
+	if n, err := r.ReadAt(ctx, "obj", p, int64(len(data))+10); n != 0 || err != nil {
+		t.Errorf("read past the end: %d %v", n, err)
+	}
+}
+
+func TestAttrsFromMeta(t *testing.T) {
+	f := &fsys{opts: Options{UID: 7, GID: 8, PersistMetadata: true}, mountTime: time.Unix(100, 0)}
+	mod := time.Unix(200, 0)
+	a := f.attrsFromMeta(map[string]string{"mode": "33261", "uid": "1", "gid": "2", "mtime": "1500000000.25"}, mod, 0o644)
+	if a.mode != 0o755 || a.uid != 1 || a.gid != 2 || !a.mtime.Equal(time.Unix(1500000000, 250000000)) || !a.fromMeta {
+		t.Errorf("attrs = %+v", a)
+	}
+	a = f.attrsFromMeta(map[string]string{"mode": "bad", "mtime": "x"}, mod, 0o644)
+	if a.mode != 0o644 || a.uid != 7 || a.gid != 8 || !a.mtime.Equal(mod) {
+		t.Errorf("defaults = %+v", a)
+	}
+	m := f.metaOf(attrs{mode: 0o640, uid: 7, gid: 8, mtime: time.Unix(42, 0)}, 0o100000)
+	if len(m) != 2 || m["mode"] != "33184" || m["mtime"] != "42" {
+		t.Errorf("metaOf = %v", m)
+	}
+	if m := f.metaOf(attrs{mode: 0o600, uid: 9, gid: 8}, 0o40000); m["uid"] != "9" || m["gid"] != "8" {
+		t.Errorf("metaOf with another owner = %v", m)
+	}
+	f.opts.PersistMetadata = false
+	if a := f.attrsFromMeta(map[string]string{"mode": "33261"}, mod, 0o644); a.mode != 0o644 || a.fromMeta {
+		t.Errorf("without persistence = %+v", a)
+	}
+	if m := f.metaOf(a, 0o100000); m != nil {
+		t.Errorf("metaOf without persistence = %v", m)
+	}
+}
