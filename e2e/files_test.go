@@ -95,17 +95,20 @@ func TestMetadataPersists(t *testing.T) {
 func TestNamespace(t *testing.T) {
 	e := newEnv(t, config{})
 	e.put("imp/only", "x")
+	for _, k := range []string{"tree/a/b/c", "tree/a/d", "tree/e", "tree/l"} {
+		e.put(k, "x") // before anything is listed: the caches would hide it
+	}
 	for _, k := range []string{"h//b", "h/./c", "h/../d", "h/" + strings.Repeat("s", 256), "h/ok", "both", "both/inner"} {
 		e.put(k, "v")
 	}
 	if got := e.sh(`ls -a h`); got != ".\n..\nok\n" {
 		t.Errorf("ls -a h = %q (unusable keys must be hidden)", got)
 	}
-	if got := e.sh(`ls; test -d both && echo dir`); got != "both\nh\nimp\ndir\n" {
+	if got := e.sh(`ls; test -d both && echo dir`); got != "both\nh\nimp\ntree\ndir\n" {
 		t.Errorf("root = %q", got)
 	}
 	e.sh(`rm imp/only`)
-	if got := e.sh(`ls -a imp && ls`); got != ".\n..\nboth\nh\nimp\n" {
+	if got := e.sh(`ls -a imp && ls`); got != ".\n..\nboth\nh\nimp\ntree\n" {
 		t.Errorf("after removing the last entry of an implicit directory: %q", got)
 	}
 	if !e.exists("imp/") {
@@ -131,5 +134,14 @@ func TestNamespace(t *testing.T) {
 	e.sh(`mv a c`)
 	if ino("c") != a1 {
 		t.Errorf("rename changed the inode number")
+	}
+	// statfs: large numbers, 255-byte names.
+	if got := e.sh(`stat -f -c '%l' . && df -P . | tail -1 | awk '{print ($4 > 1000000000)}'`); got != "255\n1\n" {
+		t.Errorf("statfs: %q", got)
+	}
+	// rm -rf of a tree with implicit directories leaves nothing behind.
+	e.sh(`rm -rf tree && test ! -e tree`)
+	if l, err := e.raw.List(e.ctx(), "tree/", ossclientListRecursive); err != nil || len(l.Objects) != 0 {
+		t.Errorf("rm -rf left %+v %v", l, err)
 	}
 }
