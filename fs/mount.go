@@ -1,10 +1,12 @@
 package fs
 
 import (
+	"context"
 	"fmt"
 	"log"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -115,7 +117,7 @@ func Mount(bucket ossclient.Bucket, opts Options) (*Mounted, error) {
 			// open(O_TRUNC) arrives as such, not as a truncating setattr
 			// (an extra upload) followed by an open (a download).
 			ExtraCapabilities: fuse.CAP_ATOMIC_O_TRUNC,
-			Logger:            log.New(slogWriter{o.Logger}, "", 0),
+			Logger:            log.New(slogWriter{o.Logger, traceLevel(o.Debug)}, "", 0),
 		},
 		EntryTimeout:    &o.EntryTimeout,
 		AttrTimeout:     &o.AttrTimeout,
@@ -125,7 +127,7 @@ func Mount(bucket ossclient.Bucket, opts Options) (*Mounted, error) {
 		// Small inode numbers: some 32-bit programs fail stat(2) with
 		// EOVERFLOW on numbers above 2^32; the counter never goes back.
 		FirstAutomaticIno: 2,
-		Logger:            log.New(slogWriter{o.Logger}, "go-fuse: ", 0),
+		Logger:            log.New(slogWriter{o.Logger, slog.LevelWarn}, "go-fuse: ", 0),
 	}
 	if o.ReadOnly {
 		fo.MountOptions.Options = append(fo.MountOptions.Options, "ro")
@@ -155,10 +157,22 @@ func (m *Mounted) Unmount() error {
 	return m.server.Unmount()
 }
 
-// slogWriter lets go-fuse's log.Logger write into slog.
-type slogWriter struct{ l *slog.Logger }
+// slogWriter lets go-fuse's log.Logger write into slog at one level.
+type slogWriter struct {
+	l     *slog.Logger
+	level slog.Level
+}
 
 func (w slogWriter) Write(p []byte) (int, error) {
-	w.l.Debug(string(p))
+	w.l.Log(context.Background(), w.level, strings.TrimRight(string(p), "\n"))
 	return len(p), nil
+}
+
+// traceLevel is the level of go-fuse's request trace: visible at the
+// default level when Options.Debug asks for it.
+func traceLevel(debug bool) slog.Level {
+	if debug {
+		return slog.LevelInfo
+	}
+	return slog.LevelDebug
 }
