@@ -36,7 +36,11 @@ func forEachInner(t *testing.T, fn func(t *testing.T, f *raceFixture)) {
 			opts.Clock = clk
 			b := NewBucket(g, opts)
 			t.Cleanup(b.Close)
-			fn(t, &raceFixture{b: b, g: g, ctx: context.Background(), clk: clk})
+			// A bounded context: a broken singleflight fails the test
+			// instead of hanging it.
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			fn(t, &raceFixture{b: b, g: g, ctx: ctx, clk: clk})
 		})
 	}
 }
