@@ -23,6 +23,8 @@ type gated struct {
 	reached chan string
 	release chan struct{}
 	calls   sync.Map // op -> *atomic.Int64
+
+	symNow, symMax atomic.Int64 // GetSymlink calls in the inner Bucket now, at most
 }
 
 func newGated(inner ossclient.Bucket) *gated {
@@ -88,7 +90,11 @@ func (g *gated) List(ctx context.Context, prefix string, opts ossclient.ListOpti
 }
 
 func (g *gated) GetSymlink(ctx context.Context, key string) (*ossclient.Symlink, error) {
+	n := g.symNow.Add(1)
+	for m := g.symMax.Load(); n > m && !g.symMax.CompareAndSwap(m, n); m = g.symMax.Load() {
+	}
 	s, err := g.Bucket.GetSymlink(ctx, key)
+	g.symNow.Add(-1)
 	if herr := g.hold(ctx, "GetSymlink"); herr != nil {
 		return nil, herr
 	}
