@@ -1,0 +1,181 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// requireFUSE skips where FUSE cannot work, unless OSSFS_REQUIRE_FUSE=1 makes
+// that a failure (CI sets it).
+func requireFUSE(t *testing.T) {
+	t.Helper()
+	why := ""
+	if _, err := os.Stat("/dev/fuse"); err != nil {
+		why = "no /dev/fuse"
+	} else if os.Geteuid() != 0 {
+		if _, err := exec.LookPath("fusermount3"); err != nil {
+			why = "not root and no fusermount3 (apt-get install fuse3)"
+		}
+	}
+	if why == "" {
+		return
+	}
+	if os.Getenv("OSSFS_REQUIRE_FUSE") == "1" {
+		t.Fatalf("FUSE is required (OSSFS_REQUIRE_FUSE=1) but unavailable: %s", why)
+	}
+	t.Skipf("FUSE unavailable (%s); set OSSFS_REQUIRE_FUSE=1 to make this a failure", why)
+}
+
+// buildBinary builds ossfs once per test binary run.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "ossfs")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func run(t *testing.T, name string, args ...string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	cmd := exec.Command(name, args...)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.String(), err
+}
+
+func isMounted(mnt string) bool {
+	data, _ := os.ReadFile("/proc/self/mounts")
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[1] == mnt {
+			return true
+		}
+	}
+	return false
+}
+
+func unmount(t *testing.T, mnt string) {
+	t.Helper()
+	if !isMounted(mnt) {
+		return
+	}
+	if out, err := run(t, "fusermount3", "-u", mnt); err != nil {
+		if err2 := syscall.Unmount(mnt, 0); err2 != nil {
+			t.Errorf("unmount %s: %v %s; %v", mnt, err, out, err2)
+		}
+	}
+}
+
+func waitUnmounted(t *testing.T, mnt string) {
+	t.Helper()
+	for i := 0; i < 200 && isMounted(mnt); i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if isMounted(mnt) {
+		t.Fatalf("%s still mounted", mnt)
+	}
+}
+
+// TestLocalMountInBackground is the README's first command: it must return
+// once the mount is ready, serve in the background, and keep data in DIR.
+func TestLocalMountInBackground(t *testing.T) {
+	requireFUSE(t)
+	bin := buildBinary(t)
+	data, mnt := t.TempDir(), t.TempDir()
+	logFile := filepath.Join(t.TempDir(), "ossfs.log")
+	defer unmount(t, mnt)
+
+	out, err := run(t, bin, "mount", "--local", data, "--log-file", logFile, "demo", mnt)
+	if err != nil {
+		t.Fatalf("mount: %v\n%s", err, out)
+	}
+	if !isMounted(mnt) {
+		t.Fatalf("mount returned but %s is not mounted; output: %s", mnt, out)
+	}
+	if err := os.WriteFile(filepath.Join(mnt, "hello.txt"), []byte("hello\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("hello.txt", filepath.Join(mnt, "link")); err != nil {
+		t.Fatal(err)
+	}
+	unmount(t, mnt)
+	waitUnmounted(t, mnt)
+
+	// Remount in the foreground from the same DIR: the data is still there,
+	// and SIGTERM unmounts cleanly.
+	cmd := exec.Command(bin, "mount", "--foreground", "--local", data, "demo", mnt)
+	var fg bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &fg, &fg
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	for i := 0; i < 200 && !isMounted(mnt); i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	got, err := os.ReadFile(filepath.Join(mnt, "link"))
+	if err != nil || string(got) != "hello\n" {
+		t.Fatalf("after remount, reading through the link: %q, %v\n%s", got, err, fg.String())
+	}
+	if target, err := os.Readlink(filepath.Join(mnt, "link")); err != nil || target != "hello.txt" {
+		t.Fatalf("readlink after remount = %q, %v", target, err)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("foreground mount exited with %v after SIGTERM\n%s", err, fg.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("foreground mount did not exit after SIGTERM\n%s", fg.String())
+	}
+	waitUnmounted(t, mnt)
+}
+
+// TestMountFailuresAreOneSentence: a mount that cannot start exits non-zero
+// with one clear line, and leaves nothing mounted.
+func TestMountFailuresAreOneSentence(t *testing.T) {
+	bin := buildBinary(t)
+	mnt := t.TempDir()
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"missing mountpoint", []string{"mount", "--local", t.TempDir(), "demo", filepath.Join(mnt, "nope")}, "not an existing directory"},
+		{"one argument", []string{"mount", "demo"}, "two arguments"},
+		{"no endpoint", []string{"mount", "demo", mnt}, "--endpoint is required"},
+		{"bad bucket name", []string{"mount", "--local", t.TempDir(), "Bad_Bucket", mnt}, "bucket"},
+		{"bad file mode", []string{"mount", "--foreground", "--local", t.TempDir(), "--file-mode", "999", "demo", mnt}, "--file-mode"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := run(t, bin, tc.args...)
+			if err == nil {
+				unmount(t, mnt)
+				t.Fatalf("succeeded; output %q", out)
+			}
+			if !strings.Contains(out, tc.want) {
+				t.Fatalf("output %q does not mention %q", out, tc.want)
+			}
+			if lines := strings.Count(strings.TrimSpace(out), "\n"); lines > 0 {
+				t.Fatalf("want one line, got %d:\n%s", lines+1, out)
+			}
+			if isMounted(mnt) {
+				t.Fatal("left a mount behind")
+			}
+		})
+	}
+}

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/ossfs/ossfs/cache"
+	ossfs "github.com/ossfs/ossfs/fs"
+	"github.com/ossfs/ossfs/ossclient"
+	"github.com/ossfs/ossfs/ossclient/osstest"
+)
+
+func mountCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "mount",
+		Usage:     "mount BUCKET[:/PREFIX] on MOUNTPOINT",
+		ArgsUsage: "BUCKET[:/PREFIX] MOUNTPOINT",
+		Description: `Mounts an OSS bucket, or the part of it under PREFIX, on MOUNTPOINT.
+
+Credentials, first found wins: --access-key-id/--access-key-secret; the environment
+(OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET, optional OSS_SESSION_TOKEN); a credential
+file in ossfs 1.x format (--passwd-file, else ~/.passwd-ossfs, else /etc/passwd-ossfs;
+mode 0600 required); an ECS RAM role (--ecs-role). --credentials picks one source.
+
+With --local DIR no account is needed: a built-in OSS-compatible server backed by DIR
+serves BUCKET on a loopback port, and the mount uses it.
+
+The command returns once the mount is ready and keeps serving in the background
+(logs go to --log-file); --foreground stays attached. Unmount with "umount MOUNTPOINT"
+or "fusermount3 -u MOUNTPOINT", or SIGINT/SIGTERM in the foreground: pending uploads
+finish first.`,
+		Flags:  mountFlags(),
+		Action: runMount,
+	}
+}
+
+func runMount(c *cli.Context) error {
+	if c.NArg() != 2 {
+		return fmt.Errorf("mount needs two arguments, BUCKET[:/PREFIX] and MOUNTPOINT (got %d); see ossfs mount --help", c.NArg())
+	}
+	mountpoint, err := filepath.Abs(c.Args().Get(1))
+	if err != nil {
+		return err
+	}
+	if st, err := os.Stat(mountpoint); err != nil || !st.IsDir() {
+		return fmt.Errorf("mountpoint %s is not an existing directory", mountpoint)
+	}
+	if !c.Bool("foreground") && !isDaemonChild() {
+		logPath := c.String("log-file")
+		if logPath == "" {
+			logPath = filepath.Join(os.TempDir(), fmt.Sprintf("ossfs-%d-%s.log", os.Getuid(), filepath.Base(mountpoint)))
+		}
+		if err := runInBackground(logPath); err != nil {
+			return err
+		}
+		fmt.Printf("ossfs: mounted %s on %s (logs: %s)\n", c.Args().Get(0), mountpoint, logPath)
+		return nil
+	}
+	err = serveMount(c, mountpoint)
+	notifyParent(err) // no-op when the mount succeeded and already said so
+	return err
+}
+
+// serveMount mounts in this process and serves until unmounted or signalled.
+func serveMount(c *cli.Context, mountpoint string) error {
+	logger, err := newLogger(c.String("log-level"), os.Stderr)
+	if err != nil {
+		return err
+	}
+	bucketName, prefix, err := ossclient.ParseBucketSpec(c.Args().Get(0))
+	if err != nil {
+		return err
+	}
+	cfg, err := clientConfig(c, bucketName, prefix, logger)
+	if err != nil {
+		return err
+	}
+	// Every flag is checked before anything starts, so a typo costs no
+	// server start and no request.
+	fsOpts, err := fsOptions(c, mountpoint, prefix, logger)
+	if err != nil {
+		return err
+	}
+	if dir := c.String("local"); dir != "" {
+		srv, err := startLocalServer(dir, bucketName, c.String("region"), &cfg, logger)
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+	}
+	client, err := ossclient.New(cfg)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	err = client.Check(ctx)
+	cancel()
+	if err != nil {
+		return err
+	}
+	cached := cache.NewBucket(client, cacheOptions(c, logger))
+	defer cached.Close()
+
+	m, err := ossfs.Mount(cached, fsOpts)
+	if err != nil {
+		return err
+	}
+	logger.Info("mounted", "bucket", bucketName, "prefix", prefix, "mountpoint", mountpoint, "endpoint", cfg.Endpoint)
+	notifyParent(nil)
+
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		s := <-sigs
+		logger.Info("signal received, unmounting", "signal", s.String())
+		if err := m.Unmount(); err != nil {
+			logger.Error("unmount failed", "err", err)
+		}
+	}()
+	m.Wait()
+	logger.Info("unmounted", "mountpoint", mountpoint)
+	return nil
+}
+
+// startLocalServer serves bucket from dir on a loopback port and points cfg at
+// it with a fresh, random key pair, so no user credentials are involved.
+func startLocalServer(dir, bucket, region string, cfg *ossclient.Config, logger *slog.Logger) (*osstest.Server, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("--local: %w", err)
+	}
+	cred := osstest.Credential{AccessKeyID: "local-" + randomHex(8), AccessKeySecret: randomHex(24)}
+	srv, err := osstest.Start(osstest.Options{
+		Addr:        "127.0.0.1:0",
+		Buckets:     []string{bucket},
+		Credentials: []osstest.Credential{cred},
+		Region:      region,
+		Dir:         dir,
+		Logger:      logger.With("component", "local-oss"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("--local: cannot start the built-in OSS server: %w", err)
+	}
+	cfg.Endpoint = srv.Endpoint()
+	cfg.Region = srv.Region()
+	cfg.Credentials = ossclient.Credentials{
+		Source:          ossclient.SourceStatic,
+		AccessKeyID:     cred.AccessKeyID,
+		AccessKeySecret: cred.AccessKeySecret,
+	}
+	return srv, nil
+}
+
+func newLogger(level string, w *os.File) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(strings.ToUpper(level))); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+var errNoEndpoint = errors.New("--endpoint is required (e.g. https://oss-cn-hangzhou.aliyuncs.com), or use --local DIR")
