@@ -208,6 +208,11 @@ func need(t *testing.T, tools ...string) {
 	t.Helper()
 	for _, tool := range tools {
 		if _, err := exec.LookPath(tool); err != nil {
+			// CI installs every tool: there a missing one is a failure,
+			// never a quiet skip.
+			if os.Getenv("OSSFS_REQUIRE_FUSE") == "1" {
+				t.Fatalf("%s is not installed (OSSFS_REQUIRE_FUSE=1 requires every tool the mount tests drive)", tool)
+			}
 			t.Skipf("%s is not installed", tool)
 		}
 	}
