@@ -94,6 +94,8 @@
 // one level (404 SymlinkTargetNotExist when dangling, 400 InvalidTargetType
 // for a link to a link) with x-oss-object-type: Symlink; listings show
 // Type Symlink; CopyObject and DeleteObject act on the link itself.
+// GetObjectAcl reports an object's stored ACL ("default" when none was set),
+// so the ACL given to PutSymlink can be checked.
 //
 // Test hooks: request counts per operation (Counts, Count, TotalRequests,
 // ResetCounts; over HTTP GET /_ossfs/stats and POST /_ossfs/stats/reset,
@@ -112,6 +114,8 @@
 //     link's and the target's Last-Modified. GetObjectMeta follows links too.
 //   - A target that is not valid percent-encoding, or not a valid key after
 //     decoding, is 400 InvalidArgument.
+//   - GetObjectAcl on a link reports the link's own ACL (it does not
+//     follow the link).
 //   - GetSymlink on a plain object is 400 NotSymlink (the code ossutil
 //     reports; the status is our choice).
 //   - The ETag of an appendable object is the MD5 of the first piece, then
@@ -126,7 +130,8 @@
 //
 // Presigned (query-string) URLs (501), the V4 payload hash (x-oss-content-
 // sha256 other than UNSIGNED-PAYLOAD is signed but the body is not
-// checked), versioning, ACL/tagging/restore/select/process APIs, bucket
+// checked), versioning, PutObjectAcl and bucket ACLs (a stored ACL is never
+// enforced), tagging/restore/select/process APIs, bucket
 // creation over the API, UploadPartCopy, callbacks, server-side
 // encryption, delimiter roll-up in ListMultipartUploads, open multipart
 // uploads surviving a restart (their parts are discarded at start), and

@@ -316,7 +316,9 @@ func opName(q *request) string {
 			return "GetSymlink"
 		case q.has("uploadId"):
 			return "ListParts"
-		case q.has("acl") || q.has("tagging"):
+		case q.has("acl"):
+			return "GetObjectAcl"
+		case q.has("tagging"):
 			return "Unknown"
 		}
 		return "GetObject"
@@ -376,6 +378,7 @@ func init() {
 		"AppendObject":            (*Server).appendObject,
 		"PutSymlink":              (*Server).putSymlink,
 		"GetSymlink":              (*Server).getSymlink,
+		"GetObjectAcl":            (*Server).getObjectACL,
 		"InitiateMultipartUpload": (*Server).initiateMultipart,
 		"UploadPart":              (*Server).uploadPart,
 		"CompleteMultipartUpload": (*Server).completeMultipart,

@@ -121,6 +121,7 @@ func TestSymlinkSemantics(t *testing.T) {
 		if err != nil {
 			t.Fatalf("PutSymlink with ACL and storage class: %v", err)
 		}
+		checkLinkACLAndClass(t, c, p)
 		_, err = c.PutSymlink(ctx, &oss.PutSymlinkRequest{Bucket: oss.Ptr(bkt), Key: oss.Ptr(p + "badacl"),
 			Target: oss.Ptr("x"), Acl: "nonsense"})
 		wantCode(t, err, 400, "InvalidArgument")
@@ -150,4 +151,35 @@ func TestSymlinkSemantics(t *testing.T) {
 			t.Fatal("deleting the link touched the target")
 		}
 	})
+}
+
+// checkLinkACLAndClass: the ACL and storage class given to PutSymlink belong
+// to the link (GetObjectAcl does not follow it, listings show the class),
+// and forbid-overwrite lets a link be created where nothing exists.
+func checkLinkACLAndClass(t *testing.T, c *oss.Client, p string) {
+	t.Helper()
+	acl := func(key string) string {
+		r, err := c.GetObjectAcl(ctx, &oss.GetObjectAclRequest{Bucket: oss.Ptr(bkt), Key: oss.Ptr(key)})
+		if err != nil {
+			t.Fatalf("GetObjectAcl %q: %v", key, err)
+		}
+		return oss.ToString(r.ACL)
+	}
+	if got := acl(p + "acl"); got != "private" {
+		t.Fatalf("link ACL %q, want private", got)
+	}
+	if got := acl(p + "target file"); got != "default" {
+		t.Fatalf("plain object ACL %q, want default", got)
+	}
+	_, err := c.GetObjectAcl(ctx, &oss.GetObjectAclRequest{Bucket: oss.Ptr(bkt), Key: oss.Ptr(p + "missing")})
+	wantCode(t, err, 404, "NoSuchKey")
+	lr, err := c.ListObjectsV2(ctx, &oss.ListObjectsV2Request{Bucket: oss.Ptr(bkt), Prefix: oss.Ptr(p + "acl")})
+	if err != nil || len(lr.Contents) != 1 || oss.ToString(lr.Contents[0].StorageClass) != "IA" {
+		t.Fatalf("listing of the IA link: %v %+v", err, lr)
+	}
+	_, err = c.PutSymlink(ctx, &oss.PutSymlinkRequest{Bucket: oss.Ptr(bkt), Key: oss.Ptr(p + "new forbid"),
+		Target: oss.Ptr("x"), ForbidOverwrite: oss.Ptr("true")})
+	if err != nil {
+		t.Fatalf("forbid-overwrite on a free key: %v", err)
+	}
 }
