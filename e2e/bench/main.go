@@ -1,0 +1,120 @@
+// Command bench measures ossfs against the local OSS-compatible server, in
+// one run and side by side with the official SDK on the same server:
+//
+//	go run ./e2e/bench                    # the full run (1 GiB objects, 0 and 10 ms rows)
+//	go run ./e2e/bench -size 64M -latency 10ms -json out.json
+//
+// It starts the server in this process (memory storage), builds ossfs and
+// runs `ossfs mount --foreground` against it as a separate process, so the
+// peak RSS reported is the mount's alone (VmHWM, reset before every
+// workload through /proc/PID/clear_refs). Every latency row gets a fresh
+// mount, so no row inherits another's caches. Request counts come from the
+// server, per workload; bytes served by GetObject from a counting wrapper
+// around the server's handler.
+//
+// Workloads (see docs/benchmarks.md for the targets):
+//
+//	seqread    sequential read of a SIZE object through the mount, and the
+//	           SDK alone (parallel ranged GETs) on the same object: ratio
+//	seqwrite   sequential write of SIZE through the mount, and the SDK's
+//	           Uploader with the same bytes: ratio
+//	ls-l       ls -l of a directory of -entries objects
+//	readlink   find -type l -exec readlink over -links links, cold, then warm
+//	smallfiles -files files of -small-size by -writers writers, then read back
+//	randread   -random-reads 4 KiB reads at random offsets in the SIZE object
+//
+// It needs root (or fusermount3) and /dev/fuse, as the mount tests do.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"strings"
+	"time"
+)
+
+func main() {
+	cfg := defaultConfig()
+	var latencies, sizeStr, smallStr, jsonPath, only string
+	flag.StringVar(&latencies, "latency", "0,10ms", "comma-separated per-request latencies injected by the server; one row of workloads each")
+	flag.StringVar(&sizeStr, "size", "1G", "size of the sequential read/write object (K, M, G suffixes: KiB, MiB, GiB)")
+	flag.IntVar(&cfg.Entries, "entries", cfg.Entries, "objects in the ls -l directory")
+	flag.IntVar(&cfg.Links, "links", cfg.Links, "symlinks for the readlink workload")
+	flag.IntVar(&cfg.Files, "files", cfg.Files, "small files created then read back")
+	flag.StringVar(&smallStr, "small-size", "4K", "size of each small file")
+	flag.IntVar(&cfg.Writers, "writers", cfg.Writers, "parallel writers (and readers) of small files")
+	flag.IntVar(&cfg.RandomReads, "random-reads", cfg.RandomReads, "4 KiB reads at random offsets")
+	flag.IntVar(&cfg.SDKParallel, "sdk-parallel", cfg.SDKParallel, "parallel ranged GETs of the SDK read baseline")
+	flag.StringVar(&cfg.Ossfs, "ossfs", "", "ossfs binary to mount with (default: go build ./cmd/ossfs)")
+	flag.StringVar(&jsonPath, "json", "", "also write the results as JSON to this file")
+	flag.StringVar(&only, "only", "", "comma-separated workloads to run (default all)")
+	flag.StringVar(&cfg.MountArgs, "mount-args", "", "extra flags for ossfs mount, space-separated")
+	flag.Parse()
+
+	var err error
+	if cfg.Size, err = parseSize(sizeStr); err != nil {
+		log.Fatalf("-size: %v", err)
+	}
+	if cfg.SmallSize, err = parseSize(smallStr); err != nil {
+		log.Fatalf("-small-size: %v", err)
+	}
+	if cfg.Latencies, err = parseLatencies(latencies); err != nil {
+		log.Fatalf("-latency: %v", err)
+	}
+	if only != "" {
+		cfg.Only = strings.Split(only, ",")
+	}
+	cfg.Progress = os.Stderr
+	rep, err := run(cfg)
+	if err != nil {
+		log.Fatalf("bench: %v", err)
+	}
+	rep.print(os.Stdout)
+	if jsonPath != "" {
+		data, _ := json.MarshalIndent(rep, "", "  ")
+		if err := os.WriteFile(jsonPath, append(data, '\n'), 0o644); err != nil {
+			log.Fatalf("-json: %v", err)
+		}
+	}
+}
+
+func parseLatencies(s string) ([]time.Duration, error) {
+	var out []time.Duration
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "0" {
+			out = append(out, 0)
+			continue
+		}
+		d, err := time.ParseDuration(f)
+		if err != nil || d < 0 {
+			return nil, fmt.Errorf("%q is not a duration such as 10ms", f)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+func parseSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	mult := int64(1)
+	switch {
+	case strings.HasSuffix(s, "K"):
+		mult = 1 << 10
+	case strings.HasSuffix(s, "M"):
+		mult = 1 << 20
+	case strings.HasSuffix(s, "G"):
+		mult = 1 << 30
+	}
+	if mult != 1 {
+		s = s[:len(s)-1]
+	}
+	var n int64
+	if _, err := fmt.Sscan(s, &n); err != nil || n <= 0 {
+		return 0, fmt.Errorf("%q is not a size such as 4K, 64M or 1G", s)
+	}
+	return n * mult, nil
+}
