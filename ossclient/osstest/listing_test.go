@@ -34,15 +34,17 @@ func listingKeys() []string {
 type listed struct {
 	keys, prefixes []string
 	types          map[string]string
+	sizes          map[string]int64
 }
 
 func listAll(t *testing.T, c *oss.Client, v2 bool, prefix, delim string, max int32) listed {
 	t.Helper()
-	l := listed{types: map[string]string{}}
+	l := listed{types: map[string]string{}, sizes: map[string]int64{}}
 	add := func(objs []oss.ObjectProperties, cps []oss.CommonPrefix) {
 		for _, o := range objs {
 			l.keys = append(l.keys, oss.ToString(o.Key))
 			l.types[oss.ToString(o.Key)] = oss.ToString(o.Type)
+			l.sizes[oss.ToString(o.Key)] = o.Size
 		}
 		for _, p := range cps {
 			l.prefixes = append(l.prefixes, oss.ToString(p.Prefix))
@@ -153,6 +155,11 @@ func TestListingPagination(t *testing.T) {
 				}
 				if tc.prefix == "d07/" && got.types["d07/a link"] != "Symlink" {
 					t.Fatalf("link listed as %q", got.types["d07/a link"])
+				}
+				for k, n := range got.sizes { // each body is its key; a link's own size is 0
+					if want := int64(len(k)); n != want && (k != "d07/a link" || n != 0) {
+						t.Fatalf("%q listed with Size %d, want %d", k, n, want)
+					}
 				}
 			}
 		}

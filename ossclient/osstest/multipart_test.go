@@ -3,10 +3,18 @@ package osstest_test
 import (
 	"bytes"
 	"crypto/sha256"
+	"fmt"
+	"hash/crc64"
+	"io"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 
@@ -31,7 +39,12 @@ func randomBytes(n int, seed uint64) []byte {
 // CRC checked again).
 func TestUploader64MiB(t *testing.T) {
 	srv := start(t, osstest.Options{})
-	c := newClient(srv)
+	// The SDK talks to the server through a handler that proves the server
+	// reads part bodies concurrently (see overlapGate).
+	gate := &overlapGate{ready: make(chan struct{})}
+	hs := httptest.NewServer(gate.wrap(srv.Handler()))
+	t.Cleanup(hs.Close)
+	c := newClient(srv, func(c *oss.Config) { c.WithEndpoint(hs.URL) })
 	data := randomBytes(64<<20, 1)
 	up := c.NewUploader(func(o *oss.UploaderOptions) { o.PartSize = 8 << 20; o.ParallelNum = 4 })
 	res, err := up.UploadFrom(timed(t, 60e9), &oss.PutObjectRequest{Bucket: oss.Ptr(bkt), Key: oss.Ptr("big/object.bin")}, bytes.NewReader(data))
@@ -41,8 +54,11 @@ func TestUploader64MiB(t *testing.T) {
 	if srv.Count("UploadPart") != 8 || srv.Count("CompleteMultipartUpload") != 1 || srv.OpenUploads(bkt) != 0 {
 		t.Fatalf("counts %v, open uploads %d", srv.Counts(), srv.OpenUploads(bkt))
 	}
-	if oss.ToString(res.HashCRC64) == "" {
-		t.Fatal("no CRC from complete")
+	if want := fmt.Sprint(crc64.Checksum(data, crc64.MakeTable(crc64.ECMA))); oss.ToString(res.HashCRC64) != want {
+		t.Fatalf("complete CRC %q, want %s", oss.ToString(res.HashCRC64), want)
+	}
+	if !gate.overlapped.Load() {
+		t.Fatal("the server never read two part bodies at the same time")
 	}
 	h, err := c.HeadObject(ctx, &oss.HeadObjectRequest{Bucket: oss.Ptr(bkt), Key: oss.Ptr("big/object.bin")})
 	if err != nil || h.ContentLength != int64(len(data)) || oss.ToString(h.ObjectType) != "Multipart" {
@@ -191,5 +207,64 @@ func TestAppendCopyDeleteMultiple(t *testing.T) {
 		if got, _ := get(t, c, "ap/copy 1"); string(got) != string(all) {
 			t.Fatalf("copy lost its data: %q", got)
 		}
+	})
+}
+
+// overlapGate holds the first UploadPart body read until a second part body
+// is being read at the same time (or 5 s pass): a server that read bodies
+// one at a time never has two in progress, and overlapped stays false.
+type overlapGate struct {
+	mu         sync.Mutex
+	active     int // GUARDED_BY(mu): part bodies started and not finished
+	ready      chan struct{}
+	overlapped atomic.Bool
+}
+
+func (g *overlapGate) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut && r.URL.Query().Has("partNumber") {
+			r.Body = &gatedBody{ReadCloser: r.Body, g: g}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+type gatedBody struct {
+	io.ReadCloser
+	g           *overlapGate
+	start, done sync.Once
+}
+
+func (b *gatedBody) Read(p []byte) (int, error) {
+	g := b.g
+	b.start.Do(func() {
+		g.mu.Lock()
+		if g.active++; g.active == 2 && !g.overlapped.Load() {
+			g.overlapped.Store(true)
+			close(g.ready)
+		}
+		g.mu.Unlock()
+		select {
+		case <-g.ready:
+		case <-time.After(5 * time.Second):
+		}
+	})
+	n, err := b.ReadCloser.Read(p)
+	if err != nil {
+		b.finish()
+	}
+	return n, err
+}
+
+func (b *gatedBody) Close() error {
+	b.finish()
+	return b.ReadCloser.Close()
+}
+
+func (b *gatedBody) finish() {
+	b.done.Do(func() {
+		b.g.mu.Lock()
+		b.g.active--
+		b.g.mu.Unlock()
 	})
 }
