@@ -23,14 +23,14 @@ func TestServeMountLineWorks(t *testing.T) {
 	bin := buildBinary(t)
 	mnt, data := t.TempDir(), t.TempDir()
 	p := startServe(t, bin, "--addr", "127.0.0.1:0", "--dir", data)
-	checkBanner(t, p, "cn-hangzhou", "test-bucket", data, "OSS_ACCESS_KEY_ID=ossfs-test-id OSS_ACCESS_KEY_SECRET=ossfs-test-secret", "test-bucket")
+	checkServeBanner(t, p, "cn-hangzhou", "test-bucket", data, "OSS_ACCESS_KEY_ID=ossfs-test-id OSS_ACCESS_KEY_SECRET=ossfs-test-secret", "test-bucket")
 	_, after, _ := strings.Cut(p.banner, "Mount it with:\n")
 	line, _, _ := strings.Cut(after, "\n\n")
 	line = strings.Replace(line, "ossfs mount ", bin+" mount ", 1)
 	line = strings.Replace(line, " /mnt/oss", " "+mnt, 1)
 
 	c := p.client(osstest.DefaultAccessKeyID, osstest.DefaultAccessKeySecret, "cn-hangzhou")
-	putBytes(t, c, "test-bucket", "from-sdk.txt", []byte("written by the SDK\n"))
+	servePut(t, c, "test-bucket", "from-sdk.txt", []byte("written by the SDK\n"))
 	defer unmount(t, mnt)
 	cmd := exec.Command("sh", "-c", line)
 	cmd.Env = append(os.Environ(), "TMPDIR="+t.TempDir()) // where the background mount logs
@@ -58,19 +58,19 @@ func TestServeMountLineWorks(t *testing.T) {
 func TestServeInMemory(t *testing.T) {
 	bin := buildBinary(t)
 	p := startServe(t, bin, "--addr", "127.0.0.1:0")
-	checkBanner(t, p, "cn-hangzhou", "test-bucket", "memory (lost on exit)",
+	checkServeBanner(t, p, "cn-hangzhou", "test-bucket", "memory (lost on exit)",
 		"OSS_ACCESS_KEY_ID=ossfs-test-id OSS_ACCESS_KEY_SECRET=ossfs-test-secret", "test-bucket")
 	c := p.client(osstest.DefaultAccessKeyID, osstest.DefaultAccessKeySecret, "cn-hangzhou")
-	putBytes(t, c, "test-bucket", "k", []byte("v"))
-	if got := string(getBytes(t, c, "test-bucket", "k")); got != "v" {
+	servePut(t, c, "test-bucket", "k", []byte("v"))
+	if got := string(serveGet(t, c, "test-bucket", "k")); got != "v" {
 		t.Fatalf("got %q", got)
 	}
 	p.stop(t, syscall.SIGTERM)
 
 	p = startServe(t, bin, "--addr", "127.0.0.1:0")
-	c = p.client(osstest.DefaultAccessKeyID, osstest.DefaultAccessKeySecret, "cn-hangzhou", v1Sig)
+	c = p.client(osstest.DefaultAccessKeyID, osstest.DefaultAccessKeySecret, "cn-hangzhou", serveV1)
 	_, err := c.HeadObject(context.Background(), &oss.HeadObjectRequest{Bucket: oss.Ptr("test-bucket"), Key: oss.Ptr("k")})
-	wantErrCode(t, err, 404, "NoSuchKey")
+	serveWantCode(t, err, 404, "NoSuchKey")
 	p.stop(t, syscall.SIGINT)
 }
 

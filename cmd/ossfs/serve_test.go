@@ -20,19 +20,19 @@ import (
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
 )
 
-// syncBuffer collects a child's output while the test reads it.
-type syncBuffer struct {
+// serveOutput collects a child's output while the test reads it.
+type serveOutput struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+func (b *serveOutput) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+func (b *serveOutput) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
@@ -43,15 +43,15 @@ type serveProc struct {
 	cmd      *exec.Cmd
 	endpoint string
 	banner   string // stdout up to and including "Press Ctrl-C to stop."
-	stdout   *syncBuffer
-	stderr   *syncBuffer
+	stdout   *serveOutput
+	stderr   *serveOutput
 	done     chan error
 }
 
 // startServe runs `BIN serve ARGS...` and waits for its banner.
 func startServe(t *testing.T, bin string, args ...string) *serveProc {
 	t.Helper()
-	p := &serveProc{cmd: exec.Command(bin, append([]string{"serve"}, args...)...), stdout: &syncBuffer{}, stderr: &syncBuffer{},
+	p := &serveProc{cmd: exec.Command(bin, append([]string{"serve"}, args...)...), stdout: &serveOutput{}, stderr: &serveOutput{},
 		done: make(chan error, 1)}
 	p.cmd.Stderr = p.stderr
 	out, err := p.cmd.StdoutPipe()
@@ -134,9 +134,9 @@ func (p *serveProc) stats(t *testing.T) (counts map[string]int64, total int64) {
 	return st.Counts, st.Total
 }
 
-func v1Sig(c *oss.Config) { c.WithSignatureVersion(oss.SignatureVersionV1) }
+func serveV1(c *oss.Config) { c.WithSignatureVersion(oss.SignatureVersionV1) }
 
-func wantErrCode(t *testing.T, err error, status int, code string) {
+func serveWantCode(t *testing.T, err error, status int, code string) {
 	t.Helper()
 	var se *oss.ServiceError
 	if !errors.As(err, &se) || se.StatusCode != status || se.Code != code {
@@ -144,7 +144,7 @@ func wantErrCode(t *testing.T, err error, status int, code string) {
 	}
 }
 
-func putBytes(t *testing.T, c *oss.Client, bucket, key string, data []byte) {
+func servePut(t *testing.T, c *oss.Client, bucket, key string, data []byte) {
 	t.Helper()
 	if _, err := c.PutObject(context.Background(), &oss.PutObjectRequest{Bucket: oss.Ptr(bucket), Key: oss.Ptr(key),
 		Body: bytes.NewReader(data)}); err != nil {
@@ -152,7 +152,7 @@ func putBytes(t *testing.T, c *oss.Client, bucket, key string, data []byte) {
 	}
 }
 
-func getBytes(t *testing.T, c *oss.Client, bucket, key string) []byte {
+func serveGet(t *testing.T, c *oss.Client, bucket, key string) []byte {
 	t.Helper()
 	res, err := c.GetObject(context.Background(), &oss.GetObjectRequest{Bucket: oss.Ptr(bucket), Key: oss.Ptr(key)})
 	if err != nil {
@@ -180,30 +180,30 @@ func TestServeBinary(t *testing.T) {
 		"--latency", "40ms", "--bandwidth", "1M",
 		"--fault", "HeadObject:503:SlowDown:1", "--stall", "GetObjectMeta:800ms:1", "--drop", "GetObject:100:1")
 	// A secret the user chose is never printed.
-	checkBanner(t, p, region, "alpha-bkt, beta-bkt", dir,
+	checkServeBanner(t, p, region, "alpha-bkt, beta-bkt", dir,
 		"OSS_ACCESS_KEY_ID="+id+" OSS_ACCESS_KEY_SECRET=<the --access-key-secret you chose>", "alpha-bkt")
 
 	c := p.client(id, secret, region)
 	data := bytes.Repeat([]byte("0123456789"), 100)
-	putBytes(t, c, "alpha-bkt", "first", data)
-	checkInjected(t, p, c, data)
+	servePut(t, c, "alpha-bkt", "first", data)
+	checkServeInjected(t, p, c, data)
 	wrongSecret := p.client(id, "not the secret", region)
 	_, err := wrongSecret.ListObjectsV2(context.Background(), &oss.ListObjectsV2Request{Bucket: oss.Ptr("alpha-bkt")})
-	wantErrCode(t, err, 403, "SignatureDoesNotMatch")
+	serveWantCode(t, err, 403, "SignatureDoesNotMatch")
 	_, err = p.client(id, secret, "cn-hangzhou").ListObjectsV2(context.Background(), &oss.ListObjectsV2Request{Bucket: oss.Ptr("alpha-bkt")})
-	wantErrCode(t, err, 400, "InvalidArgument") // V4 scoped to a region other than --region
+	serveWantCode(t, err, 400, "InvalidArgument") // V4 scoped to a region other than --region
 
-	for name, cl := range map[string]*oss.Client{"v4": c, "v1": p.client(id, secret, region, v1Sig)} {
+	for name, cl := range map[string]*oss.Client{"v4": c, "v1": p.client(id, secret, region, serveV1)} {
 		for _, b := range []string{"alpha-bkt", "beta-bkt"} {
-			putBytes(t, cl, b, "dir/"+name+" key+1", []byte(name+" in "+b))
+			servePut(t, cl, b, "dir/"+name+" key+1", []byte(name+" in "+b))
 		}
 		if _, err := cl.PutSymlink(context.Background(), &oss.PutSymlinkRequest{Bucket: oss.Ptr("beta-bkt"),
 			Key: oss.Ptr("link-" + name), Target: oss.Ptr("dir/" + name + "%20key%2B1")}); err != nil {
 			t.Fatalf("%s PutSymlink: %v", name, err)
 		}
 	}
-	checkStatsOverHTTP(t, p)
-	checkGracefulStop(t, p, c)
+	checkServeStats(t, p)
+	checkServeGracefulStop(t, p, c)
 	if strings.Contains(p.stdout.String()+p.stderr.String(), secret) {
 		t.Fatal("the secret appears in the output")
 	}
@@ -215,16 +215,16 @@ func TestServeBinary(t *testing.T) {
 		t.Fatalf("buckets from disk not served:\n%s", p2.banner)
 	}
 	c2 := p2.client(id, secret, region)
-	if got := getBytes(t, c2, "alpha-bkt", "first"); !bytes.Equal(got, data) {
+	if got := serveGet(t, c2, "alpha-bkt", "first"); !bytes.Equal(got, data) {
 		t.Fatalf("after restart: %d bytes", len(got))
 	}
 	for _, name := range []string{"v4", "v1"} {
 		for _, b := range []string{"alpha-bkt", "beta-bkt"} {
-			if got := string(getBytes(t, c2, b, "dir/"+name+" key+1")); got != name+" in "+b {
+			if got := string(serveGet(t, c2, b, "dir/"+name+" key+1")); got != name+" in "+b {
 				t.Fatalf("after restart %s: %q", b, got)
 			}
 		}
-		if got := string(getBytes(t, c2, "beta-bkt", "link-"+name)); got != name+" in beta-bkt" {
+		if got := string(serveGet(t, c2, "beta-bkt", "link-"+name)); got != name+" in beta-bkt" {
 			t.Fatalf("link after restart: %q", got)
 		}
 	}
@@ -234,7 +234,7 @@ func TestServeBinary(t *testing.T) {
 	}
 }
 
-func checkBanner(t *testing.T, p *serveProc, region, buckets, storage, env, first string) {
+func checkServeBanner(t *testing.T, p *serveProc, region, buckets, storage, env, first string) {
 	t.Helper()
 	for _, want := range []string{
 		"  endpoint: " + p.endpoint + "\n",
@@ -251,14 +251,14 @@ func checkBanner(t *testing.T, p *serveProc, region, buckets, storage, env, firs
 	}
 }
 
-// checkInjected sees each flag-installed fault fire once, and the latency
+// checkServeInjected sees each flag-installed fault fire once, and the latency
 // and bandwidth flags take effect.
-func checkInjected(t *testing.T, p *serveProc, c *oss.Client, data []byte) {
+func checkServeInjected(t *testing.T, p *serveProc, c *oss.Client, data []byte) {
 	t.Helper()
 	ctx := context.Background()
 	head := &oss.HeadObjectRequest{Bucket: oss.Ptr("alpha-bkt"), Key: oss.Ptr("first")}
 	_, err := c.HeadObject(ctx, head)
-	wantErrCode(t, err, 503, "SlowDown")
+	serveWantCode(t, err, 503, "SlowDown")
 	t0 := time.Now()
 	if _, err := c.HeadObject(ctx, head); err != nil {
 		t.Fatalf("second HEAD (fault used up): %v", err)
@@ -275,17 +275,17 @@ func checkInjected(t *testing.T, p *serveProc, c *oss.Client, data []byte) {
 	if err == nil || len(got) != 100 {
 		t.Fatalf("--drop GetObject:100: read %d bytes, err %v", len(got), err)
 	}
-	if got := getBytes(t, c, "alpha-bkt", "first"); !bytes.Equal(got, data) {
+	if got := serveGet(t, c, "alpha-bkt", "first"); !bytes.Equal(got, data) {
 		t.Fatal("GET after the drop differs")
 	}
 	t0 = time.Now()
-	putBytes(t, c, "alpha-bkt", "throttled", make([]byte, 512<<10))
+	servePut(t, c, "alpha-bkt", "throttled", make([]byte, 512<<10))
 	if d := time.Since(t0); d < 400*time.Millisecond {
 		t.Fatalf("512 KiB upload at --bandwidth 1M took only %v", d)
 	}
 }
 
-func checkStatsOverHTTP(t *testing.T, p *serveProc) {
+func checkServeStats(t *testing.T, p *serveProc) {
 	t.Helper()
 	counts, total := p.stats(t)
 	if counts["PutObject"] != 6 || counts["HeadObject"] != 2 || counts["PutSymlink"] != 2 || total < 12 {
@@ -301,9 +301,9 @@ func checkStatsOverHTTP(t *testing.T, p *serveProc) {
 	}
 }
 
-// checkGracefulStop sends SIGTERM while a GetObjectMeta is held by the
+// checkServeGracefulStop sends SIGTERM while a GetObjectMeta is held by the
 // --stall flag: the request still completes and the server exits 0.
-func checkGracefulStop(t *testing.T, p *serveProc, c *oss.Client) {
+func checkServeGracefulStop(t *testing.T, p *serveProc, c *oss.Client) {
 	t.Helper()
 	type result struct {
 		err error
