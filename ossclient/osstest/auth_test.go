@@ -66,6 +66,25 @@ func TestAuthentication(t *testing.T) {
 	}
 }
 
+// TestSkewWithinLimitAccepted: 14 minutes either way is inside the 15
+// minutes OSS allows, with either signature.
+func TestSkewWithinLimitAccepted(t *testing.T) {
+	srv := start(t, osstest.Options{})
+	put(t, newClient(srv), "k", []byte("v"), nil)
+	signings(t, func(t *testing.T, extra ...clientOpt) {
+		c := newClient(srv, append(extra, noRetry)...)
+		for _, d := range []time.Duration{-14 * time.Minute, 14 * time.Minute} {
+			date := time.Now().Add(d).UTC().Format(http.TimeFormat)
+			out, err := c.InvokeOperation(ctx, &oss.OperationInput{OpName: "GetObject", Method: "GET",
+				Bucket: oss.Ptr(bkt), Key: oss.Ptr("k"), Headers: map[string]string{"x-oss-date": date}})
+			if err != nil {
+				t.Fatalf("skew %v rejected: %v", d, err)
+			}
+			out.Body.Close()
+		}
+	})
+}
+
 // TestSkewErrorCarriesServerTime: the SDK retries RequestTimeTooSkewed after
 // correcting its clock from the error's Date header; the server must send
 // one. (Checked by the error carrying ServerTime and a parsable Date.)
