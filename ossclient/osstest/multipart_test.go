@@ -198,6 +198,10 @@ func TestAppendCopyDeleteMultiple(t *testing.T) {
 		wantCode(t, err, 404, "NoSuchKey")
 		_, err = c.CopyObject(ctx, &oss.CopyObjectRequest{Bucket: oss.Ptr(bkt), Key: oss.Ptr("ap/copy 1"), SourceKey: oss.Ptr(key), ForbidOverwrite: oss.Ptr("true")})
 		wantCode(t, err, 409, "FileAlreadyExists")
+		if _, err := c.CopyObject(ctx, &oss.CopyObjectRequest{Bucket: oss.Ptr(bkt), Key: oss.Ptr(fmt.Sprint("ap/copy 3-", len(extra))), SourceKey: oss.Ptr(key),
+			ForbidOverwrite: oss.Ptr("true")}); err != nil {
+			t.Fatalf("forbid-overwrite copy to a free key: %v", err)
+		}
 		// Deleting the source leaves the copies intact (shared blobs are counted).
 		dr, err := c.DeleteMultipleObjects(ctx, &oss.DeleteMultipleObjectsRequest{Bucket: oss.Ptr(bkt),
 			Objects: []oss.DeleteObject{{Key: oss.Ptr(key)}, {Key: oss.Ptr("ap/normal")}, {Key: oss.Ptr("ap/never existed & <xml>")}}})

@@ -83,6 +83,16 @@ func TestPutChecks(t *testing.T) {
 			t.Fatal("object stored despite a bad Content-MD5")
 		}
 		_, err = c.PutObject(ctx, &oss.PutObjectRequest{Bucket: oss.Ptr(bkt), Key: oss.Ptr("md5"),
+			Body: strings.NewReader("other"), ContentMD5: oss.Ptr(good)})
+		wantCode(t, err, 400, "InvalidDigest")
+		if got, _ := get(t, c, "md5"); string(got) != "content" {
+			t.Fatalf("a bad Content-MD5 overwrote the object: %q", got)
+		}
+		if _, err := c.PutObject(ctx, &oss.PutObjectRequest{Bucket: oss.Ptr(bkt), Key: oss.Ptr(fmt.Sprint("fresh", len(extra))),
+			Body: strings.NewReader("new"), ForbidOverwrite: oss.Ptr("true")}); err != nil {
+			t.Fatalf("forbid-overwrite on a free key: %v", err)
+		}
+		_, err = c.PutObject(ctx, &oss.PutObjectRequest{Bucket: oss.Ptr(bkt), Key: oss.Ptr("md5"),
 			Body: strings.NewReader("other"), ForbidOverwrite: oss.Ptr("true")})
 		wantCode(t, err, 409, "FileAlreadyExists")
 		if got, _ := get(t, c, "md5"); string(got) != "content" {
