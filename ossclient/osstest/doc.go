@@ -95,7 +95,11 @@
 // for a link to a link) with x-oss-object-type: Symlink; listings show
 // Type Symlink; CopyObject and DeleteObject act on the link itself.
 // GetObjectAcl reports an object's stored ACL ("default" when none was set),
-// so the ACL given to PutSymlink can be checked.
+// so the ACL given to PutSymlink can be checked. Note that the Go SDK v2
+// (v1.6.1) passes x-oss-symlink-target through untouched in both
+// directions (PutSymlinkRequest.Target is sent as given, GetSymlinkResult.
+// Target is the raw header): a Go caller encodes on put and decodes on get
+// itself, as the Python and Java SDKs do internally.
 //
 // Test hooks: request counts per operation (Counts, Count, TotalRequests,
 // ResetCounts; over HTTP GET /_ossfs/stats and POST /_ossfs/stats/reset,
