@@ -99,7 +99,8 @@
 // (v1.6.1) passes x-oss-symlink-target through untouched in both
 // directions (PutSymlinkRequest.Target is sent as given, GetSymlinkResult.
 // Target is the raw header): a Go caller encodes on put and decodes on get
-// itself, as the Python and Java SDKs do internally.
+// itself, as the Python (oss2) and PHP SDKs do internally (PHP also
+// encodes "/" as %2F, which decodes to the same target).
 //
 // Test hooks: request counts per operation (Counts, Count, TotalRequests,
 // ResetCounts; over HTTP GET /_ossfs/stats and POST /_ossfs/stats/reset,

@@ -74,6 +74,15 @@ func TestWireForms(t *testing.T) {
 	if got := resp.Header.Get("x-oss-symlink-target"); got != "a%20b%2Bc/%C3%BC" {
 		t.Fatalf("target header %q", got)
 	}
+	// A client that encodes "/" too (the PHP SDK's rawurlencode) names the
+	// same target; the answer keeps "/" plain.
+	if _, err := c.PutSymlink(ctx, &oss.PutSymlinkRequest{Bucket: oss.Ptr(bkt), Key: oss.Ptr("lnk2"),
+		Target: oss.Ptr("a%20b%2Bc%2F%C3%BC")}); err != nil {
+		t.Fatal(err)
+	}
+	if resp, _ := raw("GET", "?symlink", "lnk2", nil); resp.Header.Get("x-oss-symlink-target") != "a%20b%2Bc/%C3%BC" {
+		t.Fatalf("target header for a %%2F-encoded target: %q", resp.Header.Get("x-oss-symlink-target"))
+	}
 
 	init, err := c.InitiateMultipartUpload(ctx, &oss.InitiateMultipartUploadRequest{Bucket: oss.Ptr(bkt), Key: oss.Ptr("mp")})
 	if err != nil {
