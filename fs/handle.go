@@ -27,7 +27,10 @@ var (
 )
 
 func (n *fileNode) newHandle(write bool) *fileHandle {
-	return &fileHandle{n: n, write: write, rd: newSeqReader(n.f.bucket)}
+	n.mu.Lock()
+	size := n.size
+	n.mu.Unlock()
+	return &fileHandle{n: n, write: write, rd: newPrefetcher(n.f.bucket, size, n.f.opts.ReadAhead, n.f.readBudget)}
 }
 
 func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {

@@ -28,6 +28,8 @@ type fsys struct {
 	// hidden holds the keys already logged as unusable file names, so each
 	// is logged once per mount.
 	hidden sync.Map
+	// readBudget bounds the read-ahead memory of every handle.
+	readBudget *readBudget
 	// pending counts uploads that run after the file was closed (a dirty
 	// file released without a flush, e.g. after mmap); unmount waits.
 	pending pendingGroup
@@ -69,11 +71,12 @@ func (g *pendingGroup) Wait() {
 
 func newFsys(bucket ossclient.Bucket, o Options) *fsys {
 	return &fsys{
-		bucket:    bucket,
-		opts:      o,
-		log:       o.Logger,
-		mapper:    names.Mapper{Mountpoint: o.Mountpoint, PrefixDepth: o.PrefixDepth},
-		mountTime: time.Now(),
+		bucket:     bucket,
+		opts:       o,
+		log:        o.Logger,
+		mapper:     names.Mapper{Mountpoint: o.Mountpoint, PrefixDepth: o.PrefixDepth},
+		mountTime:  time.Now(),
+		readBudget: &readBudget{limit: o.ReadAheadTotal},
 	}
 }
 
@@ -92,16 +95,15 @@ type Mounted struct {
 
 // Mount mounts bucket on opts.Mountpoint and returns once the kernel has the
 // mount. As root it mounts directly (mount(2)); otherwise through
-// fusermount3. Serve requests until Unmount or an external umount.
+// fusermount3. Serve requests until Unmount or an external umount. It
+// fails, with one sentence, where CheckMountpoint does.
 func Mount(bucket ossclient.Bucket, opts Options) (*Mounted, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	if st, err := os.Stat(o.Mountpoint); err != nil {
-		return nil, fmt.Errorf("mountpoint: %w", err)
-	} else if !st.IsDir() {
-		return nil, fmt.Errorf("mountpoint %s is not a directory", o.Mountpoint)
+	if err := CheckMountpoint(o.Mountpoint); err != nil {
+		return nil, err
 	}
 	f := newFsys(bucket, o)
 	root := f.newDir()

@@ -1,9 +1,6 @@
 package fs
 
 import (
-	"bytes"
-	"context"
-	"crypto/rand"
 	"log/slog"
 	"testing"
 	"time"
@@ -30,54 +27,6 @@ func testBucket(t *testing.T) (*osstest.Server, ossclient.Bucket) {
 		t.Fatal(err)
 	}
 	return srv, cl
-}
-
-// TestSeqReader: sequential reads share growing ranged GETs; a seek starts
-// a new small window; short reads at the end; bytes always right.
-func TestSeqReader(t *testing.T) {
-	srv, b := testBucket(t)
-	ctx := context.Background()
-	data := make([]byte, 20<<20+777)
-	rand.Read(data)
-	if _, err := b.Put(ctx, "obj", bytes.NewReader(data), ossclient.PutOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	r := newSeqReader(b)
-	defer r.Close()
-	srv.ResetCounts()
-	p := make([]byte, 128<<10)
-	var got []byte
-	for off := int64(0); ; off += int64(len(p)) {
-		n, err := r.ReadAt(ctx, "obj", p, off)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, p[:n]...)
-		if n < len(p) {
-			break
-		}
-	}
-	if !bytes.Equal(got, data) {
-		t.Fatal("sequential read differs")
-	}
-	// Windows 256K, 512K, 1M, 2M, 4M, 8M, 8M cover 20 MiB: 7 GETs, and one
-	// more finding the end.
-	if n := srv.Count("GetObject"); n < 6 || n > 9 {
-		t.Errorf("sequential 20 MiB read made %d GETs, want about 7", n)
-	}
-	// A seek: right bytes, and a fresh small window (one GET for one read).
-	srv.ResetCounts()
-	n, err := r.ReadAt(ctx, "obj", p, 5<<20+3)
-	if err != nil || n != len(p) || !bytes.Equal(p, data[5<<20+3:5<<20+3+len(p)]) {
-		t.Fatalf("read after seek: %d %v", n, err)
-	}
-	if c := srv.Count("GetObject"); c != 1 {
-		t.Errorf("a read after a seek made %d GETs", c)
-	}
-	// Past the end: nothing, no error.
-	if n, err := r.ReadAt(ctx, "obj", p, int64(len(data))+10); n != 0 || err != nil {
-		t.Errorf("read past the end: %d %v", n, err)
-	}
 }
 
 func TestAttrsFromMeta(t *testing.T) {

@@ -14,12 +14,12 @@ import (
 func (rep *Report) print(w io.Writer) {
 	fmt.Fprintf(w, "machine: %s\nconfig:  %s\n\n", rep.Machine, rep.Config)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "workload\tlatency\twall\tMiB/s\tops/s\tvs SDK\trequests\tGET MiB\tpeak RSS\tnote")
+	fmt.Fprintln(tw, "workload\tlatency\twall\tMiB/s\tops/s\tvs SDK\trequests\tGET MiB\tpeak RSS\tmount CPU\tnote")
 	for _, r := range rep.Results {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%s\t%s\n",
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%s\t%s\t%s\n",
 			r.Workload, r.Latency, r.Wall.Round(time.Millisecond),
 			num(r.MiBps), num(r.OpsPerSec), ratio(r.Ratio), requests(r.Requests),
-			float64(r.GetBytes)/(1<<20), rss(r.PeakRSS), r.Note)
+			float64(r.GetBytes)/(1<<20), rss(r.PeakRSS), cpu(r.MountCPU), r.Note)
 	}
 	tw.Flush()
 }
@@ -68,4 +68,11 @@ func requests(m map[string]int64) string {
 func short(op string) string {
 	r := strings.NewReplacer("Object", "", "Multipart", "MP", "Upload", "Up", "Symlink", "Link", "Objects", "")
 	return r.Replace(op)
+}
+
+func cpu(d time.Duration) string {
+	if d == 0 {
+		return "-"
+	}
+	return d.Round(10 * time.Millisecond).String()
 }

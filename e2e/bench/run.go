@@ -82,6 +82,7 @@ type Result struct {
 	Requests  map[string]int64 `json:"requests"`
 	GetBytes  int64            `json:"get_bytes"`
 	PeakRSS   int64            `json:"peak_rss_bytes,omitempty"`
+	MountCPU  time.Duration    `json:"mount_cpu_ns,omitempty"`
 	Note      string           `json:"note,omitempty"`
 }
 
@@ -159,9 +160,11 @@ func (b *bench) measure(name string, fn func(r *Result) error) (Result, error) {
 	b.srv.ResetCounts()
 	b.get.Store(0)
 	b.m.resetPeakRSS()
+	cpu0 := b.m.cpuTime()
 	start := time.Now()
 	err := fn(&r)
 	r.Wall = time.Since(start)
+	r.MountCPU = b.m.cpuTime() - cpu0
 	r.Requests = b.srv.Counts()
 	r.GetBytes = b.get.Load()
 	r.PeakRSS = b.m.peakRSS()

@@ -185,7 +185,7 @@ func (b *bench) seqRead() ([]Result, error) {
 		r.Bytes, r.Note = b.cfg.Size, fmt.Sprintf("%d parallel ranged GETs of 8 MiB", b.cfg.SDKParallel)
 		return b.sdkRead()
 	})
-	sdk.PeakRSS = 0 // the mount was idle
+	sdk.PeakRSS, sdk.MountCPU = 0, 0 // the mount was idle
 	mount.Ratio = mount.MiBps / sdk.MiBps
 	return []Result{mount, sdk}, err
 }
@@ -259,7 +259,7 @@ func (b *bench) seqWrite() ([]Result, error) {
 		}).UploadFrom(c, &oss.PutObjectRequest{Bucket: oss.Ptr(bucket), Key: oss.Ptr(sdkKey)}, &patternReader{n: b.cfg.Size})
 		return err
 	})
-	sdk.PeakRSS = 0
+	sdk.PeakRSS, sdk.MountCPU = 0, 0
 	mount.Ratio = mount.MiBps / sdk.MiBps
 	return []Result{mount, sdk}, err
 }

@@ -1,0 +1,367 @@
+package fs
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync"
+	"sync/atomic"
+
+	"github.com/ossfs/ossfs/ossclient"
+)
+
+// The read path of a handle without staging (see reader.go's objectReader).
+//
+// prefetcher keeps a queue of chunks — ranged GETs into buffers, running in
+// parallel — ahead of a sequential reader. Each chunk is twice the size of
+// the one before (firstChunk up to maxChunk) and the span scheduled ahead of
+// the reader doubles each time the reader gets past a chunk (up to
+// Options.ReadAhead), so a file read to the end soon has several large GETs
+// in flight, while a small file or a short read costs one small GET.
+//
+// A read is sequential when it starts inside the queued span, or a little
+// past it (the kernel's own read-ahead sends reads out of order and
+// concurrently). Any other read is random: the queue is dropped (its GETs
+// cancelled) and the read is served by one ranged GET of exactly the bytes
+// asked. Read-ahead starts again only when a read continues where the last
+// one ended — so random reads never pay for megabytes they do not use.
+//
+// Memory: chunks hold their buffers until the reader has moved past them;
+// every handle's chunks together stay under Options.ReadAheadTotal (a read
+// that finds the budget spent is served directly, without read-ahead).
+
+// Chunk and window sizes.
+const (
+	firstChunk = 256 << 10
+	maxChunk   = 8 << 20
+	// keepBehind is how far behind the newest read a chunk is kept, for
+	// reads the kernel sends out of order.
+	keepBehind = 2 << 20
+	// nearBy is how far from the previous read a read may start and still
+	// count as sequential (the kernel sends reads out of order).
+	nearBy = 1 << 20
+)
+
+// errDropped ends the GET of a chunk dropped by a seek or Close.
+var errDropped = errors.New("read-ahead chunk dropped")
+
+// readBudget bounds the bytes held by every handle's chunks.
+type readBudget struct {
+	limit int64
+	used  atomic.Int64
+}
+
+func (b *readBudget) take(n int64) bool {
+	if b.used.Add(n) > b.limit {
+		b.used.Add(-n)
+		return false
+	}
+	return true
+}
+
+func (b *readBudget) give(n int64) { b.used.Add(-n) }
+
+// chunk is one ranged GET of [off, off+size) into buf.
+type chunk struct {
+	off, size int64
+	buf       []byte
+	cancel    context.CancelFunc
+	done      chan struct{}
+	n         int   // bytes in buf; set before done is closed
+	err       error // set before done is closed
+	refs      atomic.Int32
+	budget    *readBudget
+}
+
+func (c *chunk) end() int64 { return c.off + c.size }
+
+// release drops a reference; the last one frees the buffer.
+func (c *chunk) release() {
+	if c.refs.Add(-1) == 0 {
+		putBuf(c.buf)
+		c.buf = nil
+		c.budget.give(c.size)
+	}
+}
+
+// prefetcher is one handle's objectReader.
+type prefetcher struct {
+	bucket   ossclient.Bucket
+	size     int64 // object size at open; chunks never go past it
+	maxAhead int64
+	budget   *readBudget
+
+	mu      sync.Mutex
+	key     string   // GUARDED_BY(mu): the key the queue was read from
+	chunks  []*chunk // GUARDED_BY(mu): contiguous, in offset order
+	next    int64    // GUARDED_BY(mu): end of the queued span
+	nextSz  int64    // GUARDED_BY(mu): size of the next chunk
+	ahead   int64    // GUARDED_BY(mu): span to keep queued past a read
+	grown   int64    // GUARDED_BY(mu): chunk end up to which the window has grown
+	lastEnd int64    // GUARDED_BY(mu): end of the previous read; -1 none yet
+	closed  bool     // GUARDED_BY(mu)
+}
+
+func newPrefetcher(b ossclient.Bucket, size, maxAhead int64, budget *readBudget) *prefetcher {
+	return &prefetcher{bucket: b, size: size, maxAhead: max(maxAhead, firstChunk), budget: budget, lastEnd: -1}
+}
+
+// ReadAt serves p at off: from the queue when the read is sequential, else
+// with one ranged GET of exactly p.
+func (r *prefetcher) ReadAt(ctx context.Context, key string, p []byte, off int64) (int, error) {
+	end := off + int64(len(p))
+	r.mu.Lock()
+	if key != r.key {
+		r.dropLocked()
+		r.key = key
+	}
+	switch {
+	case r.inWindowLocked(off):
+	case r.stragglerLocked(off):
+		// A read the kernel sent late, just behind the queue: served on
+		// its own, the queue kept.
+		r.mu.Unlock()
+		return r.direct(ctx, key, p, off)
+	default:
+		r.dropLocked()
+		if start, ok := r.seqStartLocked(off); ok {
+			r.next, r.nextSz, r.ahead, r.grown = start, firstChunk, 0, start
+			if r.lastEnd < 0 {
+				r.ahead = firstChunk // from the start of a file: a chunk ahead at once
+			}
+		}
+	}
+	r.lastEnd = end
+	r.growLocked(end)
+	r.scheduleLocked(end)
+	cs := r.coveringLocked(off, end)
+	r.trimLocked(off)
+	r.mu.Unlock()
+	if cs == nil {
+		return r.direct(ctx, key, p, off)
+	}
+	return r.copyFrom(ctx, key, cs, p, off)
+}
+
+// stragglerLocked: off lies just behind the queue. LOCKS_REQUIRED(r.mu)
+func (r *prefetcher) stragglerLocked(off int64) bool {
+	return len(r.chunks) > 0 && off < r.chunks[0].off && off >= r.chunks[0].off-nearBy
+}
+
+// seqStartLocked says whether a read at off, outside the queue, starts
+// sequential reading, and from where: near the start of the file as the
+// first read, or near where the previous read ended (reads arrive out of
+// order, so "near" rather than "at"). After a seek, the window starts empty
+// and grows only as the reads go on. LOCKS_REQUIRED(r.mu)
+func (r *prefetcher) seqStartLocked(off int64) (int64, bool) {
+	if off >= r.size || r.closed {
+		return 0, false
+	}
+	if r.lastEnd < 0 {
+		return 0, off < nearBy
+	}
+	if off < r.lastEnd-nearBy || off > r.lastEnd+nearBy {
+		return 0, false
+	}
+	return min(off, r.lastEnd), true
+}
+
+// inWindowLocked: off is inside the queued span or at most one window past
+// its end. LOCKS_REQUIRED(r.mu)
+func (r *prefetcher) inWindowLocked(off int64) bool {
+	return len(r.chunks) > 0 && off >= r.chunks[0].off && off <= r.next+r.ahead
+}
+
+// scheduleLocked queues chunks until the span reaches end plus the window,
+// within the object and the budget. LOCKS_REQUIRED(r.mu)
+func (r *prefetcher) scheduleLocked(end int64) {
+	if r.nextSz == 0 || r.closed {
+		return // not sequential: nothing is queued
+	}
+	for r.next < min(end+r.ahead, r.size) {
+		size := min(r.nextSz, r.size-r.next)
+		if !r.budget.take(size) {
+			return
+		}
+		c := &chunk{off: r.next, size: size, buf: getBuf(size), done: make(chan struct{}), budget: r.budget}
+		c.refs.Store(2) // the queue's and the GET's
+		ctx, cancel := context.WithCancel(context.Background())
+		c.cancel = cancel
+		go c.fetch(ctx, r.bucket, r.key)
+		r.chunks = append(r.chunks, c)
+		r.next += size
+		r.nextSz = min(2*r.nextSz, maxChunk)
+	}
+}
+
+// coveringLocked returns the queued chunks that hold [off, end), each with
+// a reference taken, or nil when the queue does not hold all of it.
+// LOCKS_REQUIRED(r.mu)
+func (r *prefetcher) coveringLocked(off, end int64) []*chunk {
+	end = min(end, r.size)
+	if len(r.chunks) == 0 || off < r.chunks[0].off || end > r.next || off >= end {
+		return nil
+	}
+	var cs []*chunk
+	for _, c := range r.chunks {
+		if c.end() > off && c.off < end {
+			c.refs.Add(1)
+			cs = append(cs, c)
+		}
+	}
+	return cs
+}
+
+// growLocked doubles the window for every chunk a read reaches past the
+// end of for the first time. LOCKS_REQUIRED(r.mu)
+func (r *prefetcher) growLocked(end int64) {
+	for _, c := range r.chunks {
+		if c.end() > r.grown && c.end() < end {
+			r.ahead = min(max(2*r.ahead, firstChunk), r.maxAhead)
+			r.grown = c.end()
+		}
+	}
+}
+
+// trimLocked drops the chunks the reader has left behind.
+// LOCKS_REQUIRED(r.mu)
+func (r *prefetcher) trimLocked(off int64) {
+	i := 0
+	for i < len(r.chunks) && r.chunks[i].end() <= off-keepBehind {
+		r.chunks[i].release()
+		i++
+	}
+	r.chunks = r.chunks[i:]
+}
+
+// dropLocked cancels and forgets the queue. LOCKS_REQUIRED(r.mu)
+func (r *prefetcher) dropLocked() {
+	for _, c := range r.chunks {
+		c.cancel()
+		c.release()
+	}
+	r.chunks, r.nextSz = nil, 0
+}
+
+// copyFrom waits for the chunks and copies their bytes into p. A chunk that
+// failed because it was dropped is read again directly.
+func (r *prefetcher) copyFrom(ctx context.Context, key string, cs []*chunk, p []byte, off int64) (int, error) {
+	defer func() {
+		for _, c := range cs {
+			c.release()
+		}
+	}()
+	total := 0
+	for _, c := range cs {
+		select {
+		case <-c.done:
+		case <-ctx.Done():
+			return total, ctx.Err()
+		}
+		at := off + int64(total)
+		if c.err != nil {
+			if errors.Is(c.err, errDropped) {
+				n, err := r.direct(ctx, key, p[total:], at)
+				return total + n, err
+			}
+			r.forget(c)
+			return total, c.err
+		}
+		i := at - c.off
+		if i >= int64(c.n) {
+			return total, nil // the object ended early (it shrank)
+		}
+		total += copy(p[total:], c.buf[i:c.n])
+		if c.n < int(c.size) {
+			return total, nil // short chunk: the object ended here
+		}
+	}
+	return total, nil
+}
+
+// forget drops a failed chunk (and everything after it) so that the next
+// read asks again instead of repeating the error.
+func (r *prefetcher) forget(c *chunk) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, q := range r.chunks {
+		if q == c {
+			for _, d := range r.chunks[i:] {
+				d.cancel()
+				d.release()
+			}
+			r.chunks = r.chunks[:i]
+			r.next = c.off
+			return
+		}
+	}
+}
+
+// fetch runs the chunk's GET.
+func (c *chunk) fetch(ctx context.Context, b ossclient.Bucket, key string) {
+	defer c.release()
+	defer close(c.done)
+	defer c.cancel()
+	body, err := b.Read(ctx, key, c.off, c.size)
+	if err == nil {
+		c.n, err = io.ReadFull(body, c.buf[:c.size])
+		body.Close()
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			err = nil
+		}
+	}
+	if err != nil && ctx.Err() != nil {
+		err = errDropped
+	}
+	c.err = err
+}
+
+// direct reads exactly p at off with one ranged GET.
+func (r *prefetcher) direct(ctx context.Context, key string, p []byte, off int64) (int, error) {
+	body, err := r.bucket.Read(ctx, key, off, int64(len(p)))
+	if err != nil {
+		return 0, err
+	}
+	defer body.Close()
+	n, err := io.ReadFull(body, p)
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		err = nil
+	}
+	return n, err
+}
+
+// Close cancels the GETs in flight and frees the buffers.
+func (r *prefetcher) Close() {
+	r.mu.Lock()
+	r.closed = true
+	r.dropLocked()
+	r.mu.Unlock()
+}
+
+// Chunk buffers are pooled by size class (powers of two), so a long read
+// reuses a handful of buffers instead of allocating a gigabyte.
+var bufPools sync.Map // size class -> *sync.Pool
+
+func sizeClass(n int64) int64 {
+	c := int64(firstChunk)
+	for c < n {
+		c *= 2
+	}
+	return c
+}
+
+func getBuf(n int64) []byte {
+	cl := sizeClass(n)
+	p, _ := bufPools.LoadOrStore(cl, &sync.Pool{New: func() any { b := make([]byte, cl); return &b }})
+	return (*p.(*sync.Pool).Get().(*[]byte))[:n]
+}
+
+func putBuf(b []byte) {
+	if b == nil {
+		return
+	}
+	b = b[:cap(b)]
+	if p, ok := bufPools.Load(int64(cap(b))); ok {
+		p.(*sync.Pool).Put(&b)
+	}
+}
