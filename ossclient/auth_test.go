@@ -1,14 +1,10 @@
 package ossclient_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/ossfs/ossfs/ossclient"
@@ -72,97 +68,4 @@ func TestCheck(t *testing.T) {
 	if err == nil || !strings.HasPrefix(err.Error(), "cannot reach endpoint "+closed) || !strings.Contains(err.Error(), "refused") {
 		t.Errorf("Check of a closed endpoint: %v", err)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer // GUARDED_BY(mu)
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// TestNoSecretInLogsOrErrors runs a session (successes and failures, with a
-// known secret and session token) with debug logging captured, and checks
-// that neither the secret nor the token nor a signature appears in the log
-// or in any error string, down the whole Unwrap chain.
-func TestNoSecretInLogsOrErrors(t *testing.T) {
-	const (
-		id     = "LTAIknownid"
-		secret = "known-secret-XYZZY-0123456789"
-		token  = "sts-token-PLUGH-9876543210"
-		wrong  = "wrong-secret-QWERTY-555"
-	)
-	bothSignatures(t, func(t *testing.T, sig int) {
-		ctx := context.Background()
-		srv := startServer(t, osstest.Options{Credentials: []osstest.Credential{{AccessKeyID: id, AccessKeySecret: secret, SecurityToken: token}}})
-		var logs syncBuffer
-		logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-		withKey := func(s string) func(*ossclient.Config) {
-			return func(c *ossclient.Config) {
-				c.Credentials = ossclient.Credentials{AccessKeyID: id, AccessKeySecret: s, SessionToken: token}
-				c.Logger = logger
-				c.MaxAttempts = 2
-			}
-		}
-		c := newClient(t, srv, sig, "pre", withKey(secret))
-		bad := newClient(t, srv, sig, "pre", withKey(wrong))
-		var errs []error
-		note := func(_ any, err error) {
-			if err != nil {
-				errs = append(errs, err)
-			}
-		}
-		note(nil, c.Check(ctx))
-		note(c.Put(ctx, "a", strings.NewReader("data"), ossclient.PutOptions{Meta: map[string]string{"x": "y"}}))
-		note(c.Put(ctx, "big", onlyReader{bytes.NewReader(randomBytes(2*partSize + 1))}, ossclient.PutOptions{}))
-		note(c.Stat(ctx, "a"))
-		note(c.Read(ctx, "a", 1, 2))
-		note(c.List(ctx, "", ossclient.ListOptions{}))
-		note(c.Copy(ctx, "a", "b", ossclient.CopyOptions{}))
-		note(nil, c.PutSymlink(ctx, "ln", "a b+c", ossclient.SymlinkOptions{}))
-		note(c.GetSymlink(ctx, "ln"))
-		note(nil, c.Delete(ctx, "b"))
-		note(nil, c.DeleteMany(ctx, []string{"a", "big"}))
-		// Failures.
-		note(c.Stat(ctx, "missing"))
-		note(c.GetSymlink(ctx, "ln-missing"))
-		note(c.Put(ctx, "ln", strings.NewReader("x"), ossclient.PutOptions{ForbidOverwrite: true}))
-		note(nil, bad.Check(ctx))
-		note(bad.Stat(ctx, "a"))
-		note(bad.Put(ctx, "big2", onlyReader{bytes.NewReader(randomBytes(2*partSize + 1))}, ossclient.PutOptions{}))
-		srv.AddFault(osstest.Fault{Op: "UploadPart", Status: 500, Code: "InternalError", Times: 100})
-		note(c.Put(ctx, "big3", onlyReader{bytes.NewReader(randomBytes(2*partSize + 1))}, ossclient.PutOptions{}))
-		if len(errs) < 6 {
-			t.Fatalf("expected the failure cases to fail, got %d errors: %v", len(errs), errs)
-		}
-
-		var all strings.Builder
-		all.WriteString(logs.String())
-		for _, err := range errs {
-			for e := err; e != nil; e = errors.Unwrap(e) {
-				fmt.Fprintf(&all, "%v\n%+v\n", e, e)
-			}
-		}
-		text := all.String()
-		if !strings.Contains(logs.String(), `"op":"UploadPart"`) || !strings.Contains(logs.String(), `"requestId"`) {
-			t.Errorf("debug log lacks per-request lines:\n%s", logs.String())
-		}
-		for _, s := range []string{secret, token, wrong, "Authorization", "Signature=", "OSS4-HMAC-SHA256 Credential"} {
-			if strings.Contains(text, s) {
-				i := strings.Index(text, s)
-				t.Errorf("%q appears in logs or errors: ...%s...", s, text[max(0, i-200):min(len(text), i+100)])
-			}
-		}
-	})
 }

@@ -67,6 +67,11 @@ func New(cfg Config) (*Client, error) {
 		sc = sc.WithRegion(cfg.Region)
 	}
 	sdk := oss.NewClient(sc)
+	// The provider holds the key now: keep no secret in the Client, so
+	// that printing one (%v, %+v, %#v reach unexported fields, where
+	// Credentials.String is not called) cannot show it.
+	cfg.Credentials.AccessKeySecret = ""
+	cfg.Credentials.SessionToken = ""
 	c := &Client{
 		sdk:      sdk,
 		cfg:      cfg,
@@ -84,6 +89,15 @@ func New(cfg Config) (*Client, error) {
 		"prefix", cfg.Prefix, "signature", cfg.SignatureVersion, "credentials", desc)
 	return c, nil
 }
+
+// String names the bucket, prefix and endpoint; never a secret.
+func (c *Client) String() string {
+	return fmt.Sprintf("ossclient.Client{bucket %q, prefix %q, endpoint %s, credentials %s}",
+		c.bucket, c.keys.prefix, c.cfg.Endpoint, c.credDesc)
+}
+
+// GoString is String, for %#v.
+func (c *Client) GoString() string { return c.String() }
 
 // Prefix returns the normalised mount prefix ("" or "a/b/").
 func (c *Client) Prefix() string { return c.keys.prefix }

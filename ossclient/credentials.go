@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -72,6 +73,21 @@ func (c Credentials) GoString() string { return "ossclient.Credentials" + c.Stri
 
 // LogValue is String, for slog.
 func (c Credentials) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+// MarshalJSON writes c with the secret and the session token redacted: slog's
+// JSON handler (and any JSON dump of a Config) goes through encoding/json,
+// which calls neither String nor LogValue on a nested field.
+func (c Credentials) MarshalJSON() ([]byte, error) {
+	type redactedCredentials Credentials // no methods: no recursion
+	r := redactedCredentials(c)
+	if r.AccessKeySecret != "" {
+		r.AccessKeySecret = "<redacted>"
+	}
+	if r.SessionToken != "" {
+		r.SessionToken = "<redacted>"
+	}
+	return json.Marshal(r)
+}
 
 func redacted(s string) string {
 	if s == "" {

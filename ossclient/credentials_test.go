@@ -2,6 +2,7 @@ package ossclient
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -222,7 +223,12 @@ func TestCredentialsNeverPrinted(t *testing.T) {
 	cfg := Config{Bucket: "bkt", Credentials: Credentials{AccessKeyID: "ID1", AccessKeySecret: "SEKRIT", SessionToken: "TOKEN9"}}
 	var logged strings.Builder
 	slog.New(slog.NewTextHandler(&logged, nil)).Info("cfg", "cfg", cfg, "creds", cfg.Credentials)
-	for _, s := range []string{fmt.Sprint(cfg), fmt.Sprintf("%+v", cfg), fmt.Sprintf("%#v", cfg), fmt.Sprintf("%v", &cfg), logged.String()} {
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("cfg", "cfg", cfg, "creds", cfg.Credentials)
+	js, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{fmt.Sprint(cfg), fmt.Sprintf("%+v", cfg), fmt.Sprintf("%#v", cfg), fmt.Sprintf("%v", &cfg), logged.String(), string(js)} {
 		if strings.Contains(s, "SEKRIT") || strings.Contains(s, "TOKEN9") || !strings.Contains(s, "ID1") {
 			t.Errorf("printed config: %s", s)
 		}
