@@ -125,3 +125,19 @@ func TestWireForms(t *testing.T) {
 		t.Fatal("quiet delete did not delete")
 	}
 }
+
+// TestEndpointOfWildcardListen: a server on every interface gives clients a
+// dialable loopback endpoint, not "[::]" or "0.0.0.0".
+func TestEndpointOfWildcardListen(t *testing.T) {
+	for _, addr := range []string{":0", "0.0.0.0:0"} {
+		srv := start(t, osstest.Options{Addr: addr})
+		if ep := srv.Endpoint(); !strings.HasPrefix(ep, "http://127.0.0.1:") || strings.HasSuffix(ep, ":0") {
+			t.Fatalf("listening on %s, endpoint %q", addr, ep)
+		}
+		c := newClient(srv)
+		put(t, c, "k", []byte("v"), nil)
+		if got, _ := get(t, c, "k"); string(got) != "v" {
+			t.Fatalf("got %q", got)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -125,8 +126,18 @@ func newServer(opts Options) (*Server, error) {
 	return s, nil
 }
 
-// Endpoint is the URL to give clients, e.g. "http://127.0.0.1:41234".
-func (s *Server) Endpoint() string { return "http://" + s.ln.Addr().String() }
+// Endpoint is the URL to give clients, e.g. "http://127.0.0.1:41234". A
+// server listening on every interface (":9000", "0.0.0.0:9000") names the
+// loopback address, which a client can dial, rather than "[::]" or
+// "0.0.0.0".
+func (s *Server) Endpoint() string {
+	addr := s.ln.Addr().(*net.TCPAddr)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(addr.Port))
+}
 
 // Region is the region V4 signatures must be scoped to.
 func (s *Server) Region() string { return s.opts.Region }
