@@ -151,8 +151,11 @@ type Bucket interface {
 	// Put stores everything r yields as key, replacing any object there.
 	// Small bodies go in one PutObject; larger ones as a multipart upload
 	// with parts sent in parallel while r is still being read. On any error
-	// (including from r) a multipart upload is aborted: no object is created
-	// and no upload is left open. Returns the new object's attributes.
+	// (including from r, or the caller's context ending) a multipart upload
+	// is aborted: no object is created, an object already at key is left as
+	// it was, and no upload is left open (unless the abort itself fails after
+	// its retries: that is logged as a warning with the upload id). Returns
+	// the new object's attributes.
 	Put(ctx context.Context, key string, r io.Reader, opts PutOptions) (*Object, error)
 
 	// Copy copies src to dst server-side (large objects in parts). A symlink

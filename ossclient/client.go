@@ -83,7 +83,7 @@ func New(cfg Config) (*Client, error) {
 	c.uploader = sdk.NewUploader(func(o *oss.UploaderOptions) {
 		o.PartSize = cfg.PartSize
 		o.ParallelNum = cfg.UploadParallelism
-		o.LeavePartsOnError = false
+		o.LeavePartsOnError = true // Put aborts itself; see Client.abort
 	})
 	c.log.Info("oss client", "endpoint", cfg.Endpoint, "region", cfg.Region, "bucket", cfg.Bucket,
 		"prefix", cfg.Prefix, "signature", cfg.SignatureVersion, "credentials", desc)

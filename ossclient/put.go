@@ -10,8 +10,8 @@ import (
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 )
 
-// abortTimeout bounds the clean-up AbortMultipartUpload sent after the
-// caller's context ended.
+// abortTimeout bounds the clean-up AbortMultipartUpload, which is sent even
+// after the caller's context ended.
 const abortTimeout = 30 * time.Second
 
 // Put reads up to PartSize+1 bytes; a body that fits in PartSize goes in one
@@ -64,7 +64,7 @@ func (c *Client) putMultipart(ctx context.Context, key, full string, req *oss.Pu
 	cr := &countingReader{r: body}
 	res, err := c.uploader.UploadFrom(ctx, req, cr)
 	if err != nil {
-		c.abortAfterCancel(ctx, full, err)
+		c.abort(ctx, full, err)
 		return nil, convErr(ctx, op, key, full, err)
 	}
 	return &Object{
@@ -77,20 +77,24 @@ func (c *Client) putMultipart(ctx context.Context, key, full string, req *oss.Pu
 	}, nil
 }
 
-// abortAfterCancel aborts the upload again when the caller's context ended:
-// the Uploader aborts with that same context, which then cannot be sent.
-func (c *Client) abortAfterCancel(ctx context.Context, full string, err error) {
+// abort aborts the upload the failed err belongs to. The Uploader is told to
+// leave its parts (LeavePartsOnError) so that this is the only abort: it
+// runs even when the caller's context has ended (bounded by abortTimeout),
+// with the SDK's retries, and a failure is logged with the upload id, as
+// the upload is then left open. NoSuchUpload means there is nothing left.
+func (c *Client) abort(ctx context.Context, full string, err error) {
 	var ue *oss.UploadError
-	if ctx.Err() == nil || !errors.As(err, &ue) || ue.UploadId == "" {
-		return
+	if !errors.As(err, &ue) || ue.UploadId == "" {
+		return // failed before an upload was initiated
 	}
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
 	defer cancel()
 	_, aerr := c.sdk.AbortMultipartUpload(actx, &oss.AbortMultipartUploadRequest{
 		Bucket: &c.bucket, Key: &full, UploadId: &ue.UploadId,
 	})
-	if aerr != nil {
-		c.log.Warn("oss: aborting a cancelled multipart upload failed; it may be left open",
+	var se *oss.ServiceError
+	if aerr != nil && !(errors.As(aerr, &se) && se.Code == "NoSuchUpload") {
+		c.log.Warn("oss: aborting a failed multipart upload failed; it is left open",
 			"key", full, "uploadId", ue.UploadId, "err", convErr(actx, "AbortMultipartUpload", full, full, aerr))
 	}
 }

@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"math/rand"
+	"strings"
 	"testing"
 
 	"github.com/ossfs/ossfs/ossclient"
@@ -166,4 +168,77 @@ func (c *cancelingReader) Read(p []byte) (int, error) {
 		c.cancel = nil
 	}
 	return n, err
+}
+
+// TestPutFaultsKeepTheOldObject injects a server fault at each step of a
+// multipart upload, over a key that already holds an object: every failure
+// is returned, the old object is intact, and no upload is left open.
+func TestPutFaultsKeepTheOldObject(t *testing.T) {
+	bothSignatures(t, func(t *testing.T, sig int) {
+		ctx := context.Background()
+		srv := startServer(t, osstest.Options{})
+		c := newClient(t, srv, sig, "", func(c *ossclient.Config) { c.MaxAttempts = 2 })
+		put(t, c, "keep", "old bytes", ossclient.PutOptions{})
+		for _, f := range []osstest.Fault{
+			{Op: "InitiateMultipartUpload", Status: 500},
+			{Op: "UploadPart", Status: 403, Code: "AccessDenied"},
+			{Op: "UploadPart", DropAfter: 1000},
+			{Op: "CompleteMultipartUpload", Status: 500},
+			{Op: "CompleteMultipartUpload", Status: 409, Code: "FileAlreadyExists"},
+		} {
+			remove := srv.AddFault(f)
+			srv.ResetCounts()
+			_, err := c.Put(ctx, "keep", onlyReader{bytes.NewReader(randomBytes(3 * partSize))}, ossclient.PutOptions{})
+			remove()
+			if err == nil {
+				t.Errorf("fault %+v: Put succeeded", f)
+			}
+			if got := read(t, c, "keep", 0, -1); got != "old bytes" {
+				t.Errorf("fault %+v: old object now %d bytes", f, len(got))
+			}
+			if n := srv.OpenUploads(bucket); n != 0 {
+				t.Errorf("fault %+v: %d uploads left open", f, n)
+			}
+			if f.Op != "InitiateMultipartUpload" && srv.Count("AbortMultipartUpload") != 1 {
+				t.Errorf("fault %+v: %d AbortMultipartUpload requests, want 1", f, srv.Count("AbortMultipartUpload"))
+			}
+		}
+		_, err := c.Put(ctx, "keep", &failingReader{n: 2*partSize + 5, err: errors.New("boom")}, ossclient.PutOptions{})
+		if err == nil || read(t, c, "keep", 0, -1) != "old bytes" || srv.OpenUploads(bucket) != 0 {
+			t.Errorf("failing reader over an old object: err %v, %d uploads open", err, srv.OpenUploads(bucket))
+		}
+	})
+}
+
+// TestPutAbortIsRetriedAndReported: the clean-up abort goes through the
+// SDK's retryer; when it fails for good, Put still returns the upload's
+// error and logs a warning naming the upload left open.
+func TestPutAbortIsRetriedAndReported(t *testing.T) {
+	ctx := context.Background()
+	srv := startServer(t, osstest.Options{})
+	var logs syncBuffer
+	c := newClient(t, srv, 4, "", func(c *ossclient.Config) {
+		c.MaxAttempts = 3
+		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
+	body := func() io.Reader { return onlyReader{bytes.NewReader(randomBytes(2*partSize + 1))} }
+	srv.AddFault(osstest.Fault{Op: "UploadPart", Status: 403, Code: "AccessDenied"})
+
+	srv.AddFault(osstest.Fault{Op: "AbortMultipartUpload", Status: 500, Times: 2})
+	srv.ResetCounts()
+	_, err := c.Put(ctx, "k", body(), ossclient.PutOptions{})
+	wantKind(t, "Put with UploadPart refused", err, ossclient.ErrAccessDenied)
+	if n := srv.OpenUploads(bucket); n != 0 || srv.Count("AbortMultipartUpload") != 3 {
+		t.Errorf("abort failing twice: %d uploads open after %d aborts, want 0 after 3", n, srv.Count("AbortMultipartUpload"))
+	}
+
+	srv.AddFault(osstest.Fault{Op: "AbortMultipartUpload", Status: 500})
+	_, err = c.Put(ctx, "k", body(), ossclient.PutOptions{})
+	wantKind(t, "Put with UploadPart and abort refused", err, ossclient.ErrAccessDenied)
+	if n := srv.OpenUploads(bucket); n != 1 {
+		t.Errorf("abort failing for good: %d uploads open, want 1", n)
+	}
+	if l := logs.String(); !strings.Contains(l, "level=WARN") || !strings.Contains(l, "uploadId=") {
+		t.Errorf("no warning about the upload left open:\n%s", l)
+	}
 }
