@@ -38,34 +38,35 @@
 //
 // # Writes
 //
-// A file opened for writing is staged in an unlinked temp file (staging),
-// shared by every handle of that file: downloaded first only when the old
-// content is needed (not with O_TRUNC, not for a new file). flush (every
-// close) and fsync upload it with Bucket.Put and return its error (EIO, not
-// 0, when the data did not reach OSS); the last release uploads whatever
-// is still dirty, and Mounted.Unmount / Wait wait for those uploads. A
-// created file exists only in this mount until its first flush; lookup and
-// readdir show it from the tree meanwhile. A new or truncated file written
-// sequentially from 0 is also streamed to Bucket.Put through an io.Pipe
-// while it is written (stream.go), the staged copy being the fallback the
-// moment a write is not a plain append.
+// A file open for writing has a staging (staging.go), shared by every
+// handle of that file. A new or truncated file written sequentially from 0
+// streams: its writes go straight into an io.Pipe read by Bucket.Put
+// (stream.go), with no temp file, keeping a copy in memory only below 8
+// MiB. Anything that is not a plain append (or a read of the file) falls
+// back with materialize to an unlinked temp file: from that copy, or by
+// completing the upload so far and downloading it. flush (every close) and
+// fsync finish the stream or upload the temp file and return the error
+// (EIO, not 0, when the data did not reach OSS); the last release uploads
+// whatever is still dirty, and Mounted.Unmount / Wait wait for those
+// uploads. A created file exists only in this mount until its first
+// flush; lookup and readdir show it from the tree meanwhile.
 //
 // # Reads
 //
-// A handle without staging reads with ranged GETs through objectReader; the
-// current implementation (seqReader) keeps one ranged GET open while reads
-// are sequential, doubling the window, and starts over on a seek.
+// A handle without staging reads with a prefetcher (prefetch.go): parallel
+// ranged GETs in growing chunks ahead of a sequential reader, exact ranged
+// GETs for random reads, memory bounded per handle and per mount.
 //
 // # Locking
 //
 // node.mu guards a node's attributes and a fileNode's staging pointer and
 // fields, and is held for local temp-file I/O, never for a network call.
 // staging.upMu serializes the uploads of one file (held across Put: only
-// flush/fsync/release of that file wait on it). stream.wmu is held by the
-// one writer feeding a stream's pipe (taken with TryLock under node.mu, so
-// never waited for there). seqReader.mu guards one
-// handle's open stream; concurrent reads on that handle bypass it. Lock
-// order: upMu, then stream.wmu, then node.mu.
+// flush/fsync/release/materialize of that file wait on it). stream.wmu is
+// held by the one writer feeding a stream's pipe (taken with TryLock under
+// node.mu, so never waited for there). prefetcher.mu guards one handle's
+// read-ahead queue and is never held across a GET. Lock order: upMu, then
+// stream.wmu, then node.mu.
 //
 // # Errors
 //

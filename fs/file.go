@@ -174,25 +174,44 @@ func (f *fsys) applySetattr(a attrs, in *fuse.SetAttrIn) (attrs, syscall.Errno) 
 // truncating and uploading at once.
 func (n *fileNode) truncate(ctx context.Context, size int64) syscall.Errno {
 	n.mu.Lock()
-	if n.stage != nil {
-		err := n.stage.truncate(size)
-		n.a.mtime = time.Now()
-		n.mu.Unlock()
-		return n.f.errno("truncate", "", err)
-	}
+	st := n.stage
 	n.mu.Unlock()
+	if st != nil {
+		return n.f.errno("truncate", "", n.truncateStaged(ctx, st, size))
+	}
 	if errno := n.acquire(ctx, size > 0, false); errno != 0 {
 		return errno
 	}
 	n.mu.Lock()
-	err := n.stage.truncate(size)
-	n.a.mtime = time.Now()
+	st = n.stage
 	n.mu.Unlock()
+	err := n.truncateStaged(ctx, st, size)
 	if err == nil {
 		err = n.upload(ctx)
 	}
 	n.releaseStage()
 	return n.f.errno("truncate", "", err)
+}
+
+// truncateStaged truncates the staged content, first giving it its temp
+// file when a stream holds the data and the new size keeps some of it.
+func (n *fileNode) truncateStaged(ctx context.Context, st *staging, size int64) error {
+	n.mu.Lock()
+	err := st.truncate(size)
+	n.mu.Unlock()
+	if errors.Is(err, errNeedFile) {
+		if err = n.materialize(ctx, st); err == nil {
+			n.mu.Lock()
+			err = st.truncate(size)
+			n.mu.Unlock()
+		}
+	}
+	if err == nil {
+		n.mu.Lock()
+		n.a.mtime = time.Now()
+		n.mu.Unlock()
+	}
+	return err
 }
 
 func (n *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
@@ -223,12 +242,8 @@ func (d *dirNode) Create(ctx context.Context, name string, flags, mode uint32, o
 	n.a = attrs{mode: mode & 0o7777, uid: uid, gid: gid, mtime: time.Now(), fromMeta: true}
 	// The file exists only here until its first flush uploads it (empty or
 	// not); Lookup and Readdir show such files from the tree.
+	// No temp file yet: a sequential writer streams without one.
 	n.stage = &staging{refs: 1, dirty: true, streamable: true}
-	tmp, err := newTempFile(d.f.opts.TempDir)
-	if err != nil {
-		return nil, nil, 0, d.f.errno("create", name, err)
-	}
-	n.stage.file = tmp
 	n.fillAttr(&out.Attr)
 	ch := d.NewInode(ctx, n, gofs.StableAttr{Mode: syscall.S_IFREG})
 	return ch, n.newHandle(true), 0, 0

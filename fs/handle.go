@@ -2,6 +2,7 @@ package fs
 
 import (
 	"context"
+	"errors"
 	"syscall"
 	"time"
 
@@ -35,16 +36,26 @@ func (n *fileNode) newHandle(write bool) *fileHandle {
 
 func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
 	n := h.n
-	n.mu.Lock()
-	if st := n.stage; st != nil {
+	for {
+		n.mu.Lock()
+		st := n.stage
+		if st == nil {
+			n.mu.Unlock()
+			break
+		}
 		c, err := st.readAt(dest, off)
 		n.mu.Unlock()
+		if errors.Is(err, errNeedFile) { // written data is only in a stream
+			err = n.materialize(ctx, st)
+			if err == nil {
+				continue
+			}
+		}
 		if err != nil {
 			return nil, n.f.errno("read", "", err)
 		}
 		return fuse.ReadResultData(dest[:c]), 0
 	}
-	n.mu.Unlock()
 	key, ok := n.key()
 	if !ok {
 		return nil, syscall.ESTALE
@@ -62,22 +73,33 @@ func (h *fileHandle) Write(ctx context.Context, data []byte, off int64) (uint32,
 	}
 	n := h.n
 	key, _ := n.key()
-	n.mu.Lock()
-	c, feed, abandon, err := n.writeLocked(key, data, off)
-	if c > 0 {
-		n.a.mtime = time.Now()
+	for tries := 0; ; tries++ {
+		n.mu.Lock()
+		st := n.stage
+		c, feed, needFile, err := n.writeLocked(key, data, off)
+		if c > 0 {
+			n.a.mtime = time.Now()
+		}
+		n.mu.Unlock()
+		switch {
+		case feed != nil:
+			if n.feed(feed, data) != nil {
+				// The upload failed under this write: go on from the copy
+				// in memory (which holds this write too), or report it.
+				err = n.materialize(ctx, st)
+			}
+		case needFile && tries == 0:
+			if err = n.materialize(ctx, st); err == nil {
+				continue
+			}
+		case needFile:
+			err = errors.New("fs: no staged copy after materialize") // a bug, never a silent loss
+		}
+		if err != nil {
+			return 0, n.f.errno("write", key, err)
+		}
+		return uint32(c), 0
 	}
-	n.mu.Unlock()
-	if abandon != nil {
-		abandon.pw.CloseWithError(errAbandoned)
-	}
-	if feed != nil {
-		n.feed(feed, data[:c])
-	}
-	if err != nil {
-		return uint32(c), n.f.errno("write", key, err)
-	}
-	return uint32(c), 0
 }
 
 // Flush runs at every close(2) of the descriptor: it uploads, so close

@@ -3,6 +3,7 @@ package fs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"os"
@@ -13,13 +14,15 @@ import (
 	"github.com/ossfs/ossfs/ossclient"
 )
 
-// staging is the local copy of a file open for writing: an unlinked temp
-// file in Options.TempDir. Writes land there; flush, fsync and the last
-// release upload it whole with Bucket.Put (which sends large files as a
+// staging is the local state of a file open for writing. Its content lives
+// in one of three places: nowhere yet (new or truncated, size 0), in a
+// sequential upload in flight (stream, see stream.go; file nil), or in an
+// unlinked temp file in Options.TempDir (file). Writes land there; flush,
+// fsync and the last release upload it (Bucket.Put sends large files as a
 // parallel multipart upload). Every field but upMu is GUARDED_BY the owning
 // fileNode's mu; local file I/O happens under that lock, network I/O never.
 type staging struct {
-	file  *os.File
+	file  *os.File // nil until the content needs a local copy
 	size  int64
 	dirty bool   // content or attributes differ from the object
 	gen   uint64 // bumped by every change: an upload clears dirty only if none came during it
@@ -29,12 +32,20 @@ type staging struct {
 	streamable bool
 	stream     *stream
 	attrsSet   bool // chmod/chown/utimes since the stream started
+	// lost is set when written data could not reach OSS and no copy is
+	// left to retry from; every later write, flush and fsync fails.
+	lost error
 
 	// upMu serializes the uploads of this one file, so an older snapshot
 	// can never land after a newer one. It is held across Put by design;
-	// only flush, fsync and release of the same file wait on it.
+	// only flush, fsync, release and the fallback from streaming
+	// (materialize) of the same file wait on it.
 	upMu sync.Mutex
 }
+
+// errNeedFile says an operation needs the staged temp file: materialize,
+// then try again.
+var errNeedFile = errors.New("the staged copy is needed")
 
 func (s *staging) writeAt(p []byte, off int64) (int, error) {
 	n, err := s.file.WriteAt(p, off)
@@ -48,9 +59,14 @@ func (s *staging) writeAt(p []byte, off int64) (int, error) {
 	return n, err
 }
 
+// readAt reads the staged content; errNeedFile while it is only in a
+// stream.
 func (s *staging) readAt(p []byte, off int64) (int, error) {
 	if off >= s.size {
 		return 0, nil
+	}
+	if s.file == nil {
+		return 0, errNeedFile
 	}
 	if rest := s.size - off; int64(len(p)) > rest {
 		p = p[:rest]
@@ -62,15 +78,30 @@ func (s *staging) readAt(p []byte, off int64) (int, error) {
 	return n, err
 }
 
+// truncate sets the staged size. To 0 it starts over: the stream is
+// abandoned, the temp file dropped, and a later write at 0 may stream
+// again. Any other size needs the staged file (errNeedFile while there is
+// none).
 func (s *staging) truncate(size int64) error {
-	if err := s.file.Truncate(size); err != nil {
-		return err
+	if size != 0 {
+		if s.file == nil {
+			return errNeedFile
+		}
+		if err := s.file.Truncate(size); err != nil {
+			return err
+		}
+	} else {
+		if s.stream != nil {
+			s.stream.pw.CloseWithError(errAbandoned)
+			s.stream = nil
+		}
+		if s.file != nil {
+			s.file.Close()
+			s.file = nil
+		}
+		s.lost = nil // what was lost is gone from the file too
 	}
-	if s.stream != nil { // no longer an append: the staged copy goes up
-		s.stream.pw.CloseWithError(errAbandoned)
-		s.stream = nil
-	}
-	s.streamable = size == 0 && s.stream == nil && s.size == 0
+	s.streamable = size == 0
 	s.size = size
 	s.dirty = true
 	s.gen++
@@ -98,14 +129,16 @@ func (n *fileNode) acquire(ctx context.Context, needContent, trunc bool) syscall
 	if !ok {
 		return syscall.ENOENT
 	}
-	tmp, err := newTempFile(n.f.opts.TempDir)
-	if err != nil {
-		return n.f.errno("stage", key, err)
-	}
+	// The old content is needed: download it. Otherwise the temp file
+	// waits until something needs it (a stream may make it unneeded).
+	var tmp *os.File
 	var size int64
 	if needContent && uploaded {
-		size, err = n.download(ctx, key, tmp)
-		if err != nil {
+		var err error
+		if tmp, err = newTempFile(n.f.opts.TempDir); err != nil {
+			return n.f.errno("stage", key, err)
+		}
+		if size, err = n.downloadRange(ctx, key, tmp, -1); err != nil {
 			tmp.Close()
 			return n.f.errno("open", key, err)
 		}
@@ -114,14 +147,17 @@ func (n *fileNode) acquire(ctx context.Context, needContent, trunc bool) syscall
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if st := n.stage; st != nil { // another open won the race
-		tmp.Close()
+		if tmp != nil {
+			tmp.Close()
+		}
 		st.refs++
+		var err error
 		if trunc {
 			err = st.truncate(0)
 		}
 		return n.f.errno("open", key, err)
 	}
-	n.stage = &staging{file: tmp, size: size, refs: 1, dirty: trunc, streamable: trunc}
+	n.stage = &staging{file: tmp, size: size, refs: 1, dirty: trunc, streamable: trunc || tmp == nil}
 	return 0
 }
 
@@ -136,8 +172,10 @@ func newTempFile(dir string) (*os.File, error) {
 	return tmp, nil
 }
 
-func (n *fileNode) download(ctx context.Context, key string, w io.Writer) (int64, error) {
-	r, err := n.f.bucket.Read(ctx, key, 0, -1)
+// downloadRange copies the first length bytes of key (all when length <
+// 0) into w.
+func (n *fileNode) downloadRange(ctx context.Context, key string, w io.Writer, length int64) (int64, error) {
+	r, err := n.f.bucket.Read(ctx, key, 0, length)
 	if err != nil {
 		return 0, err
 	}
@@ -145,8 +183,9 @@ func (n *fileNode) download(ctx context.Context, key string, w io.Writer) (int64
 	return io.Copy(w, r)
 }
 
-// upload sends the staged content if it is dirty. A file unlinked while
-// open is not uploaded: its data goes with it, as on a local disk.
+// upload sends the staged content if it is dirty: by completing the
+// stream, or with one Put of the staged file. A file unlinked while open is
+// not uploaded: its data goes with it, as on a local disk.
 func (n *fileNode) upload(ctx context.Context) error {
 	n.mu.Lock()
 	st := n.stage
@@ -157,12 +196,15 @@ func (n *fileNode) upload(ctx context.Context) error {
 	st.upMu.Lock()
 	defer st.upMu.Unlock()
 
-	if n.finishStream(st) {
-		return nil
+	if done, err := n.finishStream(ctx, st); done {
+		return err
 	}
 	n.mu.Lock()
-	dirty, gen, size, a := st.dirty, st.gen, st.size, n.a
+	dirty, gen, size, a, file, lost := st.dirty, st.gen, st.size, n.a, st.file, st.lost
 	n.mu.Unlock()
+	if lost != nil {
+		return lost
+	}
 	if !dirty {
 		return nil
 	}
@@ -170,24 +212,27 @@ func (n *fileNode) upload(ctx context.Context) error {
 	if !ok {
 		return nil
 	}
-	o, err := n.f.bucket.Put(ctx, key, io.NewSectionReader(st.file, 0, size), ossclient.PutOptions{
+	var body io.Reader = eofReader{}
+	if file != nil {
+		body = io.NewSectionReader(file, 0, size)
+	} else if size != 0 {
+		return fmt.Errorf("fs: %d staged bytes of %s have no copy", size, key) // a bug, reported rather than uploading nothing
+	}
+	o, err := n.f.bucket.Put(ctx, key, body, ossclient.PutOptions{
 		Meta:        n.f.metaOf(a, syscall.S_IFREG),
 		ContentType: mime.TypeByExtension(path.Ext(key)),
 	})
 	if err != nil {
 		return err
 	}
-	n.mu.Lock()
-	if st.gen == gen {
-		st.dirty = false
-	}
-	n.uploaded = true
-	n.size = size
-	n.a.etag = o.ETag
-	n.a.fromMeta = n.f.opts.PersistMetadata
-	n.mu.Unlock()
+	n.recordUpload(st, o, size, gen)
 	return nil
 }
+
+// eofReader is an empty body.
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
 
 // releaseStage drops a reference; the last one uploads what is still dirty
 // (a file written through mmap, or whose flush failed) and removes the
@@ -217,5 +262,11 @@ func (n *fileNode) releaseStage() {
 		return
 	}
 	n.stage = nil
-	st.file.Close()
+	if st.stream != nil { // unlinked with a stream never finished
+		st.stream.pw.CloseWithError(errAbandoned)
+		st.stream = nil
+	}
+	if st.file != nil {
+		st.file.Close()
+	}
 }

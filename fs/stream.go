@@ -3,6 +3,7 @@ package fs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"path"
@@ -12,14 +13,25 @@ import (
 	"github.com/ossfs/ossfs/ossclient"
 )
 
-// A new or truncated file written sequentially from offset 0 is also fed,
-// as it is written, into an io.Pipe read by Bucket.Put, which sends large
-// bodies as a multipart upload with parts in parallel: the upload overlaps
-// the writing, and close(2) waits only for the tail. The staged temp file
-// is still written, so the moment anything is not a plain append (a write
-// elsewhere, a concurrent write, a truncate, a second flush) the stream is
-// abandoned — Put then aborts its multipart upload — and the staged copy is
-// uploaded as usual.
+// Streaming writes. A new or truncated file written sequentially from
+// offset 0 is fed, as it is written, into an io.Pipe read by Bucket.Put,
+// which sends large bodies as a multipart upload with parts in parallel: the
+// upload overlaps the writing, close(2) waits only for the tail, and the
+// data never touches the local disk (a 100 GiB file needs no 100 GiB of
+// temp space, and no second copy through the page cache).
+//
+// While the file is smaller than headLimit the stream also keeps its bytes
+// in memory (the head). The moment anything is not a plain append — a write
+// elsewhere, a read, a truncate to a non-zero size — the file falls back to
+// a staged temp file (materialize): from the head when it is still kept
+// (the stream is abandoned and Put aborts its upload), else by completing
+// the upload of what was written so far and downloading it back. A
+// streamed upload that fails after the SDK's retries is retried from the
+// head when there is one; past headLimit the data is lost and that is
+// reported: the write, fsync and close return EIO, never success.
+
+// headLimit is the size up to which a stream keeps its bytes in memory.
+const headLimit = 8 << 20
 
 // errAbandoned ends a stream whose data will be uploaded from the staged copy.
 var errAbandoned = errors.New("sequential upload abandoned; the staged copy is uploaded instead")
@@ -29,18 +41,20 @@ type stream struct {
 	pw  *io.PipeWriter
 	key string
 	// wmu is held by the one writer feeding the pipe; a second writer that
-	// finds it taken abandons the stream rather than wait (and reorder).
-	wmu  sync.Mutex
-	pos  int64 // GUARDED_BY(node.mu): bytes handed to the pipe
-	done chan struct{}
-	obj  *ossclient.Object // set before done is closed
-	err  error             // set before done is closed
+	// finds it taken falls back to staging rather than wait (and reorder).
+	wmu      sync.Mutex
+	pos      int64  // GUARDED_BY(node.mu): bytes accepted for the pipe
+	head     []byte // GUARDED_BY(wmu): the bytes fed so far, while keepHead
+	keepHead bool   // GUARDED_BY(wmu)
+	done     chan struct{}
+	obj      *ossclient.Object // set before done is closed
+	err      error             // set before done is closed
 }
 
 // startStream begins the upload of key fed by the pipe. LOCKS_REQUIRED(n.mu).
 func (n *fileNode) startStream(key string) *stream {
 	pr, pw := io.Pipe()
-	s := &stream{pw: pw, key: key, done: make(chan struct{})}
+	s := &stream{pw: pw, key: key, done: make(chan struct{}), keepHead: true}
 	n.stage.attrsSet = false
 	opts := ossclient.PutOptions{
 		Meta:        n.f.metaOf(n.a, syscall.S_IFREG),
@@ -61,88 +75,239 @@ func (n *fileNode) startStream(key string) *stream {
 	return s
 }
 
-// write stores data at off in the staging and, when it extends a sequential
-// stream, returns the stream to feed (its wmu held). It starts a stream for
-// the first write of a new or truncated file. LOCKS_REQUIRED(n.mu).
-func (n *fileNode) writeLocked(key string, data []byte, off int64) (int, *stream, *stream, error) {
+// writeLocked stores data at off: into the staged file when there is one,
+// else into the stream when data extends it (returned with its wmu held:
+// the caller feeds it). needFile says the write needs the staged file first
+// (call materialize, then retry). LOCKS_REQUIRED(n.mu).
+func (n *fileNode) writeLocked(key string, data []byte, off int64) (c int, feed *stream, needFile bool, err error) {
 	st := n.stage
+	if st.lost != nil {
+		return 0, nil, false, st.lost
+	}
+	if st.file != nil {
+		st.streamable = false
+		c, err = st.writeAt(data, off)
+		return c, nil, false, err
+	}
 	if st.stream == nil && st.streamable && off == 0 && st.size == 0 && key != "" {
 		st.stream = n.startStream(key)
 	}
 	st.streamable = false
-	c, err := st.writeAt(data, off)
 	s := st.stream
-	if s == nil {
-		return c, nil, nil, err
+	if s == nil || off != s.pos || !s.wmu.TryLock() {
+		return 0, nil, true, nil
 	}
-	if err == nil && off == s.pos && s.wmu.TryLock() {
-		s.pos += int64(c)
-		return c, s, nil, nil
-	}
-	st.stream = nil
-	return c, nil, s, err
+	s.pos += int64(len(data))
+	st.size = s.pos
+	st.dirty = true
+	st.gen++
+	return len(data), s, false, nil
 }
 
 // feed hands data to the stream's pipe (outside node.mu: it waits for the
-// upload to take it) and releases the stream's writer lock.
-func (n *fileNode) feed(s *stream, data []byte) {
+// upload to take it) and releases the stream's writer lock. An error means
+// the upload failed; the caller falls back with materialize.
+func (n *fileNode) feed(s *stream, data []byte) error {
+	defer s.wmu.Unlock()
+	if s.keepHead {
+		if len(s.head)+len(data) <= headLimit {
+			s.head = append(s.head, data...)
+		} else {
+			s.head, s.keepHead = nil, false
+		}
+	}
 	_, err := s.pw.Write(data)
-	s.wmu.Unlock()
-	if err != nil {
-		n.detachStream(s)
-	}
+	return err
 }
 
-// detachStream stops using s: the staged copy is uploaded instead.
-func (n *fileNode) detachStream(s *stream) {
+// takeStream detaches the file's stream, waits for its last writer and
+// ends the pipe: the upload is completed when complete(kept) says so, else
+// aborted (kept: the stream still holds its head). It returns the ended
+// stream (nil when there was none) and its head.
+// LOCKS_REQUIRED(st.upMu)
+func (n *fileNode) takeStream(st *staging, complete func(kept bool) bool) (s *stream, head []byte, kept bool) {
 	n.mu.Lock()
-	if n.stage != nil && n.stage.stream == s {
-		n.stage.stream = nil
-	}
-	n.mu.Unlock()
-	s.pw.CloseWithError(errAbandoned)
-}
-
-// finishStream ends the file's stream, if any, at a flush. It reports
-// whether the stream uploaded exactly the staged content with the current
-// attributes (the staging is then clean): no chmod/chown/utimes came after
-// it started. Its mtime metadata is the time the writing began (writes
-// alone do not abandon it). LOCKS_REQUIRED(st.upMu).
-func (n *fileNode) finishStream(st *staging) bool {
-	n.mu.Lock()
-	s := st.stream
-	st.stream = nil
+	s, st.stream = st.stream, nil
 	n.mu.Unlock()
 	if s == nil {
-		return false
+		return nil, nil, false
 	}
-	s.wmu.Lock() // the last writer has handed over its data
+	s.wmu.Lock()
+	head, kept = s.head, s.keepHead
+	if complete(kept) {
+		s.pw.Close()
+	} else {
+		s.pw.CloseWithError(errAbandoned)
+	}
+	s.wmu.Unlock()
+	<-s.done
+	return s, head, kept
+}
+
+// materialize gives the staging its temp file, holding everything written
+// so far: from the stream's head (the upload is abandoned), or by
+// completing the stream's upload and downloading it back. Once the data is
+// lost (a failed upload past the head) it returns that error, now and at
+// every later call.
+func (n *fileNode) materialize(ctx context.Context, st *staging) error {
+	st.upMu.Lock()
+	defer st.upMu.Unlock()
 	n.mu.Lock()
-	complete := s.pos == st.size && !st.attrsSet
+	if st.file != nil || st.lost != nil {
+		err := st.lost
+		n.mu.Unlock()
+		return err
+	}
+	gen := st.gen
+	n.mu.Unlock()
+	s, head, kept := n.takeStream(st, func(kept bool) bool { return !kept })
+	tmp, err := newTempFile(n.f.opts.TempDir)
+	if err != nil {
+		if s != nil {
+			return n.lose(st, fmt.Errorf("no temp file for the staged copy: %w", err))
+		}
+		return err
+	}
+	switch {
+	case s == nil:
+	case kept:
+		_, err = tmp.Write(head)
+	case s.err != nil:
+		err = n.lose(st, fmt.Errorf("streamed upload failed: %w", s.err))
+	default:
+		err = n.adoptUpload(ctx, st, s, tmp, gen)
+	}
+	if err != nil {
+		tmp.Close()
+		return err
+	}
+	n.mu.Lock()
+	st.file = tmp
+	n.mu.Unlock()
+	return nil
+}
+
+// adoptUpload takes a completed stream's object as the file's content and
+// downloads it into tmp, so that staging can go on from there.
+func (n *fileNode) adoptUpload(ctx context.Context, st *staging, s *stream, tmp io.Writer, gen uint64) error {
+	n.recordUpload(st, s.obj, s.pos, gen)
+	got, err := n.downloadRange(ctx, s.key, tmp, s.pos)
+	if err == nil && got != s.pos {
+		err = fmt.Errorf("downloaded %d of the %d bytes just uploaded", got, s.pos)
+	}
+	if err != nil {
+		return n.lose(st, fmt.Errorf("reading back the streamed upload: %w", err))
+	}
+	if key, ok := n.key(); !ok || key != s.key {
+		// Unlinked or moved while written: the copy at the old key goes;
+		// the staged copy is uploaded at the current key, if any.
+		_ = n.f.bucket.Delete(ctx, s.key)
+		n.mu.Lock()
+		st.dirty = true
+		n.mu.Unlock()
+	}
+	return nil
+}
+
+// lose records that the file's data could not reach OSS and cannot be
+// retried: every later write, flush and fsync fails. It returns err.
+func (n *fileNode) lose(st *staging, err error) error {
+	key, _ := n.key()
+	n.f.log.Error("data written to this file did not reach OSS and is lost", "key", key, "err", err)
+	n.mu.Lock()
+	if st.lost == nil {
+		st.lost = err
+	}
+	st.dirty = false
+	n.mu.Unlock()
+	return err
+}
+
+// finishStream ends the file's stream, if any, at a flush. done says the
+// flush is over (the upload completed, or failed for good: err); when it
+// is false, whatever the stream held is in the staged file and the caller
+// uploads that. LOCKS_REQUIRED(st.upMu)
+func (n *fileNode) finishStream(ctx context.Context, st *staging) (done bool, err error) {
+	n.mu.Lock()
 	gen := st.gen
 	n.mu.Unlock()
 	key, ok := n.key()
-	if !complete || !ok || key != s.key {
-		s.pw.CloseWithError(errAbandoned)
-		s.wmu.Unlock()
-		<-s.done
-		return false
+	s, head, kept := n.takeStream(st, func(bool) bool { return ok })
+	switch {
+	case s == nil:
+		return false, nil
+	case !ok: // unlinked while open: its data goes with it, as on a disk
+		n.mu.Lock()
+		st.dirty = false
+		n.mu.Unlock()
+		return true, nil
+	case s.err != nil && kept:
+		n.f.log.Warn("streamed upload failed; retrying from the copy in memory", "key", key, "err", s.err)
+		return false, n.stageHead(st, head)
+	case s.err != nil:
+		return true, n.lose(st, fmt.Errorf("streamed upload failed: %w", s.err))
 	}
-	s.pw.Close()
-	s.wmu.Unlock()
-	<-s.done
-	if s.err != nil {
-		n.f.log.Warn("sequential upload failed; uploading the staged copy", "key", key, "err", s.err)
-		return false
+	n.recordUpload(st, s.obj, s.pos, gen)
+	if key != s.key { // a directory above was renamed while writing
+		if _, err := n.f.bucket.Copy(ctx, s.key, key, ossclient.CopyOptions{}); err != nil {
+			return true, err
+		}
+		if err := n.f.bucket.Delete(ctx, s.key); err != nil {
+			return true, err
+		}
 	}
+	return true, n.fixMetaAfterStream(ctx, st, key)
+}
+
+// stageHead puts a failed stream's head into a new staged file.
+func (n *fileNode) stageHead(st *staging, head []byte) error {
+	tmp, err := newTempFile(n.f.opts.TempDir)
+	if err == nil {
+		_, err = tmp.Write(head)
+	}
+	if err != nil {
+		if tmp != nil {
+			tmp.Close()
+		}
+		return n.lose(st, fmt.Errorf("no temp file for the staged copy: %w", err))
+	}
+	n.mu.Lock()
+	st.file = tmp
+	n.mu.Unlock()
+	return nil
+}
+
+// fixMetaAfterStream stores attributes changed (chmod, chown, utimes)
+// after the stream started, which its upload did not carry.
+// LOCKS_REQUIRED(st.upMu)
+func (n *fileNode) fixMetaAfterStream(ctx context.Context, st *staging, key string) error {
+	n.mu.Lock()
+	set, a := st.attrsSet, n.a
+	st.attrsSet = false
+	n.mu.Unlock()
+	if !set {
+		return nil
+	}
+	o, err := n.f.bucket.Copy(ctx, key, key, ossclient.CopyOptions{ReplaceMeta: true, Meta: n.f.metaOf(a, syscall.S_IFREG)})
+	if err != nil {
+		return err
+	}
+	n.mu.Lock()
+	n.a.etag = o.ETag
+	n.mu.Unlock()
+	return nil
+}
+
+// recordUpload notes that obj (size bytes) is now the file's object; the
+// staging is clean when nothing changed since generation gen.
+func (n *fileNode) recordUpload(st *staging, obj *ossclient.Object, size int64, gen uint64) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if st.gen == gen {
 		st.dirty = false
 	}
 	n.uploaded = true
-	n.size = s.pos
-	n.a.etag = s.obj.ETag
+	n.size = size
+	n.a.etag = obj.ETag
 	n.a.fromMeta = n.f.opts.PersistMetadata
-	return true
 }
