@@ -79,6 +79,11 @@ type ListOptions struct {
 	// Limit stops once at least this many entries (objects plus prefixes)
 	// have been gathered. Default 0: follow every page.
 	Limit int
+	// StartAfter lists only keys after this one (relative to the Bucket's
+	// prefix), in byte order: the way to go on from a page already held.
+	// A common prefix equal to StartAfter may be listed again. Default "":
+	// from the start.
+	StartAfter string
 }
 
 // PutOptions apply to Put.

@@ -26,6 +26,9 @@ func (c *Client) List(ctx context.Context, prefix string, opts ListOptions) (*Li
 	if !opts.Recursive {
 		req.Delimiter = oss.Ptr("/")
 	}
+	if opts.StartAfter != "" {
+		req.StartAfter = oss.Ptr(c.keys.prefix + opts.StartAfter)
+	}
 	pageSize := int32(maxListKeys)
 	if opts.Limit > 0 && opts.Limit < maxListKeys {
 		pageSize = int32(opts.Limit)
