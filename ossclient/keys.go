@@ -2,6 +2,7 @@ package ossclient
 
 import (
 	"strings"
+	"unicode/utf8"
 )
 
 // keyMap is the one place where the mount prefix is added and stripped.
@@ -14,6 +15,9 @@ import (
 //	               target "../x"    <-> key "p/x"
 //	               target "../../x" <-> key "x"
 //	               target "../../../x": ErrInvalidName (above the bucket)
+//
+// A target key that OSS cannot store (invalid UTF-8, a leading "/" or "\")
+// is ErrInvalidName too, without a request.
 //
 // Limitation: a key whose part below the prefix itself starts with "../"
 // (a literal ".." segment, e.g. "p/q/../x") reads back as "../x", which
@@ -69,13 +73,21 @@ func (m keyMap) targetKey(op, key, target string) (string, error) {
 		base += "/"
 	}
 	k := base + rest
-	if k == "" {
+	if k == "" || !validObjectName(k) {
 		return "", &Error{Kind: KindInvalidName, Op: op, Key: key}
 	}
 	if len(k) > maxKeyLen {
 		return "", &Error{Kind: KindNameTooLong, Op: op, Key: key}
 	}
 	return k, nil
+}
+
+// validObjectName is OSS's rule for a key, except its length: valid UTF-8,
+// not starting with "/" or "\". Keys are left for OSS to refuse (one
+// place: its InvalidObjectName); a symlink target is checked here, because
+// OSS refuses a bad one with a generic InvalidArgument.
+func validObjectName(k string) bool {
+	return utf8.ValidString(k) && !strings.HasPrefix(k, "/") && !strings.HasPrefix(k, "\\")
 }
 
 // relTarget expresses a bucket key as a prefix-relative target: the key

@@ -91,6 +91,14 @@ func TestKeyMapTargets(t *testing.T) {
 		{"p/q/", "..", "p/q/..", nil}, // ".." without "/" is a name
 		{"p/q/", "", "p/q/", nil},     // the prefix's own marker
 		{"p/", "../" + strings.Repeat("k", 1024), "", ErrNameTooLong},
+		// Keys OSS cannot store.
+		{"", "/x", "", ErrInvalidName},
+		{"", "\\x", "", ErrInvalidName},
+		{"p/", "../\\x", "", ErrInvalidName},
+		{"p/", "..//x", "", ErrInvalidName},
+		{"p/", "\xff", "", ErrInvalidName},
+		{"p/", "a\\b", "p/a\\b", nil}, // a backslash inside is fine
+		{"p/", "../ü", "ü", nil},
 	}
 	for _, c := range cases {
 		m := newKeyMap(c.prefix)
