@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -157,8 +158,12 @@ func fsOptions(c *cli.Context, mountpoint, prefix string, logger *slog.Logger) (
 	o.AttrTimeout = c.Duration("attr-timeout")
 	o.NegativeTimeout = c.Duration("negative-timeout")
 	o.SymlinkForbidOverwrite = c.Bool("symlink-forbid-overwrite")
-	o.SymlinkACL = c.String("symlink-acl")
-	o.SymlinkStorageClass = c.String("symlink-storage-class")
+	if o.SymlinkACL, err = oneOf("symlink-acl", c.String("symlink-acl"), symlinkACLs); err != nil {
+		return o, err
+	}
+	if o.SymlinkStorageClass, err = oneOf("symlink-storage-class", c.String("symlink-storage-class"), storageClasses); err != nil {
+		return o, err
+	}
 	o.PersistMetadata = !c.Bool("no-metadata")
 	if s := c.String("temp-dir"); s != "" {
 		o.TempDir = s
@@ -166,6 +171,27 @@ func fsOptions(c *cli.Context, mountpoint, prefix string, logger *slog.Logger) (
 	o.Logger = logger
 	o.Debug = c.Bool("debug-fuse")
 	return o, nil
+}
+
+// The values OSS accepts in x-oss-object-acl and x-oss-storage-class.
+var (
+	symlinkACLs    = []string{"private", "public-read", "public-read-write", "default"}
+	storageClasses = []string{"Standard", "IA", "Archive", "ColdArchive", "DeepColdArchive"}
+)
+
+// oneOf returns the canonical spelling of s among allowed (compared without
+// case), "" for "", or an error naming the flag: a typo must stop the mount,
+// not fail every later ln -s with EIO.
+func oneOf(flag, s string, allowed []string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	for _, a := range allowed {
+		if strings.EqualFold(s, a) {
+			return a, nil
+		}
+	}
+	return "", fmt.Errorf("--%s %q: want one of %s", flag, s, strings.Join(allowed, ", "))
 }
 
 func prefixDepth(prefix string) int {

@@ -159,6 +159,8 @@ func TestMountFailuresAreOneSentence(t *testing.T) {
 		{"no endpoint", []string{"mount", "demo", mnt}, "--endpoint is required"},
 		{"bad bucket name", []string{"mount", "--local", t.TempDir(), "Bad_Bucket", mnt}, "bucket"},
 		{"bad file mode", []string{"mount", "--foreground", "--local", t.TempDir(), "--file-mode", "999", "demo", mnt}, "--file-mode"},
+		{"bad symlink ACL", []string{"mount", "--local", t.TempDir(), "--symlink-acl", "public", "demo", mnt}, "--symlink-acl"},
+		{"bad storage class", []string{"mount", "--local", t.TempDir(), "--symlink-storage-class", "Cold", "demo", mnt}, "--symlink-storage-class"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
