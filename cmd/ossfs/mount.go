@@ -52,8 +52,15 @@ func runMount(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if st, err := os.Stat(mountpoint); err != nil || !st.IsDir() {
-		return fmt.Errorf("mountpoint %s is not an existing directory", mountpoint)
+	// Every flag, then the mountpoint and FUSE, are checked before anything
+	// starts: a typo or a busy mountpoint costs no fork, no server start and
+	// no request.
+	s, err := parseMount(c, mountpoint)
+	if err != nil {
+		return err
+	}
+	if err := ossfs.CheckMountpoint(mountpoint); err != nil {
+		return err
 	}
 	if !c.Bool("foreground") && !isDaemonChild() {
 		logPath := c.String("log-file")
@@ -66,33 +73,42 @@ func runMount(c *cli.Context) error {
 		fmt.Printf("ossfs: mounted %s on %s (logs: %s)\n", c.Args().Get(0), mountpoint, logPath)
 		return nil
 	}
-	err = serveMount(c, mountpoint)
+	err = serveMount(c, s)
 	notifyParent(err) // no-op when the mount succeeded and already said so
 	return err
 }
 
-// serveMount mounts in this process and serves until unmounted or signalled.
-func serveMount(c *cli.Context, mountpoint string) error {
+// mountSetup is what the flags of one mount say.
+type mountSetup struct {
+	logger         *slog.Logger
+	bucket, prefix string
+	cfg            ossclient.Config
+	fsOpts         ossfs.Options
+}
+
+func parseMount(c *cli.Context, mountpoint string) (*mountSetup, error) {
 	logger, err := newLogger(c.String("log-level"), os.Stderr)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	bucketName, prefix, err := ossclient.ParseBucketSpec(c.Args().Get(0))
-	if err != nil {
-		return err
+	s := &mountSetup{logger: logger}
+	if s.bucket, s.prefix, err = ossclient.ParseBucketSpec(c.Args().Get(0)); err != nil {
+		return nil, err
 	}
-	cfg, err := clientConfig(c, bucketName, prefix, logger)
-	if err != nil {
-		return err
+	if s.cfg, err = clientConfig(c, s.bucket, s.prefix, logger); err != nil {
+		return nil, err
 	}
-	// Every flag is checked before anything starts, so a typo costs no
-	// server start and no request.
-	fsOpts, err := fsOptions(c, mountpoint, prefix, logger)
-	if err != nil {
-		return err
+	if s.fsOpts, err = fsOptions(c, mountpoint, s.prefix, logger); err != nil {
+		return nil, err
 	}
+	return s, nil
+}
+
+// serveMount mounts in this process and serves until unmounted or signalled.
+func serveMount(c *cli.Context, s *mountSetup) error {
+	logger, cfg := s.logger, s.cfg
 	if dir := c.String("local"); dir != "" {
-		srv, err := startLocalServer(dir, bucketName, c.String("region"), &cfg, logger)
+		srv, err := startLocalServer(dir, s.bucket, c.String("region"), &cfg, logger)
 		if err != nil {
 			return err
 		}
@@ -111,25 +127,39 @@ func serveMount(c *cli.Context, mountpoint string) error {
 	cached := cache.NewBucket(client, cacheOptions(c, logger))
 	defer cached.Close()
 
-	m, err := ossfs.Mount(cached, fsOpts)
+	m, err := ossfs.Mount(cached, s.fsOpts)
 	if err != nil {
 		return err
 	}
-	logger.Info("mounted", "bucket", bucketName, "prefix", prefix, "mountpoint", mountpoint, "endpoint", cfg.Endpoint)
+	logger.Info("mounted", "bucket", s.bucket, "prefix", s.prefix, "mountpoint", s.fsOpts.Mountpoint, "endpoint", cfg.Endpoint)
 	notifyParent(nil)
 
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
-	go func() {
-		s := <-sigs
-		logger.Info("signal received, unmounting", "signal", s.String())
-		if err := m.Unmount(); err != nil {
-			logger.Error("unmount failed", "err", err)
-		}
-	}()
+	defer signal.Stop(sigs)
+	go unmountOnSignal(sigs, m, logger)
 	m.Wait()
-	logger.Info("unmounted", "mountpoint", mountpoint)
+	logger.Info("unmounted", "mountpoint", s.fsOpts.Mountpoint)
 	return nil
+}
+
+// unmountOnSignal ends the mount at the first SIGINT or SIGTERM: pending
+// uploads finish, then it unmounts. A mount still in use (a file open, a
+// shell's working directory) is detached instead: it leaves the namespace at
+// once, and the process exits when the last open file is closed and its
+// upload done, never abandoning data being written.
+func unmountOnSignal(sigs <-chan os.Signal, m *ossfs.Mounted, logger *slog.Logger) {
+	s := <-sigs
+	logger.Info("signal received, unmounting", "signal", s.String())
+	if err := m.Unmount(); err != nil {
+		logger.Warn("mount is busy: detaching it; ossfs exits once the files still open on it are closed", "err", err)
+		if err := m.Detach(); err != nil {
+			logger.Error("detach failed", "err", err)
+		}
+	}
+	for s := range sigs {
+		logger.Info("signal received while waiting for open files to be closed; send SIGKILL to stop at once (data not yet closed is lost)", "signal", s.String())
+	}
 }
 
 // startLocalServer serves bucket from dir on a loopback port and points cfg at
