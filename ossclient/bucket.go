@@ -163,8 +163,11 @@ type Bucket interface {
 	// the new object's attributes.
 	Put(ctx context.Context, key string, r io.Reader, opts PutOptions) (*Object, error)
 
-	// Copy copies src to dst server-side (large objects in parts). A symlink
-	// is copied as a link. ErrNotFound when src is missing.
+	// Copy copies src to dst server-side, in one CopyObject: OSS copies
+	// sources up to 1 GiB that way, and a larger source fails with OSS's
+	// error (no multipart copy yet). A symlink, dangling or not, is copied
+	// as a link. ErrNotFound when src is missing. The returned Object has no
+	// Size (-1) or Type: Stat dst when they are needed.
 	Copy(ctx context.Context, src, dst string, opts CopyOptions) (*Object, error)
 
 	// Delete removes key. Deleting a missing key is not an error.

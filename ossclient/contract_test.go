@@ -155,7 +155,7 @@ func TestObjectsContract(t *testing.T) {
 		// Copy, keeping or replacing metadata.
 		put(t, c, "src", "copy me", ossclient.PutOptions{Meta: map[string]string{"k": "v"}})
 		co, err := c.Copy(ctx, "src", "dst", ossclient.CopyOptions{})
-		if err != nil || co.Key != "dst" || co.ETag == "" {
+		if err != nil || co.Key != "dst" || co.ETag == "" || co.Size != -1 || co.ModTime.IsZero() {
 			t.Fatalf("Copy = %+v, %v", co, err)
 		}
 		if st, _ := c.Stat(ctx, "dst"); st == nil || st.Meta["k"] != "v" || read(t, c, "dst", 0, -1) != "copy me" {

@@ -111,6 +111,12 @@ func TestSymlinkContract(t *testing.T) {
 		if s, err := c.GetSymlink(ctx, "ln2copy"); err != nil || s.Target != "dir/target.txt" {
 			t.Errorf("copied link = %+v, %v", s, err)
 		}
+		if _, err := c.Copy(ctx, "dangling", "dangling2", ossclient.CopyOptions{}); err != nil {
+			t.Errorf("Copy of a dangling link: %v", err)
+		}
+		if s, err := c.GetSymlink(ctx, "dangling2"); err != nil || s.Target != "no/such" {
+			t.Errorf("copied dangling link = %+v, %v", s, err)
+		}
 	})
 }
 
