@@ -290,9 +290,15 @@ func ecsProvider(role string) (credentials.CredentialsProvider, string) {
 	inner := credentials.NewEcsRoleCredentialsProvider(opts...)
 	return credentials.CredentialsProviderFunc(func(ctx context.Context) (credentials.Credentials, error) {
 		cr, err := inner.GetCredentials(ctx)
-		if err != nil && strings.Contains(err.Error(), "response body") {
-			err = errors.New("ossclient: the ECS metadata service returned incomplete RAM role credentials")
-		}
-		return cr, err
+		return cr, ecsError(err)
 	}), desc
+}
+
+// ecsError replaces an ECS provider error that quotes the metadata
+// service's answer (which may hold a secret or a token) by one that does not.
+func ecsError(err error) error {
+	if err != nil && strings.Contains(err.Error(), "response body") {
+		return errors.New("ossclient: the ECS metadata service returned incomplete RAM role credentials")
+	}
+	return err
 }

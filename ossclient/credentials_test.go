@@ -234,3 +234,61 @@ func TestCredentialsNeverPrinted(t *testing.T) {
 		}
 	}
 }
+
+func TestCredentialChainMore(t *testing.T) {
+	dir := t.TempDir()
+	other := writeCred(t, "otherbkt:OID:OSECRET\n", 0o600)
+	good := writeCred(t, "FID:FSECRET\n", 0o600)
+	missing := filepath.Join(dir, "none")
+
+	t.Run("default files: home, then etc", func(t *testing.T) {
+		t.Setenv("HOME", dir)
+		want := []string{filepath.Join(dir, ".passwd-ossfs"), "/etc/passwd-ossfs"}
+		if got := defaultCredFiles(); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("default credential files %q, want %q", got, want)
+		}
+	})
+	t.Run("file without our line: next file", func(t *testing.T) {
+		credEnv(t, other, good)
+		p, desc, err := Credentials{}.provider("bkt")
+		if err != nil || getCreds(t, p).AccessKeyID != "FID" || !strings.Contains(desc, good) {
+			t.Errorf("got %q, %v", desc, err)
+		}
+	})
+	t.Run("file before ECS role", func(t *testing.T) {
+		credEnv(t, good)
+		p, desc, err := Credentials{ECSRole: "role1"}.provider("bkt")
+		if err != nil || getCreds(t, p).AccessKeyID != "FID" || strings.Contains(desc, "ECS") {
+			t.Errorf("got %q, %v", desc, err)
+		}
+	})
+	t.Run("ECS role last", func(t *testing.T) {
+		credEnv(t, missing)
+		_, desc, err := Credentials{ECSRole: "role1"}.provider("bkt")
+		if err != nil || desc != "ECS RAM role role1" {
+			t.Errorf("got %q, %v", desc, err)
+		}
+	})
+	t.Run("nothing usable lists every file", func(t *testing.T) {
+		credEnv(t, other, missing)
+		_, _, err := Credentials{}.provider("bkt")
+		if err == nil || !strings.Contains(err.Error(), other+" (no line for bucket bkt") ||
+			!strings.Contains(err.Error(), missing+" (missing)") || strings.Contains(err.Error(), "OSECRET") {
+			t.Errorf("err = %v", err)
+		}
+	})
+}
+
+func TestECSErrorHidesTheAnswer(t *testing.T) {
+	leak := errors.New(`AccessKeyId or AccessKeySecret is empty, response body is '{"AccessKeySecret":"S3CR3T","SecurityToken":"T0K3N"}'`)
+	if err := ecsError(leak); err == nil || strings.Contains(err.Error(), "S3CR3T") || strings.Contains(err.Error(), "T0K3N") {
+		t.Errorf("ecsError = %v", err)
+	}
+	plain := errors.New("failed to fetch ecs role name, resp.StatusCode:404")
+	if err := ecsError(plain); err != plain {
+		t.Errorf("ecsError changed %v into %v", plain, err)
+	}
+	if ecsError(nil) != nil {
+		t.Error("ecsError(nil) != nil")
+	}
+}
