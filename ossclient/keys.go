@@ -48,6 +48,10 @@ func (m keyMap) full(op, key string) (string, error) {
 	return k, nil
 }
 
+// under returns the bucket key for a listing prefix or position p: any
+// string, "" being the mount root itself. The caller checks the length.
+func (m keyMap) under(p string) string { return m.prefix + p }
+
 // rel strips the prefix from a bucket key; ok is false for a key outside it.
 func (m keyMap) rel(k string) (string, bool) {
 	if !strings.HasPrefix(k, m.prefix) {

@@ -15,7 +15,7 @@ const maxListKeys = 1000
 // is one small request.
 func (c *Client) List(ctx context.Context, prefix string, opts ListOptions) (*Listing, error) {
 	const op = "ListObjectsV2"
-	full := c.keys.prefix + prefix
+	full := c.keys.under(prefix)
 	if len(full) > maxKeyLen {
 		return nil, &Error{Kind: KindNameTooLong, Op: op, Key: prefix}
 	}
@@ -27,7 +27,7 @@ func (c *Client) List(ctx context.Context, prefix string, opts ListOptions) (*Li
 		req.Delimiter = oss.Ptr("/")
 	}
 	if opts.StartAfter != "" {
-		req.StartAfter = oss.Ptr(c.keys.prefix + opts.StartAfter)
+		req.StartAfter = oss.Ptr(c.keys.under(opts.StartAfter))
 	}
 	pageSize := int32(maxListKeys)
 	if opts.Limit > 0 && opts.Limit < maxListKeys {
