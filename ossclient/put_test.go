@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/rand"
+	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ossfs/ossfs/ossclient"
 	"github.com/ossfs/ossfs/ossclient/osstest"
@@ -240,5 +244,54 @@ func TestPutAbortIsRetriedAndReported(t *testing.T) {
 	}
 	if l := logs.String(); !strings.Contains(l, "level=WARN") || !strings.Contains(l, "uploadId=") {
 		t.Errorf("no warning about the upload left open:\n%s", l)
+	}
+}
+
+// TestPutStreamsPartsInParallel: parts go out while the body is still
+// being written, UploadParallelism at a time.
+func TestPutStreamsPartsInParallel(t *testing.T) {
+	ctx := context.Background()
+	srv := startServer(t, osstest.Options{})
+	var inFlight, maxInFlight atomic.Int64
+	port := serveWrapped(t, srv, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPut && r.URL.Query().Has("partNumber") {
+				n := inFlight.Add(1)
+				for m := maxInFlight.Load(); n > m && !maxInFlight.CompareAndSwap(m, n); m = maxInFlight.Load() {
+				}
+				time.Sleep(50 * time.Millisecond)
+				defer inFlight.Add(-1)
+			}
+			h.ServeHTTP(w, r)
+		})
+	}, nil)
+	for _, par := range []int{1, 4} {
+		c := newClient(t, srv, 4, "", func(c *ossclient.Config) {
+			c.Endpoint = fmt.Sprintf("http://127.0.0.1:%d", port)
+			c.UploadParallelism = par
+		})
+		maxInFlight.Store(0)
+		srv.ResetCounts()
+		pr, pw := io.Pipe()
+		go func() {
+			data := randomBytes(8 * partSize)
+			_, _ = pw.Write(data[:3*partSize])
+			for deadline := time.Now().Add(10 * time.Second); srv.Count("UploadPart") == 0; time.Sleep(5 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					pw.CloseWithError(errors.New("no part was sent while the body was still being written"))
+					return
+				}
+			}
+			_, _ = pw.Write(data[3*partSize:])
+			pw.Close()
+		}()
+		o, err := c.Put(ctx, fmt.Sprintf("par%d", par), pr, ossclient.PutOptions{})
+		if err != nil || o.Size != 8*partSize {
+			t.Fatalf("UploadParallelism %d: Put = %+v, %v", par, o, err)
+		}
+		got := maxInFlight.Load()
+		if par == 1 && got != 1 || par > 1 && got < 2 {
+			t.Errorf("UploadParallelism %d: at most %d parts in flight", par, got)
+		}
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
+	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
 	"github.com/ossfs/ossfs/ossclient"
 	"github.com/ossfs/ossfs/ossclient/osstest"
 )
@@ -196,6 +198,51 @@ func TestPrefixContract(t *testing.T) {
 		}
 		if _, err := raw.Stat(ctx, "p/x"); err != nil {
 			t.Errorf("object outside the prefix was touched: %v", err)
+		}
+	})
+}
+
+// rawSDK is the official SDK on the local server, to look at what a Bucket
+// method stored where the Bucket interface does not show it.
+func rawSDK(srv *osstest.Server) *oss.Client {
+	return oss.NewClient(oss.NewConfig().
+		WithEndpoint(srv.Endpoint()).
+		WithRegion(srv.Region()).
+		WithCredentialsProvider(credentials.NewStaticCredentialsProvider(osstest.DefaultAccessKeyID, osstest.DefaultAccessKeySecret)))
+}
+
+// TestSymlinkACLAndStorageClass: the options reach OSS (read back with the
+// SDK: GetObjectAcl of the link, the StorageClass a listing reports).
+func TestSymlinkACLAndStorageClass(t *testing.T) {
+	bothSignatures(t, func(t *testing.T, sig int) {
+		ctx := context.Background()
+		srv := startServer(t, osstest.Options{})
+		c := newClient(t, srv, sig, "p")
+		if err := c.PutSymlink(ctx, "ln", "t", ossclient.SymlinkOptions{ACL: "public-read", StorageClass: "IA"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.PutSymlink(ctx, "plain", "t", ossclient.SymlinkOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		raw := rawSDK(srv)
+		for key, want := range map[string]string{"p/ln": "public-read", "p/plain": "default"} {
+			acl, err := raw.GetObjectAcl(ctx, &oss.GetObjectAclRequest{Bucket: oss.Ptr(bucket), Key: oss.Ptr(key)})
+			if err != nil {
+				t.Errorf("ACL of %s: %v", key, err)
+			} else if got := oss.ToString(acl.ACL); got != want {
+				t.Errorf("ACL of %s = %s, want %s", key, got, want)
+			}
+		}
+		l, err := raw.ListObjectsV2(ctx, &oss.ListObjectsV2Request{Bucket: oss.Ptr(bucket), Prefix: oss.Ptr("p/")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		classes := map[string]string{}
+		for _, o := range l.Contents {
+			classes[oss.ToString(o.Key)] = oss.ToString(o.StorageClass)
+		}
+		if classes["p/ln"] != "IA" || classes["p/plain"] != "Standard" {
+			t.Errorf("storage classes %v, want p/ln IA, p/plain Standard", classes)
 		}
 	})
 }
