@@ -113,10 +113,12 @@ func (f *fsys) renameDir(ctx context.Context, src, dst string) error {
 	if err != nil {
 		return err
 	}
+	dstMarker := false
 	for _, o := range dl.Objects {
 		if o.Key != dst+"/" {
 			return syscall.ENOTEMPTY
 		}
+		dstMarker = true
 	}
 	if len(dl.Prefixes) > 0 {
 		return syscall.ENOTEMPTY
@@ -132,19 +134,41 @@ func (f *fsys) renameDir(ctx context.Context, src, dst string) error {
 		}
 		olds = append(olds, o.Key)
 	}
-	if err := f.copyAll(ctx, lst.Objects, src, dst); err != nil {
+	copied, err := f.copyAll(ctx, lst.Objects, src, dst)
+	if err != nil {
+		f.undoCopies(ctx, copied, dst, dstMarker)
 		return err
 	}
 	return f.bucket.DeleteMany(ctx, olds)
 }
 
+// undoCopies deletes the copies a failed directory rename made, so that the
+// failure leaves the bucket as it was: the source whole, no half-filled
+// destination. The marker of a destination that existed before stays.
+func (f *fsys) undoCopies(ctx context.Context, copied []string, dst string, dstMarker bool) {
+	keys := copied[:0:0]
+	for _, k := range copied {
+		if !(dstMarker && k == dst+"/") {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return
+	}
+	if err := f.bucket.DeleteMany(ctx, keys); err != nil {
+		f.log.Error("rename failed and its copies could not all be removed", "dst", dst, "keys", len(keys), "err", err)
+	}
+}
+
 // copyAll copies objs from under src/ to under dst/, renameParallelism at a
-// time, and returns the first error after all copies ended.
-func (f *fsys) copyAll(ctx context.Context, objs []ossclient.Object, src, dst string) error {
+// time. It returns the keys it created and the first error, after all
+// copies ended.
+func (f *fsys) copyAll(ctx context.Context, objs []ossclient.Object, src, dst string) ([]string, error) {
 	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		first error
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		first  error
+		copied []string // GUARDED_BY(mu)
 	)
 	sem := make(chan struct{}, renameParallelism)
 	for _, o := range objs {
@@ -158,17 +182,18 @@ func (f *fsys) copyAll(ctx context.Context, objs []ossclient.Object, src, dst st
 			} else {
 				_, err = f.bucket.Copy(ctx, o.Key, nk, ossclient.CopyOptions{})
 			}
-			if err != nil {
-				mu.Lock()
-				if first == nil {
-					first = err
-				}
-				mu.Unlock()
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				copied = append(copied, nk)
+			case first == nil:
+				first = err
 			}
 		})
 	}
 	wg.Wait()
-	return first
+	return copied, first
 }
 
 // renameNoReplace is renameat2's RENAME_NOREPLACE.

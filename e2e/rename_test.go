@@ -1,0 +1,60 @@
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/ossfs/ossfs/ossclient/osstest"
+)
+
+// TestRenameCopiesBeforeDeleting: mv of a file, a link and a directory
+// copies (or re-links) first and deletes last, so a copy that fails leaves
+// the bucket as it was (the source whole, the copies already made removed)
+// and mv reports it.
+func TestRenameCopiesBeforeDeleting(t *testing.T) {
+	e := newEnv(t, config{})
+	e.sh(`mkdir -p src/dir dst/empty && printf F > src/f && ln -s ../src/f src/l
+		for i in $(seq -w 1 20); do printf "$i" > src/dir/f$i; done
+		ln -s f01 src/dir/link`)
+	before := e.keys()
+	cases := []struct {
+		name, mv string
+		fault    osstest.Fault
+	}{
+		{"file", `mv src/f dst/f`, osstest.Fault{Op: "CopyObject", KeyPrefix: "dst/f", Status: 500}},
+		{"link", `mv src/l dst/l`, osstest.Fault{Op: "PutSymlink", KeyPrefix: "dst/l", Status: 500}},
+		{"directory, one copy failing", `mv src/dir dst/dir`, osstest.Fault{Op: "CopyObject", KeyPrefix: "dst/dir/f13", Status: 500}},
+		{"directory onto an empty one", `mv -T src/dir dst/empty`, osstest.Fault{Op: "CopyObject", KeyPrefix: "dst/empty/f05", Status: 500}},
+		{"directory, its link failing", `mv src/dir dst/dir2`, osstest.Fault{Op: "PutSymlink", KeyPrefix: "dst/dir2/link", Status: 403, Code: "AccessDenied"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			remove := e.srv.AddFault(c.fault)
+			out, err := e.trySh(c.mv)
+			remove()
+			if err == nil {
+				t.Fatalf("%s succeeded with a failing copy: %s", c.mv, out)
+			}
+			if !strings.Contains(out, "error") && !strings.Contains(out, "denied") {
+				t.Errorf("mv did not say why: %q", out)
+			}
+			if after := e.keys(); after != before {
+				t.Errorf("bucket changed by the failed %s:\nbefore %s\nafter  %s", c.mv, before, after)
+			}
+			if got := e.sh(`cat src/f src/l src/dir/f13 src/dir/link && ls src/dir | wc -l && ls dst`); got != "FF130121\nempty\n" {
+				t.Errorf("source through the mount after the failed %s: %q", c.mv, got)
+			}
+		})
+	}
+	// With the fault gone the same mv works and removes the source.
+	e.sh(`mv src/dir dst/dir && mv src/f dst/f`)
+	for i := 1; i <= 20; i++ {
+		if got := e.mustGet(fmt.Sprintf("dst/dir/f%02d", i)); got != fmt.Sprintf("%02d", i) {
+			t.Errorf("dst/dir/f%02d = %q", i, got)
+		}
+	}
+	if e.exists("src/dir/f01") || e.exists("src/f") {
+		t.Error("source keys remain after a successful mv")
+	}
+}
