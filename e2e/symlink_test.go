@@ -234,13 +234,38 @@ func TestSymlinkForbidOverwrite(t *testing.T) {
 	if got, _ := os.Readlink(e.p("l")); got != "f2" {
 		t.Errorf("after ln -sf: %q", got)
 	}
-	// The key appears behind the mount's back: the PutSymlink itself fails.
+	// The key appears behind the mount's back after the kernel and the
+	// mount learned it is missing: only OSS can refuse, and does.
+	if _, err := os.Lstat(e.p("late")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("lstat late: %v", err)
+	}
 	e.put("late", "x")
+	e.srv.ResetCounts()
 	err := os.Symlink("f", e.p("late"))
 	if !errors.Is(err, syscall.EEXIST) {
 		t.Errorf("symlink onto a key created elsewhere: %v, want EEXIST", err)
 	}
+	if n := e.srv.Count("PutSymlink"); n != 1 {
+		t.Errorf("%d PutSymlink requests, want 1: EEXIST must come from OSS", n)
+	}
 	if got := e.mustGet("late"); got != "x" {
 		t.Errorf("the existing object was changed: %q", got)
+	}
+}
+
+// TestSymlinkOverwriteAllowedByDefault is the control of the test above:
+// without the option the same sequence replaces the object with the link.
+func TestSymlinkOverwriteAllowedByDefault(t *testing.T) {
+	e := newEnv(t, config{})
+	e.put("f", "F")
+	if _, err := os.Lstat(e.p("late")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("lstat late: %v", err)
+	}
+	e.put("late", "x")
+	if err := os.Symlink("f", e.p("late")); err != nil {
+		t.Fatalf("symlink onto a key created elsewhere, no forbid-overwrite: %v", err)
+	}
+	if got := e.mustGet("late"); got != "F" {
+		t.Errorf("GetObject late = %q, want the link followed to F", got)
 	}
 }
