@@ -27,6 +27,8 @@ type Bucket struct {
 
 	stat  *LRU[string, statEntry]          // key -> HEAD answer or listing entry
 	lists *LRU[string, *ossclient.Listing] // prefix -> full one-level listing (never handed out)
+	pages *LRU[string, *ossclient.Listing] // prefix -> first page of a longer listing
+	empty *LRU[string, struct{}]           // prefix -> nothing lies under it
 	syms  *LRU[string, symEntry]           // key -> GetSymlink answer
 	fl    *flights                         // in-flight fetches; serialises stores with invalidations
 	sem   chan struct{}                    // prefetch concurrency slots
@@ -57,6 +59,8 @@ func NewBucket(inner ossclient.Bucket, opts Options) *Bucket {
 		log:    o.Logger.With("component", "cache"),
 		stat:   NewLRU[string, statEntry](o.StatEntries, o.StatTTL, o.Clock),
 		lists:  NewLRU[string, *ossclient.Listing](o.ListEntries, o.ListTTL, o.Clock),
+		pages:  NewLRU[string, *ossclient.Listing](o.ListEntries, o.ListTTL, o.Clock),
+		empty:  NewLRU[string, struct{}](o.StatEntries, o.NegativeTTL, o.Clock),
 		syms:   NewLRU[string, symEntry](o.SymlinkEntries, o.SymlinkTTL, o.Clock),
 		fl:     newFlights(),
 		bg:     bg,
@@ -155,7 +159,11 @@ func (b *Bucket) Read(ctx context.Context, key string, off, length int64) (io.Re
 // failed request may still have landed).
 func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, opts ossclient.PutOptions) (*ossclient.Object, error) {
 	o, err := b.inner.Put(ctx, key, r, opts)
-	b.invalidateKeys([]string{key}, true)
+	if err == nil && o != nil && o.Key == key {
+		b.noteWritten(o)
+	} else {
+		b.invalidateKeys([]string{key}, true)
+	}
 	return o, err
 }
 
@@ -169,7 +177,11 @@ func (b *Bucket) Copy(ctx context.Context, src, dst string, opts ossclient.CopyO
 // Delete removes key, then invalidates it.
 func (b *Bucket) Delete(ctx context.Context, key string) error {
 	err := b.inner.Delete(ctx, key)
-	b.invalidateKeys([]string{key}, false)
+	if err == nil {
+		b.noteDeleted(key)
+	} else {
+		b.invalidateKeys([]string{key}, false)
+	}
 	return err
 }
 
@@ -199,9 +211,9 @@ func (b *Bucket) Invalidate(key string) { b.invalidateKeys([]string{key}, true) 
 func (b *Bucket) InvalidateDir(prefix string) {
 	child := func(k string) bool { return k != prefix && parentDir(k) == prefix }
 	b.fl.invalidateMatch(func(fk string) bool {
-		return fk == "l:"+prefix || (fk[0] != 'l' && child(fk[2:]))
+		return fk == "l:"+prefix || fk == "p:"+prefix || (fk[0] != 'l' && fk[0] != 'p' && child(fk[2:]))
 	}, func() {
-		b.lists.Remove(prefix)
+		b.dropListingLocked(prefix)
 		for _, k := range b.stat.Keys() {
 			if child(k) {
 				b.stat.Remove(k)
@@ -213,51 +225,6 @@ func (b *Bucket) InvalidateDir(prefix string) {
 			}
 		}
 	})
-}
-
-// invalidateKeys drops the cache entries a change of keys makes stale and
-// marks the fetches in flight for them stale. created says the keys may be
-// new: then ancestor listings that lack the new key's directory go too
-// (a Put of "a/b/c" can create the implicit directory "a/b/").
-func (b *Bucket) invalidateKeys(keys []string, created bool) {
-	var fks []string
-	for _, key := range keys {
-		dir := parentDir(key)
-		fks = append(fks, "s:"+key, "y:"+key, "l:"+dir)
-		if strings.HasSuffix(key, "/") {
-			fks = append(fks, "l:"+key)
-		}
-		if created {
-			for p := dir; p != ""; p = parentDir(p) {
-				fks = append(fks, "l:"+parentDir(p))
-			}
-		}
-	}
-	b.fl.invalidate(fks, func() {
-		for _, key := range keys {
-			b.dropKeyLocked(key, created)
-		}
-	})
-}
-
-// dropKeyLocked removes key's entries. LOCKS_REQUIRED(b.fl.mu)
-func (b *Bucket) dropKeyLocked(key string, created bool) {
-	dir := parentDir(key)
-	b.stat.Remove(key)
-	b.syms.Remove(key)
-	b.lists.Remove(dir)
-	if strings.HasSuffix(key, "/") {
-		b.lists.Remove(key)
-	}
-	if !created {
-		return
-	}
-	for p := dir; p != ""; p = parentDir(p) {
-		gp := parentDir(p)
-		if l, ok := b.lists.Peek(gp); ok && !containsSorted(l.Prefixes, p) {
-			b.lists.Remove(gp)
-		}
-	}
 }
 
 // parentDir returns the directory prefix that holds key in a one-level

@@ -19,6 +19,18 @@
 //     object "x" only: a directory "x/" is asked with List("x/", Limit 1),
 //     which a cached listing of "x/" or of its parent also answers.
 //     Recursive listings are never cached.
+//   - Probes: a List with a Limit that no cache answers fetches a whole page
+//     (1,000 entries) in its one request. A page holding the whole
+//     directory is stored as its listing; a full page is kept as the first
+//     page, which the next full List goes on from (StartAfter), so a
+//     lookup followed by readdir costs no extra request; an empty answer
+//     is remembered for NegativeTTL.
+//   - Writes made through the Bucket: a successful Put records the new
+//     object as a Stat answer (with the metadata it sent) and rewrites the
+//     cached listing of its directory (and ancestors' common prefixes); a
+//     successful Delete of a plain key records "not found" and rewrites the
+//     listing. Creating files in a directory made or listed here costs no
+//     lookup request. See update.go.
 //   - GetSymlink: targets for SymlinkTTL ("not found" / "not a symlink" for
 //     NegativeTTL). A one-level listing that reports uncached symlinks starts
 //     background GetSymlinks for them (at most PrefetchSymlinks at a time),
@@ -31,9 +43,9 @@
 // # Concurrency and invalidation
 //
 // Concurrent Stat, List or GetSymlink calls for the same key share one
-// request (a small singleflight, also shared by prefetches). Every mutation
-// made through the Bucket (Put, Copy's destination, Delete, DeleteMany,
-// PutSymlink) invalidates after the inner call returns, success or not: the
+// request (a small singleflight, also shared by prefetches). Every other
+// mutation made through the Bucket (Copy's destination, DeleteMany,
+// PutSymlink, and any that failed) invalidates after the inner call returns: the
 // key's stat, negative and symlink entries, the listing of its parent
 // directory, for a marker "d/" also the listing of "d/", and, for a possible
 // creation, any cached ancestor listing that does not yet show the key's

@@ -40,13 +40,7 @@ func (b *Bucket) List(ctx context.Context, prefix string, opts ossclient.ListOpt
 			l, ok := b.lists.Get(prefix)
 			return l, nil, ok
 		},
-		func(ctx context.Context) (any, error) {
-			l, err := b.inner.List(ctx, prefix, ossclient.ListOptions{})
-			if err != nil {
-				return nil, err
-			}
-			return sortedListing(l), nil
-		},
+		func(ctx context.Context) (any, error) { return b.fetchListing(ctx, prefix) },
 		func(v any, err error) {
 			if err == nil {
 				b.storeListingLocked(prefix, v.(*ossclient.Listing))
@@ -63,10 +57,31 @@ func (b *Bucket) List(ctx context.Context, prefix string, opts ossclient.ListOpt
 	return cloneListing(l, 0), nil
 }
 
+// fetchListing lists prefix in full, going on from its first page when a
+// probe has fetched that already.
+func (b *Bucket) fetchListing(ctx context.Context, prefix string) (*ossclient.Listing, error) {
+	page, ok := b.pages.Get(prefix)
+	opts := ossclient.ListOptions{}
+	if ok {
+		opts.StartAfter = lastEntry(page)
+	}
+	l, err := b.inner.List(ctx, prefix, opts)
+	if err != nil {
+		return nil, err
+	}
+	l = sortedListing(l)
+	if ok {
+		l = mergeListings(page, l)
+	}
+	return l, nil
+}
+
 // storeListingLocked caches l and its entries as stat answers, which expire
 // with the listing. A stat entry from a HEAD (which carries metadata) for the
 // same ETag is kept. LOCKS_REQUIRED(b.fl.mu)
 func (b *Bucket) storeListingLocked(prefix string, l *ossclient.Listing) {
+	b.pages.Remove(prefix)
+	b.empty.Remove(prefix)
 	b.lists.Add(prefix, l)
 	_, until, ok := b.lists.GetUntil(prefix)
 	if !ok {
@@ -83,33 +98,127 @@ func (b *Bucket) storeListingLocked(prefix string, l *ossclient.Listing) {
 
 // probe answers List(prefix, Limit n): "is prefix a directory" (n = 1), "is
 // it empty" (n = 2: anything besides its marker?). From a fresh full listing
-// of prefix: its first n entries, exactly as OSS would page them. Otherwise,
-// for a prefix ".../d/", from a fresh full listing of its parent: when "d/"
-// is not a common prefix there, nothing lies under it and the answer is an
-// empty Listing; when it is and n = 1, the answer is Listing{Prefixes:
-// ["d/"]}, which says only that something lies under "d/" (not whether a
-// marker object does). Anything else is passed through (one request).
+// of prefix, its first page, or the knowledge that nothing lies under it:
+// its first n entries, exactly as OSS would page them. Otherwise, for a
+// prefix ".../d/", from a fresh full listing of its parent: when "d/" is not
+// a common prefix there, nothing lies under it and the answer is an empty
+// Listing; when it is and n = 1, the answer is Listing{Prefixes: ["d/"]},
+// which says only that something lies under "d/" (not whether a marker
+// object does).
+//
+// Anything else costs one request, for a whole page (pageKeys entries)
+// rather than n: a directory looked up is usually listed or entered next,
+// and a page is one round trip like a single key. A page that holds the
+// whole directory is cached as its listing (so readdir and the lookups of
+// its children cost nothing more); a full page is kept as the first page,
+// which the listing then goes on from; an empty one is remembered for
+// NegativeTTL.
 func (b *Bucket) probe(ctx context.Context, prefix string, opts ossclient.ListOptions) (*ossclient.Listing, error) {
-	if l, ok := b.lists.Get(prefix); ok {
-		b.c.probeHits.Add(1)
-		return cloneListing(l, opts.Limit), nil
+	if opts.Limit > pageKeys {
+		b.c.probeMisses.Add(1)
+		return b.inner.List(ctx, prefix, opts)
 	}
-	if strings.HasSuffix(prefix, "/") {
-		if pl, ok := b.lists.Get(parentDir(prefix)); ok {
-			switch {
-			case !containsSorted(pl.Prefixes, prefix):
-				b.c.probeHits.Add(1)
-				return &ossclient.Listing{}, nil
-			case opts.Limit == 1:
-				b.c.probeHits.Add(1)
-				return &ossclient.Listing{Prefixes: []string{prefix}}, nil
-			}
-			// Something lies under prefix, but whether more than its
-			// marker does (rmdir's Limit 2 question) the parent cannot say.
-		}
+	if l, ok := b.probeCached(prefix, opts.Limit); ok {
+		b.c.probeHits.Add(1)
+		return l, nil
 	}
 	b.c.probeMisses.Add(1)
-	return b.inner.List(ctx, prefix, opts)
+	v, err, shared := b.fl.do(ctx, "p:"+prefix,
+		func() (any, error, bool) {
+			l, ok := b.probeCached(prefix, pageKeys)
+			return l, nil, ok
+		},
+		func(ctx context.Context) (any, error) {
+			l, err := b.inner.List(ctx, prefix, ossclient.ListOptions{Limit: pageKeys})
+			if err != nil {
+				return nil, err
+			}
+			return sortedListing(l), nil
+		},
+		func(v any, err error) {
+			if err == nil {
+				b.storePageLocked(prefix, v.(*ossclient.Listing))
+			}
+		})
+	b.countShared(shared)
+	if err != nil {
+		return nil, err
+	}
+	l := v.(*ossclient.Listing)
+	if !shared {
+		b.prefetch(b.uncachedLinks(l))
+	}
+	return cloneListing(l, opts.Limit), nil
+}
+
+// pageKeys is how many entries a probe fetches: OSS's largest page.
+const pageKeys = 1000
+
+// probeCached answers a probe from the caches; see probe.
+func (b *Bucket) probeCached(prefix string, limit int) (*ossclient.Listing, bool) {
+	if l, ok := b.lists.Get(prefix); ok {
+		return cloneListing(l, limit), true
+	}
+	if l, ok := b.pages.Get(prefix); ok {
+		return cloneListing(l, limit), true
+	}
+	if _, ok := b.empty.Get(prefix); ok {
+		return &ossclient.Listing{}, true
+	}
+	if !strings.HasSuffix(prefix, "/") {
+		return nil, false
+	}
+	pl, ok := b.lists.Get(parentDir(prefix))
+	switch {
+	case !ok:
+		return nil, false
+	case !containsSorted(pl.Prefixes, prefix):
+		return &ossclient.Listing{}, true
+	case limit == 1:
+		return &ossclient.Listing{Prefixes: []string{prefix}}, true
+	}
+	// Something lies under prefix, but whether more than its marker does
+	// (rmdir's Limit 2 question) the parent cannot say.
+	return nil, false
+}
+
+// storePageLocked caches what a probe fetched. LOCKS_REQUIRED(b.fl.mu)
+func (b *Bucket) storePageLocked(prefix string, l *ossclient.Listing) {
+	switch n := len(l.Objects) + len(l.Prefixes); {
+	case n == 0:
+		b.empty.Add(prefix, struct{}{})
+	case n < pageKeys:
+		b.storeListingLocked(prefix, l)
+	default:
+		b.pages.Add(prefix, l)
+	}
+}
+
+// lastEntry is the greatest key or prefix of a listing page.
+func lastEntry(l *ossclient.Listing) string {
+	var last string
+	if n := len(l.Objects); n > 0 {
+		last = l.Objects[n-1].Key
+	}
+	if n := len(l.Prefixes); n > 0 && l.Prefixes[n-1] > last {
+		last = l.Prefixes[n-1]
+	}
+	return last
+}
+
+// mergeListings joins a first page and the rest listed after it (which may
+// repeat the page's last common prefix).
+func mergeListings(page, rest *ossclient.Listing) *ossclient.Listing {
+	l := &ossclient.Listing{
+		Objects:  append(slices.Clone(page.Objects), rest.Objects...),
+		Prefixes: slices.Clone(page.Prefixes),
+	}
+	for _, p := range rest.Prefixes {
+		if n := len(l.Prefixes); n == 0 || l.Prefixes[n-1] < p {
+			l.Prefixes = append(l.Prefixes, p)
+		}
+	}
+	return l
 }
 
 // statFromListing answers Stat(key) from a fresh full listing, when one is

@@ -169,6 +169,7 @@ func TestRaceMarkerDeleteDropsBothListings(t *testing.T) {
 func TestRaceWaitersShareOneFetchAndSurviveLeaderCancel(t *testing.T) {
 	forEachInner(t, func(t *testing.T, f *raceFixture) {
 		f.put(t, "x", "abc")
+		f.b.Invalidate("x") // the Put recorded x: make Stat ask
 		lctx, cancel := context.WithCancel(f.ctx)
 		var leaderErr error
 		done := f.hold(t, "Stat", func() { _, leaderErr = f.b.Stat(lctx, "x") })
@@ -244,4 +245,18 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+func TestRaceProbeDoesNotStoreAcrossPut(t *testing.T) {
+	forEachInner(t, func(t *testing.T, f *raceFixture) {
+		f.put(t, "d/a", "1")
+		f.b.InvalidateDir("d/")
+		done := f.hold(t, "List", func() { f.b.List(f.ctx, "d/", ossclient.ListOptions{Limit: 1}) })
+		f.put(t, "d/b", "2")
+		f.releaseAndWait(done)
+		l, err := f.b.List(f.ctx, "d/", ossclient.ListOptions{})
+		if err != nil || len(l.Objects) != 2 {
+			t.Fatalf("List after release = %+v, %v; want d/a and d/b (a stale page was stored)", l, err)
+		}
+	})
 }

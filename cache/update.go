@@ -1,0 +1,190 @@
+package cache
+
+import (
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/ossfs/ossfs/ossclient"
+)
+
+// Keeping caches right across mutations made through this Bucket.
+//
+// A mutation that failed, or whose result is not fully known, invalidates
+// (drops) what it may have changed. A Put or Delete that succeeded updates
+// instead: the key's stat entry becomes the new object (or "not found"),
+// and the cached listing of its directory is rewritten with the entry added,
+// replaced or removed (ancestors gain the new directories as common
+// prefixes), keeping the listing's expiry. So creating files in a
+// directory this mount has listed, or has just made, costs no lookup
+// request: the listing still answers "not there" for the next name.
+//
+// Listings are never changed in place (readers hold them without a lock);
+// an update stores a copy. A listing over maxInPlace entries is dropped
+// instead, so that a loop of creates in a huge directory does not copy it
+// every time. Every update, like every invalidation, marks the in-flight
+// fetches of what it touches stale under flights.mu, so a fetch that
+// started before the mutation never stores its older answer afterwards.
+
+// maxInPlace is the largest listing rewritten on a mutation.
+const maxInPlace = 4000
+
+// errDeletedHere is the cause of a not-found answer for a key deleted
+// through this Bucket.
+var errDeletedHere = errors.New("deleted through this mount (cached)")
+
+// flightKeys returns the in-flight fetches a mutation of keys makes stale:
+// stat and symlink of each key, listing and first page of its directory,
+// for a marker those of the directory itself, and, when keys may be new,
+// those of every ancestor (which may gain a common prefix).
+func flightKeys(keys []string, created bool) []string {
+	var fks []string
+	for _, key := range keys {
+		dir := parentDir(key)
+		fks = append(fks, "s:"+key, "y:"+key, "l:"+dir, "p:"+dir)
+		if strings.HasSuffix(key, "/") {
+			fks = append(fks, "l:"+key, "p:"+key)
+		}
+		if created {
+			for p := dir; p != ""; p = parentDir(p) {
+				fks = append(fks, "l:"+parentDir(p), "p:"+parentDir(p))
+			}
+		}
+	}
+	return fks
+}
+
+// invalidateKeys drops the cache entries a change of keys makes stale and
+// marks the fetches in flight for them stale. created says the keys may be
+// new: then ancestor listings that lack the new key's directory go too
+// (a Put of "a/b/c" can create the implicit directory "a/b/").
+func (b *Bucket) invalidateKeys(keys []string, created bool) {
+	b.fl.invalidate(flightKeys(keys, created), func() {
+		for _, key := range keys {
+			b.dropKeyLocked(key, created)
+		}
+	})
+}
+
+// dropKeyLocked removes key's entries. LOCKS_REQUIRED(b.fl.mu)
+func (b *Bucket) dropKeyLocked(key string, created bool) {
+	dir := parentDir(key)
+	b.stat.Remove(key)
+	b.syms.Remove(key)
+	b.dropListingLocked(dir)
+	if strings.HasSuffix(key, "/") {
+		b.dropListingLocked(key)
+	}
+	if !created {
+		return
+	}
+	b.empty.Remove(dir)
+	for p := dir; p != ""; p = parentDir(p) {
+		gp := parentDir(p)
+		b.empty.Remove(gp)
+		b.pages.Remove(gp)
+		if l, ok := b.lists.Peek(gp); ok && !containsSorted(l.Prefixes, p) {
+			b.lists.Remove(gp)
+		}
+	}
+}
+
+// dropListingLocked forgets everything cached about the listing of prefix.
+// LOCKS_REQUIRED(b.fl.mu)
+func (b *Bucket) dropListingLocked(prefix string) {
+	b.lists.Remove(prefix)
+	b.pages.Remove(prefix)
+	b.empty.Remove(prefix)
+}
+
+// noteWritten records a successful Put of obj: its stat entry (Put knows
+// the metadata it sent), its entry in the cached listing of its directory
+// (or of itself, for a marker), and its directory in cached ancestors.
+func (b *Bucket) noteWritten(obj *ossclient.Object) {
+	key := obj.Key
+	b.fl.invalidate(flightKeys([]string{key}, true), func() {
+		o := cloneObject(obj)
+		if o.Meta == nil {
+			o.Meta = map[string]string{} // non-nil: as good as a HEAD
+		}
+		b.stat.Add(key, statEntry{obj: o})
+		b.syms.Remove(key)
+		entry := *obj
+		entry.Meta = nil // listing entries carry no metadata
+		// A plain key is an object of its directory's listing; a marker
+		// "d/" is an object of its own listing and a prefix of its parent's.
+		own, start := parentDir(key), parentDir(key)
+		if strings.HasSuffix(key, "/") {
+			own, start = key, key
+		}
+		b.editListingLocked(own, func(l *ossclient.Listing) { withObject(l, entry) })
+		for p := start; p != ""; p = parentDir(p) {
+			b.editListingLocked(parentDir(p), func(l *ossclient.Listing) { withPrefix(l, p) })
+		}
+	})
+}
+
+// noteDeleted records a successful Delete of a plain key: "not found" for
+// it, and its entry gone from the cached listing of its directory. A
+// marker is invalidated instead (its directory may or may not vanish).
+func (b *Bucket) noteDeleted(key string) {
+	if strings.HasSuffix(key, "/") {
+		b.invalidateKeys([]string{key}, false)
+		return
+	}
+	b.fl.invalidate(flightKeys([]string{key}, false), func() {
+		b.stat.AddTTL(key, statEntry{err: &ossclient.Error{Kind: ossclient.KindNotFound, Op: "HeadObject",
+			Key: key, Err: errDeletedHere}}, b.opts.NegativeTTL)
+		b.syms.Remove(key)
+		b.editListingLocked(parentDir(key), func(l *ossclient.Listing) { withoutObject(l, key) })
+	})
+}
+
+// editListingLocked rewrites the cached listing of prefix with edit (on a
+// copy, keeping the expiry). A listing known to be empty becomes a real
+// one; a first page or a listing too big to copy is dropped.
+// LOCKS_REQUIRED(b.fl.mu)
+func (b *Bucket) editListingLocked(prefix string, edit func(*ossclient.Listing)) {
+	b.pages.Remove(prefix)
+	if l, until, ok := b.lists.GetUntil(prefix); ok {
+		if len(l.Objects)+len(l.Prefixes) > maxInPlace {
+			b.lists.Remove(prefix)
+			return
+		}
+		c := &ossclient.Listing{Objects: slices.Clone(l.Objects), Prefixes: slices.Clone(l.Prefixes)}
+		edit(c)
+		b.lists.AddUntil(prefix, c, until)
+		return
+	}
+	if _, ok := b.empty.Get(prefix); ok {
+		b.empty.Remove(prefix)
+		c := &ossclient.Listing{}
+		edit(c)
+		b.lists.Add(prefix, c)
+	}
+}
+
+// withObject adds or replaces o in l.Objects, in key order.
+func withObject(l *ossclient.Listing, o ossclient.Object) {
+	i, found := slices.BinarySearchFunc(l.Objects, o.Key, func(e ossclient.Object, k string) int { return strings.Compare(e.Key, k) })
+	if found {
+		l.Objects[i] = o
+		return
+	}
+	l.Objects = slices.Insert(l.Objects, i, o)
+}
+
+// withoutObject removes key from l.Objects.
+func withoutObject(l *ossclient.Listing, key string) {
+	i, found := slices.BinarySearchFunc(l.Objects, key, func(e ossclient.Object, k string) int { return strings.Compare(e.Key, k) })
+	if found {
+		l.Objects = slices.Delete(l.Objects, i, i+1)
+	}
+}
+
+// withPrefix adds p to l.Prefixes, in order, unless present.
+func withPrefix(l *ossclient.Listing, p string) {
+	if i, found := slices.BinarySearch(l.Prefixes, p); !found {
+		l.Prefixes = slices.Insert(l.Prefixes, i, p)
+	}
+}
