@@ -115,8 +115,27 @@ func (f *fsys) probeKey(ctx context.Context, key string) (probe, error) {
 		return probe{typ: syscall.S_IFLNK}, nil
 	case errors.Is(serr, ossclient.ErrNotFound):
 		return probe{}, nil
+	case unfollowableLink(serr) && f.isLink(ctx, key):
+		return probe{typ: syscall.S_IFLNK}, nil
 	}
 	return probe{}, serr
+}
+
+// unfollowableLink reports whether a HEAD error may mean "a link whose
+// target OSS will not follow": a link to a link (InvalidTargetType), which
+// is also how links to targets outside the bucket are stored (they point at
+// themselves). A HEAD answer has no body, so the code may be missing: any
+// 4xx other than not-found qualifies, and isLink decides.
+func unfollowableLink(err error) bool {
+	var oe *ossclient.Error
+	return errors.As(err, &oe) && (oe.Code == "InvalidTargetType" || oe.Status >= 400 && oe.Status < 500)
+}
+
+// isLink asks GetSymlink whether key is a link (the answer is cached, and
+// readlink and getattr need it next anyway).
+func (f *fsys) isLink(ctx context.Context, key string) bool {
+	_, err := f.bucket.GetSymlink(ctx, key)
+	return err == nil
 }
 
 func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
