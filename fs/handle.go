@@ -60,11 +60,11 @@ func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.Rea
 	if !ok {
 		return nil, syscall.ESTALE
 	}
-	c, err := h.rd.ReadAt(ctx, key, dest, off)
+	res, err := h.rd.Read(ctx, key, dest, off)
 	if err != nil {
 		return nil, n.f.errno("read", key, err)
 	}
-	return fuse.ReadResultData(dest[:c]), 0
+	return res, 0
 }
 
 func (h *fileHandle) Write(ctx context.Context, data []byte, off int64) (uint32, syscall.Errno) {

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/hanwen/go-fuse/v2/fuse"
+
 	"github.com/ossfs/ossfs/ossclient"
 )
 
@@ -109,8 +111,58 @@ func newPrefetcher(b ossclient.Bucket, size, maxAhead int64, budget *readBudget)
 // ReadAt serves p at off: from the queue when the read is sequential, else
 // with one ranged GET of exactly p.
 func (r *prefetcher) ReadAt(ctx context.Context, key string, p []byte, off int64) (int, error) {
-	end := off + int64(len(p))
+	cs := r.plan(key, off, off+int64(len(p)))
+	if cs == nil {
+		return r.direct(ctx, key, p, off)
+	}
+	return r.copyFrom(ctx, key, cs, p, off)
+}
+
+// Read is ReadAt for go-fuse: a read that one chunk holds is answered with
+// the chunk's own bytes (no copy); the chunk stays referenced until go-fuse
+// has sent them to the kernel (chunkResult.Done).
+func (r *prefetcher) Read(ctx context.Context, key string, p []byte, off int64) (fuse.ReadResult, error) {
+	cs := r.plan(key, off, off+int64(len(p)))
+	if cs == nil {
+		n, err := r.direct(ctx, key, p, off)
+		return fuse.ReadResultData(p[:n]), err
+	}
+	if c := cs[0]; len(cs) == 1 {
+		select {
+		case <-c.done:
+		case <-ctx.Done():
+			c.release()
+			return nil, ctx.Err()
+		}
+		if c.err == nil {
+			i := off - c.off
+			if i >= int64(c.n) {
+				c.release()
+				return fuse.ReadResultData(nil), nil
+			}
+			return &chunkResult{c: c, data: c.buf[i:min(i+int64(len(p)), int64(c.n))]}, nil
+		}
+	}
+	n, err := r.copyFrom(ctx, key, cs, p, off)
+	return fuse.ReadResultData(p[:n]), err
+}
+
+// chunkResult is a read answered from a chunk's buffer.
+type chunkResult struct {
+	c    *chunk
+	data []byte
+}
+
+func (r *chunkResult) Bytes([]byte) ([]byte, fuse.Status) { return r.data, fuse.OK }
+func (r *chunkResult) Size() int                          { return len(r.data) }
+func (r *chunkResult) Done()                              { r.c.release() }
+
+// plan updates the queue for a read of [off, end) and returns the chunks
+// holding it, each referenced, or nil when the read is to be served
+// directly.
+func (r *prefetcher) plan(key string, off, end int64) []*chunk {
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	if key != r.key {
 		r.dropLocked()
 		r.key = key
@@ -120,8 +172,7 @@ func (r *prefetcher) ReadAt(ctx context.Context, key string, p []byte, off int64
 	case r.stragglerLocked(off):
 		// A read the kernel sent late, just behind the queue: served on
 		// its own, the queue kept.
-		r.mu.Unlock()
-		return r.direct(ctx, key, p, off)
+		return nil
 	default:
 		r.dropLocked()
 		if start, ok := r.seqStartLocked(off); ok {
@@ -136,11 +187,7 @@ func (r *prefetcher) ReadAt(ctx context.Context, key string, p []byte, off int64
 	r.scheduleLocked(end)
 	cs := r.coveringLocked(off, end)
 	r.trimLocked(off)
-	r.mu.Unlock()
-	if cs == nil {
-		return r.direct(ctx, key, p, off)
-	}
-	return r.copyFrom(ctx, key, cs, p, off)
+	return cs
 }
 
 // stragglerLocked: off lies just behind the queue. LOCKS_REQUIRED(r.mu)
