@@ -3,9 +3,12 @@ package e2e
 import (
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/ossfs/ossfs/ossclient"
 )
 
 // TestReadlinkWarmIsFree: a cold readlink costs at most one GetSymlink; a
@@ -32,38 +35,107 @@ func TestReadlinkWarmIsFree(t *testing.T) {
 }
 
 // TestLsLargeDirectory: `ls -l` of a 1,000-entry directory costs the
-// listing only: no HEAD, GetSymlink or GetObject per regular file.
+// listing only: no HEAD, GetSymlink or GetObject per regular file. Links in
+// it (made by the SDK, half of them dangling) are links to ls and find from
+// the listing's Type, with at most one GetSymlink each (for their text) and
+// no HEAD.
 func TestLsLargeDirectory(t *testing.T) {
 	e := newEnv(t, config{})
-	const n = 1000
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 32)
-	for i := range n {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			e.put(fmt.Sprintf("big/f%04d", i), "x")
-		})
+	const n, links = 1000, 20
+	putMany(e, n, func(i int) string { return fmt.Sprintf("big/f%04d", i) })
+	for i := range links {
+		target := "big/f0001"
+		if i%2 == 1 {
+			target = "gone/x"
+		}
+		if err := e.raw.PutSymlink(e.ctx(), fmt.Sprintf("big/l%02d", i), target, ossclient.SymlinkOptions{}); err != nil {
+			t.Fatal(err)
+		}
 	}
-	wg.Wait()
 	e.sh(`test -d big`) // the directory itself is looked up first
 	e.srv.ResetCounts()
 	out := e.sh(`ls -l big`)
 	lines := strings.Count(out, "\n")
-	if lines != n+1 { // "total" + one line per entry
-		t.Fatalf("ls -l printed %d lines, want %d", lines, n+1)
+	if lines != n+links+1 { // "total" + one line per entry
+		t.Fatalf("ls -l printed %d lines, want %d", lines, n+links+1)
+	}
+	if got := strings.Count(out, "\nl"); got != links {
+		t.Errorf("ls -l shows %d links, want %d", got, links)
 	}
 	c := e.srv.Counts()
 	lists := c["ListObjects"] + c["ListObjectsV2"]
 	if lists < 1 || lists > 2 {
 		t.Errorf("ls -l made %d listing requests, want 1 (or 2 pages)", lists)
 	}
-	for _, op := range []string{"HeadObject", "GetSymlink", "GetObject", "GetObjectMeta"} {
+	for _, op := range []string{"HeadObject", "GetObject", "GetObjectMeta"} {
 		if c[op] != 0 {
 			t.Errorf("ls -l made %d %s requests, want 0 (counts %v)", c[op], op, c)
 		}
 	}
-	if extra := e.srv.TotalRequests() - lists; extra != 0 {
-		t.Errorf("ls -l made %d requests besides listings: %v", extra, c)
+	if c["GetSymlink"] > links {
+		t.Errorf("ls -l made %d GetSymlink requests for %d links", c["GetSymlink"], links)
 	}
+	if extra := e.srv.TotalRequests() - lists - c["GetSymlink"]; extra != 0 {
+		t.Errorf("ls -l made %d requests besides listings and GetSymlink: %v", extra, c)
+	}
+	e.srv.ResetCounts()
+	if got := e.sh(`find big -type l | wc -l`); strings.TrimSpace(got) != fmt.Sprint(links) {
+		t.Errorf("find -type l found %s links, want %d", got, links)
+	}
+	if n := e.srv.TotalRequests(); n != 0 {
+		t.Errorf("find -type l after ls -l made %d requests: %v", n, e.srv.Counts())
+	}
+}
+
+// TestReaddirAllPagesInByteOrder: a directory of 2,500 entries (three
+// listing pages) is read whole, in byte order of names, as the kernel
+// returns it (no sorting by the reader).
+func TestReaddirAllPagesInByteOrder(t *testing.T) {
+	e := newEnv(t, config{})
+	const n = 2500
+	firsts := []string{"a", "B", "_", "-", "Z", "z", "中", "é", "0", "~"}
+	name := func(i int) string { return fmt.Sprintf("%s%04d", firsts[i%len(firsts)], i) }
+	putMany(e, n, func(i int) string { return "pages/" + name(i) })
+	// The lookup's probe fetches the first page; readdir goes on from it.
+	e.srv.ResetCounts()
+	e.sh(`test -d pages`)
+	f, err := os.Open(e.p("pages"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	got, err := f.Readdirnames(-1) // directory order, unsorted
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := make([]string, n)
+	for i := range want {
+		want[i] = name(i)
+	}
+	sort.Strings(want)
+	if pages := e.srv.Count("ListObjects") + e.srv.Count("ListObjectsV2"); pages != 3 {
+		t.Errorf("%d listing requests for the lookup and readdir of 2,500 entries, want 3 pages of 1,000", pages)
+	}
+	if len(got) != n {
+		t.Fatalf("readdir returned %d names, want %d", len(got), n)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("readdir entry %d = %q, want %q (byte order)", i, got[i], want[i])
+		}
+	}
+}
+
+// putMany stores n one-byte objects named key(i), 32 at a time.
+func putMany(e *env, n int, key func(int) string) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 32)
+	for i := range n {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			e.put(key(i), "x")
+		})
+	}
+	wg.Wait()
 }
