@@ -28,6 +28,8 @@ type fsys struct {
 	// hidden holds the keys already logged as unusable file names, so each
 	// is logged once per mount.
 	hidden sync.Map
+	// readBudget bounds the read-ahead memory of every handle.
+	readBudget *readBudget
 	// pending counts uploads that run after the file was closed (a dirty
 	// file released without a flush, e.g. after mmap); unmount waits.
 	pending pendingGroup
@@ -69,11 +71,12 @@ func (g *pendingGroup) Wait() {
 
 func newFsys(bucket ossclient.Bucket, o Options) *fsys {
 	return &fsys{
-		bucket:    bucket,
-		opts:      o,
-		log:       o.Logger,
-		mapper:    names.Mapper{Mountpoint: o.Mountpoint, PrefixDepth: o.PrefixDepth},
-		mountTime: time.Now(),
+		bucket:     bucket,
+		opts:       o,
+		log:        o.Logger,
+		mapper:     names.Mapper{Mountpoint: o.Mountpoint, PrefixDepth: o.PrefixDepth},
+		mountTime:  time.Now(),
+		readBudget: &readBudget{limit: o.ReadAheadTotal},
 	}
 }
 
