@@ -141,6 +141,11 @@ func Mount(bucket ossclient.Bucket, opts Options) (*Mounted, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mount %s: %w", o.Mountpoint, err)
 	}
+	if o.KernelReadAheadKB > 0 {
+		if err := setKernelReadAhead(o.Mountpoint, o.KernelReadAheadKB); err != nil {
+			o.Logger.Debug("kernel read-ahead left at its default", "err", err)
+		}
+	}
 	return &Mounted{server: srv, f: f}, nil
 }
 

@@ -68,6 +68,14 @@ type Options struct {
 	// Default 256 MiB.
 	ReadAheadTotal int64
 
+	// KernelReadAheadKB is the kernel's read-ahead for this mount, in KiB:
+	// how large the FUSE reads of a sequential reader are. The kernel's
+	// default, 128 KiB, splits every sequential read into 128 KiB requests;
+	// 1024 (the mount's largest request) makes them 8 times fewer. It takes
+	// root (writing /sys/class/bdi); otherwise the default stays. Default
+	// 1024; negative: leave the kernel's default.
+	KernelReadAheadKB int
+
 	// TempDir is where files being written are staged. Default
 	// os.TempDir().
 	TempDir string
@@ -91,25 +99,27 @@ const (
 	DefaultDirMode  = 0o755
 	DefaultTimeout  = time.Second
 
-	DefaultReadAhead      = 64 << 20
-	DefaultReadAheadTotal = 256 << 20
+	DefaultReadAhead       = 64 << 20
+	DefaultKernelReadAhead = 1024 // KiB
+	DefaultReadAheadTotal  = 256 << 20
 )
 
 // DefaultOptions returns Options with every default filled in (Mountpoint
 // still empty).
 func DefaultOptions() Options {
 	return Options{
-		UID:             uint32(os.Getuid()),
-		GID:             uint32(os.Getgid()),
-		FileMode:        DefaultFileMode,
-		DirMode:         DefaultDirMode,
-		EntryTimeout:    DefaultTimeout,
-		AttrTimeout:     DefaultTimeout,
-		NegativeTimeout: DefaultTimeout,
-		PersistMetadata: true,
-		TempDir:         os.TempDir(),
-		ReadAhead:       DefaultReadAhead,
-		ReadAheadTotal:  DefaultReadAheadTotal,
+		UID:               uint32(os.Getuid()),
+		GID:               uint32(os.Getgid()),
+		FileMode:          DefaultFileMode,
+		DirMode:           DefaultDirMode,
+		EntryTimeout:      DefaultTimeout,
+		AttrTimeout:       DefaultTimeout,
+		NegativeTimeout:   DefaultTimeout,
+		PersistMetadata:   true,
+		TempDir:           os.TempDir(),
+		ReadAhead:         DefaultReadAhead,
+		KernelReadAheadKB: DefaultKernelReadAhead,
+		ReadAheadTotal:    DefaultReadAheadTotal,
 	}
 }
 
@@ -144,6 +154,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.ReadAhead <= 0 {
 		o.ReadAhead = DefaultReadAhead
+	}
+	if o.KernelReadAheadKB == 0 {
+		o.KernelReadAheadKB = DefaultKernelReadAhead
 	}
 	if o.ReadAheadTotal <= 0 {
 		o.ReadAheadTotal = DefaultReadAheadTotal

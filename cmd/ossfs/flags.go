@@ -73,7 +73,10 @@ func mountFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "no-metadata", Category: catFiles, Usage: "do not store mode/uid/gid/mtime in x-oss-meta-* (chmod, chown and touch -m then fail with ENOTSUP)"},
 		&cli.BoolFlag{Name: "allow-other", Category: catFiles, Usage: "let other users access the mount (non-root needs user_allow_other in /etc/fuse.conf)"},
 		&cli.BoolFlag{Name: "read-only", Category: catFiles, Usage: "mount read-only: every change fails with EROFS"},
-		&cli.StringFlag{Name: "temp-dir", Category: catFiles, Usage: "where files being written are staged (default: $TMPDIR or /tmp)"},
+		&cli.StringFlag{Name: "temp-dir", Category: catFiles, Usage: "where files written other than sequentially are staged (default: $TMPDIR or /tmp)"},
+		&cli.StringFlag{Name: "read-ahead", Category: catFiles, Value: human(fd.ReadAhead), Usage: "most a sequential reader of one file gets fetched ahead, in parallel ranged GETs (K, M, G suffixes)"},
+		&cli.StringFlag{Name: "read-ahead-total", Category: catFiles, Value: human(fd.ReadAheadTotal), Usage: "read-ahead memory of all open files together"},
+		&cli.IntFlag{Name: "kernel-read-ahead-kb", Category: catFiles, Value: fd.KernelReadAheadKB, Usage: "the kernel's read-ahead for the mount in KiB, i.e. the size of sequential FUSE reads (needs root; -1 keeps the kernel's 128)"},
 
 		&cli.BoolFlag{Name: "foreground", Aliases: []string{"f"}, Category: catProcess, Usage: "stay attached to the terminal instead of running in the background"},
 		&cli.StringFlag{Name: "log-level", Category: catProcess, Value: "info", Usage: "debug, info, warn or error"},
@@ -165,6 +168,13 @@ func fsOptions(c *cli.Context, mountpoint, prefix string, logger *slog.Logger) (
 		return o, err
 	}
 	o.PersistMetadata = !c.Bool("no-metadata")
+	if o.ReadAhead, err = parseSize("read-ahead", c.String("read-ahead")); err != nil {
+		return o, err
+	}
+	if o.ReadAheadTotal, err = parseSize("read-ahead-total", c.String("read-ahead-total")); err != nil {
+		return o, err
+	}
+	o.KernelReadAheadKB = c.Int("kernel-read-ahead-kb")
 	if s := c.String("temp-dir"); s != "" {
 		o.TempDir = s
 	}
@@ -239,4 +249,27 @@ func credentialSource(s string) (string, error) {
 		return s, nil
 	}
 	return "", fmt.Errorf("--credentials %q: want flags, env, file, ecs or anonymous", s)
+}
+
+// parseSize reads a byte count with an optional K, M or G suffix (KiB,
+// MiB, GiB), as --read-ahead takes it.
+func parseSize(flag, s string) (int64, error) {
+	n, err := parseByteSize(s)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("--%s %q: want a size such as 64M", flag, s)
+	}
+	return n, nil
+}
+
+// human prints a size the way parseSize reads it.
+func human(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%dG", n>>30)
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%dM", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%dK", n>>10)
+	}
+	return fmt.Sprint(n)
 }
