@@ -74,24 +74,29 @@ func runMount(c *cli.Context) error {
 		return nil
 	}
 	err = serveMount(c, s)
-	notifyParent(err) // no-op when the mount succeeded and already said so
+	s.startLog.Discard() // a failed start says its one sentence, nothing more
+	notifyParent(err)    // no-op when the mount succeeded and already said so
 	return err
 }
 
 // mountSetup is what the flags of one mount say.
 type mountSetup struct {
 	logger         *slog.Logger
+	startLog       *startLog // holds info logs until the mount is ready
 	bucket, prefix string
 	cfg            ossclient.Config
 	fsOpts         ossfs.Options
 }
 
 func parseMount(c *cli.Context, mountpoint string) (*mountSetup, error) {
-	logger, err := newLogger(c.String("log-level"), os.Stderr)
+	logger, start, err := newLogger(c.String("log-level"), os.Stderr)
 	if err != nil {
 		return nil, err
 	}
-	s := &mountSetup{logger: logger}
+	if !c.Bool("foreground") {
+		start.Release() // the background process's log file keeps everything
+	}
+	s := &mountSetup{logger: logger, startLog: start}
 	if s.bucket, s.prefix, err = ossclient.ParseBucketSpec(c.Args().Get(0)); err != nil {
 		return nil, err
 	}
@@ -131,6 +136,7 @@ func serveMount(c *cli.Context, s *mountSetup) error {
 	if err != nil {
 		return err
 	}
+	s.startLog.Release()
 	logger.Info("mounted", "bucket", s.bucket, "prefix", s.prefix, "mountpoint", s.fsOpts.Mountpoint, "endpoint", cfg.Endpoint)
 	notifyParent(nil)
 
@@ -190,12 +196,15 @@ func startLocalServer(dir, bucket, region string, cfg *ossclient.Config, logger 
 	return srv, nil
 }
 
-func newLogger(level string, w *os.File) (*slog.Logger, error) {
+// newLogger logs to w at level; info and debug records are held until the
+// startLog is released or discarded.
+func newLogger(level string, w *os.File) (*slog.Logger, *startLog, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(strings.ToUpper(level))); err != nil {
-		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+		return nil, nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+	logger, start := newStartLogger(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+	return logger, start, nil
 }
 
 var errNoEndpoint = errors.New("--endpoint is required (e.g. https://oss-cn-hangzhou.aliyuncs.com), or use --local DIR")
