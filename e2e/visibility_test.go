@@ -1,6 +1,10 @@
 package e2e
 
 import (
+	"bytes"
+	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -37,4 +41,56 @@ func TestChangesElsewhereVisibleAfterTTL(t *testing.T) {
 	if got := e.sh(`ls d && cat d/keep d/new d/sub/f`); got != "keep\nnew\nsub\nnew!ns" {
 		t.Errorf("after the TTL: %q", got)
 	}
+}
+
+// TestHiddenKeysLoggedOnce: keys that cannot be file names are hidden from
+// every listing and lookup (ENOENT, never EIO) and logged once per mount,
+// however often the directory is read.
+func TestHiddenKeysLoggedOnce(t *testing.T) {
+	var logs lockedBuffer
+	e := newEnv(t, config{fs: func(o *ossfs.Options) {
+		o.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		o.EntryTimeout, o.AttrTimeout, o.NegativeTimeout = -1, -1, -1
+	}})
+	hidden := []string{"h//b", "h/./c", "h/../d", "h/" + strings.Repeat("s", 256)}
+	for _, k := range append(hidden, "h/ok") {
+		e.put(k, "v")
+	}
+	for range 3 {
+		if got := e.sh(`ls -a h && ls -l h | wc -l`); got != ".\n..\nok\n2\n" {
+			t.Errorf("ls h = %q", got)
+		}
+	}
+	text := logs.String()
+	if n := strings.Count(text, "key hidden"); n != len(hidden) {
+		t.Errorf("%d 'key hidden' log lines for %d hidden keys:\n%s", n, len(hidden), text)
+	}
+	// Each is named by the entry that hides it: the key, or the prefix
+	// ending in the segment that cannot be a name.
+	for _, k := range []string{"key=h// ", "key=h/./ ", "key=h/../ ", "key=" + hidden[3] + " "} {
+		if strings.Count(text, k) != 1 {
+			t.Errorf("want one log line with %s:\n%s", k, text)
+		}
+	}
+	if strings.Contains(text, "level=ERROR") {
+		t.Errorf("hidden keys caused errors:\n%s", text)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for concurrent writers.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
