@@ -7,6 +7,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/ossfs/ossfs/ossclient/osstest"
 )
 
 // TestWrites: new files, overwrites in the middle, appends, truncation and a
@@ -143,5 +146,38 @@ func TestNamespace(t *testing.T) {
 	e.sh(`rm -rf tree && test ! -e tree`)
 	if l, err := e.raw.List(e.ctx(), "tree/", ossclientListRecursive); err != nil || len(l.Objects) != 0 {
 		t.Errorf("rm -rf left %+v %v", l, err)
+	}
+}
+
+// TestMmapWriteUploadedBeforeUnmountEnds: data written through a shared
+// mapping reaches the file after close(2), so it is uploaded when the file
+// is released; unmounting waits for that upload (slowed down here).
+func TestMmapWriteUploadedBeforeUnmountEnds(t *testing.T) {
+	need(t, "python3")
+	e := newEnv(t, config{})
+	e.sh(`printf 'hello world' > m`)
+	e.srv.AddFault(osstest.Fault{Op: "PutObject", KeyPrefix: "m", Stall: 700 * time.Millisecond, Times: 1})
+	e.sh(`python3 -c '
+import mmap, os
+fd = os.open("m", os.O_RDWR)
+mm = mmap.mmap(fd, 11)
+os.close(fd)
+mm[0:5] = b"HELLO"
+mm.flush()
+mm.close()
+'`)
+	var err error
+	for range 100 { // the kernel may still hold the file a moment
+		if err = e.m.Unmount(); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("unmount: %v", err)
+	}
+	e.m.Wait()
+	if got, err := e.get("m"); err != nil || got != "HELLO world" {
+		t.Errorf("after unmount the object is %q, %v; want the mmap write uploaded", got, err)
 	}
 }
