@@ -1,11 +1,13 @@
 package fs
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"path"
 	"sync"
 	"syscall"
@@ -43,9 +45,10 @@ type stream struct {
 	// wmu is held by the one writer feeding the pipe; a second writer that
 	// finds it taken falls back to staging rather than wait (and reorder).
 	wmu      sync.Mutex
-	pos      int64  // GUARDED_BY(node.mu): bytes accepted for the pipe
-	head     []byte // GUARDED_BY(wmu): the bytes fed so far, while keepHead
-	keepHead bool   // GUARDED_BY(wmu)
+	pos      int64       // GUARDED_BY(node.mu): bytes accepted for the pipe
+	head     net.Buffers // GUARDED_BY(wmu): copies of the writes so far, while keepHead
+	headLen  int         // GUARDED_BY(wmu)
+	keepHead bool        // GUARDED_BY(wmu)
 	done     chan struct{}
 	obj      *ossclient.Object // set before done is closed
 	err      error             // set before done is closed
@@ -110,10 +113,12 @@ func (n *fileNode) writeLocked(key string, data []byte, off int64) (c int, feed 
 func (n *fileNode) feed(s *stream, data []byte) error {
 	defer s.wmu.Unlock()
 	if s.keepHead {
-		if len(s.head)+len(data) <= headLimit {
-			s.head = append(s.head, data...)
+		if s.headLen+len(data) <= headLimit {
+			// One copy per write, never a growing buffer re-copied.
+			s.head = append(s.head, bytes.Clone(data))
+			s.headLen += len(data)
 		} else {
-			s.head, s.keepHead = nil, false
+			s.head, s.headLen, s.keepHead = nil, 0, false
 		}
 	}
 	_, err := s.pw.Write(data)
@@ -125,7 +130,7 @@ func (n *fileNode) feed(s *stream, data []byte) error {
 // aborted (kept: the stream still holds its head). It returns the ended
 // stream (nil when there was none) and its head.
 // LOCKS_REQUIRED(st.upMu)
-func (n *fileNode) takeStream(st *staging, complete func(kept bool) bool) (s *stream, head []byte, kept bool) {
+func (n *fileNode) takeStream(st *staging, complete func(kept bool) bool) (s *stream, head net.Buffers, kept bool) {
 	n.mu.Lock()
 	s, st.stream = st.stream, nil
 	n.mu.Unlock()
@@ -171,7 +176,7 @@ func (n *fileNode) materialize(ctx context.Context, st *staging) error {
 	switch {
 	case s == nil:
 	case kept:
-		_, err = tmp.Write(head)
+		_, err = head.WriteTo(tmp)
 	case s.err != nil:
 		err = n.lose(st, fmt.Errorf("streamed upload failed: %w", s.err))
 	default:
@@ -260,10 +265,10 @@ func (n *fileNode) finishStream(ctx context.Context, st *staging) (done bool, er
 }
 
 // stageHead puts a failed stream's head into a new staged file.
-func (n *fileNode) stageHead(st *staging, head []byte) error {
+func (n *fileNode) stageHead(st *staging, head net.Buffers) error {
 	tmp, err := newTempFile(n.f.opts.TempDir)
 	if err == nil {
-		_, err = tmp.Write(head)
+		_, err = head.WriteTo(tmp)
 	}
 	if err != nil {
 		if tmp != nil {

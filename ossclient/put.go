@@ -23,11 +23,11 @@ func (c *Client) Put(ctx context.Context, key string, r io.Reader, opts PutOptio
 	if err != nil {
 		return nil, err
 	}
-	var head bytes.Buffer
-	n, err := io.CopyN(&head, r, c.cfg.PartSize+1)
-	if err != nil && err != io.EOF {
+	head, err := readHead(r, c.cfg.PartSize+1)
+	if err != nil {
 		return nil, &Error{Kind: KindOther, Op: "PutObject", Key: key, Err: err}
 	}
+	n := int64(len(head))
 	req := &oss.PutObjectRequest{Bucket: &c.bucket, Key: &full, Metadata: opts.Meta}
 	if opts.ForbidOverwrite {
 		req.ForbidOverwrite = oss.Ptr("true")
@@ -36,9 +36,31 @@ func (c *Client) Put(ctx context.Context, key string, r io.Reader, opts PutOptio
 		req.ContentType = oss.Ptr(opts.ContentType)
 	}
 	if n <= c.cfg.PartSize {
-		return c.putSingle(ctx, key, full, req, head.Bytes())
+		return c.putSingle(ctx, key, full, req, head)
 	}
-	return c.putMultipart(ctx, key, full, req, io.MultiReader(&head, r))
+	return c.putMultipart(ctx, key, full, req, io.MultiReader(bytes.NewReader(head), r))
+}
+
+// readHead reads up to limit bytes of r: a small body into a small buffer,
+// a larger one into one buffer of exactly limit bytes (never a buffer grown
+// by doubling, which would hold twice the part size).
+func readHead(r io.Reader, limit int64) ([]byte, error) {
+	const small = 64 << 10
+	buf := make([]byte, min(limit, small))
+	n, err := io.ReadFull(r, buf)
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return buf[:n], nil
+	}
+	if err != nil || int64(n) == limit {
+		return buf[:n], err
+	}
+	big := make([]byte, limit)
+	copy(big, buf)
+	m, err := io.ReadFull(r, big[n:])
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		err = nil
+	}
+	return big[:n+m], err
 }
 
 func (c *Client) putSingle(ctx context.Context, key, full string, req *oss.PutObjectRequest, body []byte) (*Object, error) {
