@@ -269,3 +269,28 @@ func mountCount(mnt string) int {
 	}
 	return n
 }
+
+// TestPrefixMountLinks: BUCKET:/PREFIX mounts the prefix, and a link that
+// climbs above it with ../ still names the right bucket key for OSS.
+func TestPrefixMountLinks(t *testing.T) {
+	requireFUSE(t)
+	bin := buildBinary(t)
+	s := startServer(t)
+	mnt := t.TempDir()
+	s.put("p/up", "UP")
+	s.put("p/q/in", "IN")
+	mountBackground(t, s.goodEnv(), bin, s.mountArgs(testBucket+":/p/q", mnt)...)
+	if b, err := os.ReadFile(filepath.Join(mnt, "in")); err != nil || string(b) != "IN" {
+		t.Fatalf("read p/q/in through the prefix mount: %q, %v", b, err)
+	}
+	if out, err := run(t, "ln", "-s", "../up", filepath.Join(mnt, "l")); err != nil {
+		t.Fatalf("ln -s: %v %s", err, out)
+	}
+	res, err := s.sdk.GetSymlink(s.ctx(), &oss.GetSymlinkRequest{Bucket: oss.Ptr(testBucket), Key: oss.Ptr("p/q/l")})
+	if err != nil || oss.ToString(res.Target) != "p/up" {
+		t.Errorf("GetSymlink p/q/l = %v, %v; want target p/up", res, err)
+	}
+	if body, err := s.get("p/q/l"); err != nil || body != "UP" {
+		t.Errorf("GetObject p/q/l = %q, %v", body, err)
+	}
+}
