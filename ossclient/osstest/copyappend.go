@@ -45,7 +45,8 @@ type copyResult struct {
 }
 
 // copyObject copies an object server-side. A symlink is copied as a link
-// (same target); data blobs are shared, not duplicated.
+// (same target); data blobs are shared, not duplicated. A source larger
+// than Options.MaxCopySize is EntityTooLarge.
 func (s *Server) copyObject(q *request) *ossError {
 	drain(q.r.Body)
 	sb, sk, e := parseCopySource(q.r.Header.Get("x-oss-copy-source"))
@@ -61,13 +62,15 @@ func (s *Server) copyObject(q *request) *ossError {
 		return e
 	}
 	forbid := forbidOverwrite(q.r)
-	ifMatch, ifNone := q.r.Header.Get("x-oss-copy-source-if-match"), q.r.Header.Get("x-oss-copy-source-if-none-match")
 	o, err := s.st.copy(sb, sk, q.bucket, q.key, func(src, old *object) (*object, *ossError) {
 		if forbid && old != nil {
 			return nil, errFileAlreadyExists()
 		}
-		if (ifMatch != "" && unquote(ifMatch) != src.ETag) || (ifNone != "" && unquote(ifNone) == src.ETag) {
-			return nil, errPreconditionFailed()
+		if e := copySourceConditions(q.r, src.ETag); e != nil {
+			return nil, e
+		}
+		if limit := s.opts.MaxCopySize; limit > 0 && src.Type != typeSymlink && src.Size > limit {
+			return nil, errEntityTooLarge(fmt.Sprintf("The source object is %d bytes; CopyObject copies at most %d. Use UploadPartCopy.", src.Size, limit))
 		}
 		o := *src
 		o.Key, o.Modified = q.key, time.Now().UTC()

@@ -19,14 +19,18 @@
 // injected faults, and dispatches. Files by concern: server.go (options,
 // routing), auth.go (V1/V4 verification), errors.go (error XML), objects.go
 // and copyappend.go (object operations), listing.go, multipart*.go,
-// symlink.go, store.go (namespace, key index, blob reference counts),
-// backend*.go (memory and directory storage), shaping.go (latency,
-// bandwidth, faults, counters, the /_ossfs admin endpoints), crc.go.
+// partcopy.go (UploadPartCopy), symlink.go, store.go (namespace, key
+// index, blob reference counts), backend*.go (memory and directory
+// storage), shaping.go (latency, bandwidth, faults, counters, the /_ossfs
+// admin endpoints), crc.go.
 //
 // Storage is a store over a backend. An object's bytes are a list of
 // immutable, reference-counted blobs ("segments"): a put writes one blob,
 // an append adds one, a multipart object is its parts' blobs, and a copy
-// shares its source's blobs, so no operation rewrites data. Metadata
+// shares its source's blobs, so no operation rewrites data, except
+// UploadPartCopy: a part is one blob, so a part copied from a range of
+// another object is written anew (its MD5 and CRC need the bytes read
+// anyway). Metadata
 // (including the CRC-64 of the whole object, combined arithmetically on
 // append and complete) lives in memory with a sorted key index; listings
 // binary-search it and jump over whole common prefixes, so a page costs
@@ -74,8 +78,8 @@
 // x-oss-meta-* (names lower-cased), Cache-Control/Content-Disposition/
 // Content-Encoding/Content-Language/Expires, ETag, Last-Modified,
 // x-oss-object-type, x-oss-storage-class, and x-oss-hash-crc64ecma on put,
-// get, head, upload part, append, copy and complete (the combined CRC of
-// the parts). Keys: UTF-8, 1..1023 bytes, no leading "/" or "\", otherwise
+// get, head, upload part, upload part copy, append, copy and complete (the
+// combined CRC of the parts). Keys: UTF-8, 1..1023 bytes, no leading "/" or "\", otherwise
 // 400 InvalidObjectName.
 //
 // Listing: ListObjects and ListObjectsV2 with prefix, delimiter, marker /
@@ -84,6 +88,14 @@
 // percent-encoded with space as %20 and "/" kept), Type and Size per entry,
 // CommonPrefixes; keys in byte order. Also ListBuckets, GetBucketInfo and
 // GetBucketLocation (minimal).
+//
+// Large copies: CopyObject refuses a source over Options.MaxCopySize
+// (default 1 GiB) with 400 EntityTooLarge, the code the SDK's Copier
+// falls back to a multipart copy on; UploadPartCopy (x-oss-copy-source,
+// x-oss-copy-source-range "bytes=first-last", copy-source if-match /
+// if-none-match, 412 PreconditionFailed) answers CopyPartResult with the
+// part's ETag (MD5 of its bytes) and LastModified, plus
+// x-oss-hash-crc64ecma, so the completed object's CRC is the source's.
 //
 // Symlinks: PutSymlink percent-decodes x-oss-symlink-target, honours
 // forbid-overwrite (409 FileAlreadyExists) and stores the link's ACL,
@@ -127,6 +139,18 @@
 //     MD5(previous ETag + piece MD5) per append: stable and changing with
 //     every append, but not the content MD5 (OSS does not promise one).
 //   - CopyObject keeps the source's object type and ETag.
+//   - The 1 GiB CopyObject limit is the one the UploadPartCopy page and
+//     older CopyObject pages state; the current CopyObject page allows
+//     larger sources within one bucket when the storage class is kept (up
+//     to 5 GB across buckets). MaxCopySize models the strict reading, so
+//     clients exercise the fallback; set it negative for no limit. The
+//     message and EC of EntityTooLarge are ours (the code is the one the
+//     SDK's Copier recognises).
+//   - UploadPartCopy follows a symlink source one level, as GetObject
+//     does, and copies the whole source for a range it cannot satisfy (as
+//     GetObject without x-oss-range-behavior, and as Apsara Stack's
+//     UploadPartCopy page describes). Appendable sources are accepted (an
+//     older page forbids them; the current one does not).
 //   - EC values have the real "NNNN-NNNNNNNN" shape; those of NoSuchKey and
 //     SymlinkTargetNotExist match public documentation, the others are
 //     representative.
@@ -137,7 +161,8 @@
 // sha256 other than UNSIGNED-PAYLOAD is signed but the body is not
 // checked), versioning, PutObjectAcl and bucket ACLs (a stored ACL is never
 // enforced), tagging/restore/select/process APIs, bucket
-// creation over the API, UploadPartCopy, callbacks, server-side
+// creation over the API, UploadPartCopy's if-modified-since /
+// if-unmodified-since and the 5 GB part limit, callbacks, server-side
 // encryption, delimiter roll-up in ListMultipartUploads, open multipart
 // uploads surviving a restart (their parts are discarded at start), and
 // traffic-limit headers (use SetBandwidth).

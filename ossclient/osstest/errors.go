@@ -86,6 +86,9 @@ func errInvalidPartOrder() *ossError {
 func errEntityTooSmall() *ossError {
 	return newErr(400, "EntityTooSmall", "0042-00000203", "Your proposed upload smaller than the minimum allowed size.")
 }
+func errEntityTooLarge(msg string) *ossError {
+	return newErr(400, "EntityTooLarge", "0017-00000802", msg)
+}
 func errNotImplemented(what string) *ossError {
 	return newErr(501, "NotImplemented", "0000-00000000", "ossfs local server does not implement "+what+".")
 }

@@ -92,14 +92,14 @@ func (s *Server) initiateMultipart(q *request) *ossError {
 }
 
 func (s *Server) uploadPart(q *request) *ossError {
-	num, err := strconv.Atoi(q.param("partNumber"))
-	if err != nil || num < 1 || num > 10000 {
+	num, e := partNumber(q)
+	if e != nil {
 		drain(q.r.Body)
-		return errInvalidArgument("Part number must be an integer between 1 and 10000, inclusive.").with("ArgumentName", "partNumber")
+		return e
 	}
 	id := q.param("uploadId")
 	s.st.mu.Lock()
-	_, _, e := s.st.uploadLocked(q.bucket, id, q.key)
+	_, _, e = s.st.uploadLocked(q.bucket, id, q.key)
 	s.st.mu.Unlock()
 	if e != nil {
 		drain(q.r.Body)
@@ -109,19 +109,8 @@ func (s *Server) uploadPart(q *request) *ossError {
 	if e != nil {
 		return e
 	}
-	p := &part{Num: num, ETag: d.etag(), Size: d.size, CRC: d.crc, Modified: time.Now().UTC(), Seg: seg}
-	s.st.mu.Lock()
-	_, u, e := s.st.uploadLocked(q.bucket, id, q.key)
-	if e == nil {
-		s.st.incref([]segment{seg})
-		if old := u.parts[num]; old != nil {
-			s.st.decref([]segment{old.Seg})
-		}
-		u.parts[num] = p
-	}
-	s.st.mu.Unlock()
+	p, e := s.st.addPart(q.bucket, id, q.key, num, seg, d)
 	if e != nil {
-		s.st.discard([]segment{seg})
 		return e
 	}
 	h := q.w.Header()
@@ -130,6 +119,37 @@ func (s *Server) uploadPart(q *request) *ossError {
 	h.Set("x-oss-hash-crc64ecma", fmt.Sprint(p.CRC))
 	q.w.WriteHeader(http.StatusOK)
 	return nil
+}
+
+// partNumber parses ?partNumber= (1..10000).
+func partNumber(q *request) (int, *ossError) {
+	num, err := strconv.Atoi(q.param("partNumber"))
+	if err != nil || num < 1 || num > 10000 {
+		return 0, errInvalidArgument("Part number must be an integer between 1 and 10000, inclusive.").with("ArgumentName", "partNumber")
+	}
+	return num, nil
+}
+
+// addPart records the freshly written blob seg (hashed by d) as part num of
+// the upload, replacing an earlier part with that number. When the upload
+// is gone meanwhile the blob is removed and NoSuchUpload returned.
+func (s *store) addPart(bname, id, key string, num int, seg segment, d *digester) (*part, *ossError) {
+	p := &part{Num: num, ETag: d.etag(), Size: d.size, CRC: d.crc, Modified: time.Now().UTC(), Seg: seg}
+	s.mu.Lock()
+	_, u, e := s.uploadLocked(bname, id, key)
+	if e == nil {
+		s.incref([]segment{seg})
+		if old := u.parts[num]; old != nil {
+			s.decref([]segment{old.Seg})
+		}
+		u.parts[num] = p
+	}
+	s.mu.Unlock()
+	if e != nil {
+		s.discard([]segment{seg})
+		return nil, e
+	}
+	return p, nil
 }
 
 type completeRequest struct {

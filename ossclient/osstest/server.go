@@ -50,7 +50,17 @@ type Options struct {
 	// Logger receives one debug line per request and warnings. Default:
 	// discards.
 	Logger *slog.Logger
+	// MaxCopySize is the largest source (in bytes) one CopyObject copies;
+	// a larger one is 400 EntityTooLarge, and must be copied with
+	// UploadPartCopy. A symlink is never refused (it is copied as a link).
+	// Default 0 means DefaultMaxCopySize (1 GiB, the limit OSS documents);
+	// negative: no limit. Tests lower it to reach the large-copy path with
+	// small objects.
+	MaxCopySize int64
 }
+
+// DefaultMaxCopySize is Options.MaxCopySize's default: 1 GiB.
+const DefaultMaxCopySize = 1 << 30
 
 // Server is a running local OSS-compatible server.
 type Server struct {
@@ -99,6 +109,9 @@ func newServer(opts Options) (*Server, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.MaxCopySize == 0 {
+		opts.MaxCopySize = DefaultMaxCopySize
 	}
 	s := &Server{opts: opts, log: opts.Logger, creds: map[string]Credential{}, stats: newStats(), shape: newShaper(), now: time.Now}
 	for _, c := range opts.Credentials {
@@ -392,6 +405,7 @@ func init() {
 		"GetObjectAcl":            (*Server).getObjectACL,
 		"InitiateMultipartUpload": (*Server).initiateMultipart,
 		"UploadPart":              (*Server).uploadPart,
+		"UploadPartCopy":          (*Server).uploadPartCopy,
 		"CompleteMultipartUpload": (*Server).completeMultipart,
 		"AbortMultipartUpload":    (*Server).abortMultipart,
 		"ListParts":               (*Server).listParts,
