@@ -92,10 +92,14 @@ func writeReadiness(err error) {
 	fmt.Fprintln(f, msg)
 	f.Close()
 	if err == nil {
-		// Detach from the terminal's stdin for good.
+		// Detach from the terminal's stdin for good, and from the directory
+		// the command ran in, which would otherwise stay busy (umount of a
+		// mount it lies on fails) for as long as this process lives.
+		// Relative paths of the flags were made absolute before.
 		if devnull, derr := os.Open(os.DevNull); derr == nil {
 			_ = syscall.Dup2(int(devnull.Fd()), 0)
 			devnull.Close()
 		}
+		_ = os.Chdir("/")
 	}
 }

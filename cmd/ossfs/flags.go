@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -176,7 +177,9 @@ func fsOptions(c *cli.Context, mountpoint, prefix string, logger *slog.Logger) (
 	}
 	o.KernelReadAheadKB = c.Int("kernel-read-ahead-kb")
 	if s := c.String("temp-dir"); s != "" {
-		o.TempDir = s
+		if o.TempDir, err = filepath.Abs(s); err != nil {
+			return o, err
+		}
 	}
 	o.Logger = logger
 	o.Debug = c.Bool("debug-fuse")

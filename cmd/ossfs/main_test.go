@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -180,4 +181,60 @@ func TestMountFailuresAreOneSentence(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBackgroundLeavesWorkingDirectory: the background process does not keep
+// the directory the command ran in busy (it would block unmounting what it
+// lies on), and relative flag paths still mean what they meant there.
+func TestBackgroundLeavesWorkingDirectory(t *testing.T) {
+	requireFUSE(t)
+	bin := buildBinary(t)
+	wd, mnt := t.TempDir(), t.TempDir()
+	defer func() { unmount(t, mnt); waitUnmounted(t, mnt) }()
+	cmd := exec.Command(bin, "mount", "--local", "data", "--temp-dir", "tmp", "demo", mnt)
+	cmd.Dir = wd
+	os.Mkdir(filepath.Join(wd, "tmp"), 0o700)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("mount: %v\n%s", err, out)
+	}
+	pid := daemonOf(mnt)
+	if pid == "" {
+		t.Fatal("no background process found for the mount")
+	}
+	if cwd, err := os.Readlink("/proc/" + pid + "/cwd"); err != nil || cwd != "/" {
+		t.Errorf("background process works in %q (%v), want /", cwd, err)
+	}
+	if err := os.WriteFile(filepath.Join(mnt, "f"), []byte("kept"), 0o644); err != nil {
+		t.Fatalf("write through the mount: %v", err)
+	}
+	// --local data was relative to the command's directory: the object is
+	// stored under it.
+	found := false
+	filepath.Walk(filepath.Join(wd, "data"), func(p string, fi os.FileInfo, err error) error {
+		if err == nil && !fi.IsDir() {
+			if b, _ := os.ReadFile(p); string(b) == "kept" {
+				found = true
+			}
+		}
+		return nil
+	})
+	if !found {
+		t.Errorf("the object written is not stored under %s/data", wd)
+	}
+}
+
+// daemonOf returns the pid of the ossfs process serving mnt.
+func daemonOf(mnt string) string {
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		b, err := os.ReadFile("/proc/" + d.Name() + "/cmdline")
+		if err != nil {
+			continue
+		}
+		args := strings.Split(string(b), "\x00")
+		if len(args) > 2 && args[1] == "mount" && slices.Contains(args, mnt) {
+			return d.Name()
+		}
+	}
+	return ""
 }

@@ -171,6 +171,10 @@ func unmountOnSignal(sigs <-chan os.Signal, m *ossfs.Mounted, logger *slog.Logge
 // startLocalServer serves bucket from dir on a loopback port and points cfg at
 // it with a fresh, random key pair, so no user credentials are involved.
 func startLocalServer(dir, bucket, region string, cfg *ossclient.Config, logger *slog.Logger) (*osstest.Server, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("--local: %w", err)
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("--local: %w", err)
 	}
