@@ -20,8 +20,8 @@ func TestBenchSmoke(t *testing.T) {
 		t.Skipf("FUSE is not available: %v; set OSSFS_REQUIRE_FUSE=1 to make this a failure", err)
 	}
 	cfg := config{
-		Latencies: []time.Duration{0, 2 * time.Millisecond},
-		Size:      3<<20 + 12345, Entries: 1500, Links: 30, Files: 24, SmallSize: 4 << 10,
+		Rows: []row{{}, {Latency: 2 * time.Millisecond, Bandwidth: 200 << 20}},
+		Size: 3<<20 + 12345, Entries: 1500, Links: 30, Files: 24, SmallSize: 4 << 10,
 		Writers: 4, RandomReads: 20, SDKParallel: 4,
 	}
 	rep, err := run(cfg)
@@ -59,8 +59,8 @@ func TestBenchSmoke(t *testing.T) {
 	}
 	for _, w := range []string{"seqread", "seqread-sdk", "seqwrite", "seqwrite-sdk", "ls-l", "readlink-cold",
 		"readlink-warm", "smallfiles-write", "smallfiles-read", "randread"} {
-		if seen[w] != len(cfg.Latencies) {
-			t.Errorf("workload %s reported %d times, want %d", w, seen[w], len(cfg.Latencies))
+		if seen[w] != len(cfg.Rows) {
+			t.Errorf("workload %s reported %d times, want %d", w, seen[w], len(cfg.Rows))
 		}
 	}
 	if !strings.Contains(out.String(), "peak RSS") {

@@ -39,7 +39,7 @@ import (
 func main() {
 	cfg := defaultConfig()
 	var latencies, sizeStr, smallStr, jsonPath, only string
-	flag.StringVar(&latencies, "latency", "0,10ms", "comma-separated per-request latencies injected by the server; one row of workloads each")
+	flag.StringVar(&latencies, "latency", "0,10ms", "comma-separated rows, each a per-request latency the server injects, optionally @ a bandwidth cap per direction in bytes/s (10ms@120M: a 1 Gbit/s link); one row of workloads each")
 	flag.StringVar(&sizeStr, "size", "1G", "size of the sequential read/write object (K, M, G suffixes: KiB, MiB, GiB)")
 	flag.IntVar(&cfg.Entries, "entries", cfg.Entries, "objects in the ls -l directory")
 	flag.IntVar(&cfg.Links, "links", cfg.Links, "symlinks for the readlink workload")
@@ -61,7 +61,7 @@ func main() {
 	if cfg.SmallSize, err = parseSize(smallStr); err != nil {
 		log.Fatalf("-small-size: %v", err)
 	}
-	if cfg.Latencies, err = parseLatencies(latencies); err != nil {
+	if cfg.Rows, err = parseLatencies(latencies); err != nil {
 		log.Fatalf("-latency: %v", err)
 	}
 	if only != "" {
@@ -81,19 +81,26 @@ func main() {
 	}
 }
 
-func parseLatencies(s string) ([]time.Duration, error) {
-	var out []time.Duration
+func parseLatencies(s string) ([]row, error) {
+	var out []row
 	for _, f := range strings.Split(s, ",") {
-		f = strings.TrimSpace(f)
-		if f == "0" {
-			out = append(out, 0)
-			continue
+		lat, bw, _ := strings.Cut(strings.TrimSpace(f), "@")
+		var r row
+		if lat != "0" {
+			d, err := time.ParseDuration(lat)
+			if err != nil || d < 0 {
+				return nil, fmt.Errorf("%q is not a latency such as 10ms", lat)
+			}
+			r.Latency = d
 		}
-		d, err := time.ParseDuration(f)
-		if err != nil || d < 0 {
-			return nil, fmt.Errorf("%q is not a duration such as 10ms", f)
+		if bw != "" {
+			n, err := parseSize(bw)
+			if err != nil {
+				return nil, fmt.Errorf("%q: bandwidth %w", f, err)
+			}
+			r.Bandwidth = n
 		}
-		out = append(out, d)
+		out = append(out, r)
 	}
 	return out, nil
 }

@@ -23,7 +23,7 @@ import (
 
 // config is one benchmark run.
 type config struct {
-	Latencies   []time.Duration
+	Rows        []row
 	Size        int64 // sequential read/write and random-read object
 	Entries     int   // ls -l directory
 	Links       int   // readlink workload
@@ -40,8 +40,8 @@ type config struct {
 
 func defaultConfig() config {
 	return config{
-		Latencies: []time.Duration{0, 10 * time.Millisecond},
-		Size:      1 << 30, Entries: 10_000, Links: 1_000, Files: 1_000, SmallSize: 4 << 10,
+		Rows: []row{{}, {Latency: 10 * time.Millisecond}},
+		Size: 1 << 30, Entries: 10_000, Links: 1_000, Files: 1_000, SmallSize: 4 << 10,
 		Writers: 8, RandomReads: 500, SDKParallel: 8,
 	}
 }
@@ -55,7 +55,7 @@ type bench struct {
 	sdk   *oss.Client
 	get   *atomic.Int64 // bytes of GetObject response bodies served
 	ep    string        // endpoint of the counting front of srv
-	lat   time.Duration // this row's latency
+	row   row           // this row's network
 	mnt   string
 	m     *mountProc
 	ready map[string]bool // objects already uploaded (shared by rows)
@@ -72,7 +72,7 @@ type Report struct {
 // Result is one workload at one latency.
 type Result struct {
 	Workload  string           `json:"workload"`
-	Latency   string           `json:"latency"`
+	Latency   string           `json:"row"` // latency[@bandwidth]
 	Wall      time.Duration    `json:"wall_ns"`
 	Bytes     int64            `json:"bytes,omitempty"`
 	MiBps     float64          `json:"mib_per_s,omitempty"`
@@ -110,8 +110,8 @@ func run(cfg config) (*Report, error) {
 		b.cfg.Ossfs = bin
 	}
 	rep := &Report{Start: time.Now(), Machine: machine(), Config: b.describe()}
-	for _, lat := range cfg.Latencies {
-		res, err := b.row(lat)
+	for _, r := range cfg.Rows {
+		res, err := b.runRow(r)
 		rep.Results = append(rep.Results, res...)
 		if err != nil {
 			return rep, err
@@ -120,10 +120,24 @@ func run(cfg config) (*Report, error) {
 	return rep, nil
 }
 
-// row mounts afresh and runs the workloads at one latency.
-func (b *bench) row(lat time.Duration) ([]Result, error) {
-	b.lat = lat
+// row is the network one row of workloads runs over.
+type row struct {
+	Latency   time.Duration // added to every request
+	Bandwidth int64         // bytes/s per direction; 0: unlimited
+}
+
+func (r row) String() string {
+	if r.Bandwidth == 0 {
+		return r.Latency.String()
+	}
+	return r.Latency.String() + "@" + human(r.Bandwidth)
+}
+
+// runRow mounts afresh and runs the workloads over one row's network.
+func (b *bench) runRow(r row) ([]Result, error) {
+	b.row = r
 	b.srv.SetLatency(0)
+	b.srv.SetBandwidth(0)
 	if err := b.setup(); err != nil {
 		return nil, err
 	}
@@ -137,17 +151,19 @@ func (b *bench) row(lat time.Duration) ([]Result, error) {
 		return nil, err
 	}
 	defer b.m.stop()
-	b.srv.SetLatency(lat)
+	b.srv.SetLatency(r.Latency)
+	b.srv.SetBandwidth(r.Bandwidth)
+	defer b.srv.SetBandwidth(0)
 	var out []Result
 	for _, w := range workloads {
 		if !b.want(w.name) {
 			continue
 		}
-		b.progress("%s at %v latency", w.name, lat)
+		b.progress("%s over %v", w.name, r)
 		rs, err := w.run(b)
 		out = append(out, rs...)
 		if err != nil {
-			return out, fmt.Errorf("%s at %v: %w", w.name, lat, err)
+			return out, fmt.Errorf("%s over %v: %w", w.name, r, err)
 		}
 	}
 	return out, nil
@@ -156,7 +172,7 @@ func (b *bench) row(lat time.Duration) ([]Result, error) {
 // measure runs fn as one workload: counters and the mount's peak RSS are
 // reset first, and the result gets the wall time, requests and RSS.
 func (b *bench) measure(name string, fn func(r *Result) error) (Result, error) {
-	r := Result{Workload: name, Latency: b.lat.String()}
+	r := Result{Workload: name, Latency: b.row.String()}
 	b.srv.ResetCounts()
 	b.get.Store(0)
 	b.m.resetPeakRSS()
@@ -258,8 +274,8 @@ func moduleRoot() (string, error) {
 
 func (b *bench) describe() string {
 	c := b.cfg
-	return fmt.Sprintf("latencies=%v size=%s entries=%d links=%d files=%d small-size=%s writers=%d random-reads=%d sdk-parallel=%d mount-args=%q",
-		c.Latencies, human(c.Size), c.Entries, c.Links, c.Files, human(c.SmallSize), c.Writers, c.RandomReads, c.SDKParallel, c.MountArgs)
+	return fmt.Sprintf("rows=%v size=%s entries=%d links=%d files=%d small-size=%s writers=%d random-reads=%d sdk-parallel=%d mount-args=%q",
+		c.Rows, human(c.Size), c.Entries, c.Links, c.Files, human(c.SmallSize), c.Writers, c.RandomReads, c.SDKParallel, c.MountArgs)
 }
 
 // machine describes the CPU, core count and kernel.

@@ -220,7 +220,7 @@ func (b *bench) sdkRead() error {
 }
 
 func (b *bench) seqWrite() ([]Result, error) {
-	key := fmt.Sprintf("write/mount-%s.bin", b.lat)
+	key := fmt.Sprintf("write/mount-%s.bin", b.rowName())
 	mount, err := b.measure("seqwrite", func(r *Result) error {
 		f, err := os.OpenFile(filepath.Join(b.mnt, key), os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
 		if err != nil {
@@ -247,7 +247,7 @@ func (b *bench) seqWrite() ([]Result, error) {
 	if err := b.checkObject(key); err != nil {
 		return []Result{mount}, err
 	}
-	sdkKey := fmt.Sprintf("write/sdk-%s.bin", b.lat)
+	sdkKey := fmt.Sprintf("write/sdk-%s.bin", b.rowName())
 	sdk, err := b.measure("seqwrite-sdk", func(r *Result) error {
 		c, cancel := ctx()
 		defer cancel()
@@ -334,7 +334,7 @@ func (b *bench) readlinks() ([]Result, error) {
 }
 
 func (b *bench) smallFiles() ([]Result, error) {
-	dir := filepath.Join(b.mnt, fmt.Sprintf("small-%s", b.lat))
+	dir := filepath.Join(b.mnt, fmt.Sprintf("small-%s", b.rowName()))
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -394,3 +394,6 @@ func (b *bench) randRead() ([]Result, error) {
 		float64(r.GetBytes)/float64(max(r.Bytes, 1)))
 	return []Result{r}, err
 }
+
+// rowName names the row in keys ("10ms-120M").
+func (b *bench) rowName() string { return strings.ReplaceAll(b.row.String(), "@", "-") }
