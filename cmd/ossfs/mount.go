@@ -112,6 +112,11 @@ func parseMount(c *cli.Context, mountpoint string) (*mountSetup, error) {
 // serveMount mounts in this process and serves until unmounted or signalled.
 func serveMount(c *cli.Context, s *mountSetup) error {
 	logger, cfg := s.logger, s.cfg
+	if addr := c.String("pprof-addr"); addr != "" {
+		if err := servePprof(addr, logger); err != nil {
+			return err
+		}
+	}
 	if dir := c.String("local"); dir != "" {
 		srv, err := startLocalServer(dir, s.bucket, c.String("region"), &cfg, logger)
 		if err != nil {
