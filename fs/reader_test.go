@@ -10,7 +10,7 @@ import (
 )
 
 // testBucket starts the local server and returns a client on it.
-func testBucket(t *testing.T) (*osstest.Server, ossclient.Bucket) {
+func testBucket(t testing.TB) (*osstest.Server, ossclient.Bucket) {
 	t.Helper()
 	srv, err := osstest.Start(osstest.Options{Buckets: []string{"fs-test"}})
 	if err != nil {
