@@ -35,15 +35,38 @@ func (b *Bucket) List(ctx context.Context, prefix string, opts ossclient.ListOpt
 		return cloneListing(l, 0), nil
 	}
 	b.c.listMisses.Add(1)
-	v, err, shared := b.fl.do(ctx, "l:"+prefix,
+	l, err := b.listOnce(ctx, "l:"+prefix,
+		func() (*ossclient.Listing, bool) { return b.lists.Get(prefix) },
+		func(ctx context.Context) (*ossclient.Listing, error) { return b.fetchListing(ctx, prefix) },
+		func(l *ossclient.Listing) { b.storeListingLocked(prefix, l) })
+	if err != nil {
+		return nil, err
+	}
+	return cloneListing(l, 0), nil
+}
+
+// listOnce runs, or joins, the listing fetch under flight key fk: lookup
+// answers from the caches first, fetch asks the inner Bucket, store keeps
+// its result (under flights.mu, unless an invalidation made it stale). The
+// caller that fetched prefetches the links listed. The Listing returned is
+// the cache's: clone it before handing it out.
+func (b *Bucket) listOnce(ctx context.Context, fk string, lookup func() (*ossclient.Listing, bool),
+	fetch func(context.Context) (*ossclient.Listing, error), store func(*ossclient.Listing)) (*ossclient.Listing, error) {
+	v, err, shared := b.fl.do(ctx, fk,
 		func() (any, error, bool) {
-			l, ok := b.lists.Get(prefix)
+			l, ok := lookup()
 			return l, nil, ok
 		},
-		func(ctx context.Context) (any, error) { return b.fetchListing(ctx, prefix) },
+		func(ctx context.Context) (any, error) {
+			l, err := fetch(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return sortedListing(l), nil
+		},
 		func(v any, err error) {
 			if err == nil {
-				b.storeListingLocked(prefix, v.(*ossclient.Listing))
+				store(v.(*ossclient.Listing))
 			}
 		})
 	b.countShared(shared)
@@ -54,7 +77,7 @@ func (b *Bucket) List(ctx context.Context, prefix string, opts ossclient.ListOpt
 	if !shared {
 		b.prefetch(b.uncachedLinks(l))
 	}
-	return cloneListing(l, 0), nil
+	return l, nil
 }
 
 // fetchListing lists prefix in full, going on from its first page when a
@@ -69,9 +92,8 @@ func (b *Bucket) fetchListing(ctx context.Context, prefix string) (*ossclient.Li
 	if err != nil {
 		return nil, err
 	}
-	l = sortedListing(l)
 	if ok {
-		l = mergeListings(page, l)
+		l = mergeListings(page, sortedListing(l))
 	}
 	return l, nil
 }
@@ -123,30 +145,14 @@ func (b *Bucket) probe(ctx context.Context, prefix string, opts ossclient.ListOp
 		return l, nil
 	}
 	b.c.probeMisses.Add(1)
-	v, err, shared := b.fl.do(ctx, "p:"+prefix,
-		func() (any, error, bool) {
-			l, ok := b.probeCached(prefix, pageKeys)
-			return l, nil, ok
+	l, err := b.listOnce(ctx, "p:"+prefix,
+		func() (*ossclient.Listing, bool) { return b.probeCached(prefix, pageKeys) },
+		func(ctx context.Context) (*ossclient.Listing, error) {
+			return b.inner.List(ctx, prefix, ossclient.ListOptions{Limit: pageKeys})
 		},
-		func(ctx context.Context) (any, error) {
-			l, err := b.inner.List(ctx, prefix, ossclient.ListOptions{Limit: pageKeys})
-			if err != nil {
-				return nil, err
-			}
-			return sortedListing(l), nil
-		},
-		func(v any, err error) {
-			if err == nil {
-				b.storePageLocked(prefix, v.(*ossclient.Listing))
-			}
-		})
-	b.countShared(shared)
+		func(l *ossclient.Listing) { b.storePageLocked(prefix, l) })
 	if err != nil {
 		return nil, err
-	}
-	l := v.(*ossclient.Listing)
-	if !shared {
-		b.prefetch(b.uncachedLinks(l))
 	}
 	return cloneListing(l, opts.Limit), nil
 }
