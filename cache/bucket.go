@@ -136,6 +136,33 @@ func (b *Bucket) statCached(key string) (*ossclient.Object, error, bool) {
 	return nil, nil, false
 }
 
+// StatMeta is Stat that always carries the object's metadata: an answer a
+// listing gave (Meta nil) is replaced by a HEAD, shared by concurrent
+// callers and cached like any HEAD answer. For when the metadata matters
+// more than a request: the kernel checking the execute bit before running
+// a file.
+func (b *Bucket) StatMeta(ctx context.Context, key string) (*ossclient.Object, error) {
+	withMeta := func() (any, error, bool) {
+		if e, ok := b.stat.Get(key); ok && (e.err != nil || e.obj.Meta != nil) {
+			return e.obj, e.err, true
+		}
+		return nil, nil, false
+	}
+	if v, err, ok := withMeta(); ok {
+		b.c.statHits.Add(1)
+		return cloneObject(v.(*ossclient.Object)), err
+	}
+	b.c.statMisses.Add(1)
+	v, err, shared := b.fl.do(ctx, "m:"+key, withMeta,
+		func(ctx context.Context) (any, error) { return b.inner.Stat(ctx, key) },
+		func(v any, err error) { b.storeStat(key, v, err) })
+	b.countShared(shared)
+	if err != nil {
+		return nil, err
+	}
+	return cloneObject(v.(*ossclient.Object)), nil
+}
+
 // storeStat caches a HEAD answer. LOCKS_REQUIRED(b.fl.mu)
 func (b *Bucket) storeStat(key string, v any, err error) {
 	switch {

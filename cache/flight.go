@@ -17,8 +17,8 @@ import (
 // result is either stored before an invalidation (which then removes it) or
 // refused after it; there is no window for a stale store.
 //
-// Flight keys are namespaced: "s:"+key (Stat), "y:"+key (GetSymlink),
-// "l:"+prefix (List).
+// Flight keys are namespaced: "s:"+key (Stat), "m:"+key (StatMeta),
+// "y:"+key (GetSymlink), "l:"+prefix (List), "p:"+prefix (a probe's page).
 type flights struct {
 	mu    sync.Mutex
 	calls map[string]*call // GUARDED_BY(mu)

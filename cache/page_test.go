@@ -167,3 +167,30 @@ func putParallel(t *testing.T, e *env, keys []string) {
 		}
 	}
 }
+
+// TestServerStatMeta: StatMeta completes an answer a listing gave with one
+// HEAD, cached like any HEAD; a Stat that already carries metadata costs
+// nothing.
+func TestServerStatMeta(t *testing.T) {
+	e := newEnv(t, nil)
+	if _, err := e.raw.Put(e.ctx, "d/x", strings.NewReader("data"), ossclient.PutOptions{Meta: map[string]string{"mode": "33261"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.b.List(e.ctx, "d/", ossclient.ListOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e.srv.ResetCounts()
+	if o, err := e.b.Stat(e.ctx, "d/x"); err != nil || o.Meta != nil {
+		t.Fatalf("Stat from the listing = %+v, %v; want no metadata", o, err)
+	}
+	for range 3 {
+		if o, err := e.b.StatMeta(e.ctx, "d/x"); err != nil || o.Meta["mode"] != "33261" {
+			t.Fatalf("StatMeta = %+v, %v", o, err)
+		}
+	}
+	e.expect(t, "StatMeta three times", map[string]int64{"HeadObject": 1})
+	if o, err := e.b.Stat(e.ctx, "d/x"); err != nil || o.Meta["mode"] != "33261" {
+		t.Fatalf("Stat after StatMeta = %+v, %v; want the HEAD's metadata", o, err)
+	}
+	e.expect(t, "Stat after StatMeta", none())
+}

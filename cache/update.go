@@ -41,7 +41,7 @@ func flightKeys(keys []string, created bool) []string {
 	var fks []string
 	for _, key := range keys {
 		dir := parentDir(key)
-		fks = append(fks, "s:"+key, "y:"+key, "l:"+dir, "p:"+dir)
+		fks = append(fks, "s:"+key, "m:"+key, "y:"+key, "l:"+dir, "p:"+dir)
 		if strings.HasSuffix(key, "/") {
 			fks = append(fks, "l:"+key, "p:"+key)
 		}

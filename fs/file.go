@@ -72,7 +72,7 @@ func (n *fileNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.At
 		n.fillAttr(&out.Attr) // unlinked while open: what we knew
 		return 0
 	}
-	o, err := n.f.bucket.Stat(ctx, key)
+	o, err := n.statForAttrs(ctx, key)
 	if err != nil {
 		if errors.Is(err, ossclient.ErrNotFound) && n.staged() {
 			n.fillAttr(&out.Attr)
@@ -88,6 +88,32 @@ func (n *fileNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.At
 	n.mu.Unlock()
 	n.fillAttr(&out.Attr)
 	return 0
+}
+
+// metaStater is a Bucket whose Stat may answer from a listing, without
+// metadata (cache.Bucket), and that can be asked for the metadata.
+type metaStater interface {
+	StatMeta(ctx context.Context, key string) (*ossclient.Object, error)
+}
+
+// statForAttrs is Stat for getattr. A listing carries no metadata, so a
+// file first seen in one shows the default mode; getattr is where the
+// kernel asks when it needs the real one (it refreshes the attributes
+// before refusing to execute a file without an x bit), so here an answer
+// without metadata is completed with a HEAD, unless this node already
+// holds the metadata of that version.
+func (n *fileNode) statForAttrs(ctx context.Context, key string) (*ossclient.Object, error) {
+	o, err := n.f.bucket.Stat(ctx, key)
+	if err != nil || o.Meta != nil || !n.f.opts.PersistMetadata {
+		return o, err
+	}
+	if a := n.attrs(); a.fromMeta && a.etag == o.ETag {
+		return o, nil
+	}
+	if ms, ok := n.f.bucket.(metaStater); ok {
+		return ms.StatMeta(ctx, key)
+	}
+	return o, nil
 }
 
 func (n *fileNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
