@@ -163,11 +163,18 @@ type Bucket interface {
 	// the new object's attributes.
 	Put(ctx context.Context, key string, r io.Reader, opts PutOptions) (*Object, error)
 
-	// Copy copies src to dst server-side, in one CopyObject: OSS copies
-	// sources up to 1 GiB that way, and a larger source fails with OSS's
-	// error (no multipart copy yet). A symlink, dangling or not, is copied
-	// as a link. ErrNotFound when src is missing. The returned Object has no
-	// Size (-1) or Type: Stat dst when they are needed.
+	// Copy copies src to dst server-side, with the source's user metadata
+	// or, with opts.ReplaceMeta, opts.Meta. It sends one CopyObject; when
+	// OSS refuses the source as too large for that (OSS documents 1 GiB,
+	// though it copies larger objects inside one bucket where it can), it
+	// copies it in parts (UploadPartCopy, see Config.CopyPartSize), each
+	// conditional on the source's ETag: a source changed meanwhile fails
+	// the copy with ErrPreconditionFailed. A failed multipart copy is
+	// aborted: dst is left as it was and no upload stays open (unless the
+	// abort itself fails, which is logged). A symlink, dangling or not, is
+	// copied as a link (one CopyObject). ErrNotFound when src is missing.
+	// The returned Object has no Size (-1) or Type: Stat dst when they are
+	// needed.
 	Copy(ctx context.Context, src, dst string, opts CopyOptions) (*Object, error)
 
 	// Delete removes key. Deleting a missing key is not an error.

@@ -67,9 +67,19 @@ type Config struct {
 	// 100 KiB, maximum 5 GiB.
 	PartSize int64
 
-	// UploadParallelism is how many parts of one Put are sent at a time.
-	// Default 0 means 4.
+	// UploadParallelism is how many parts of one Put, or of one
+	// multipart copy, are sent at a time. Default 0 means 4.
 	UploadParallelism int
+
+	// CopyPartSize is the part size of a multipart copy. Copy sends one
+	// CopyObject whatever the size (OSS copies large objects inside one
+	// bucket that way, without moving data, where it can); only when OSS
+	// refuses the source as too large for one CopyObject (EntityTooLarge;
+	// OSS documents 1 GiB as the general limit) is it copied in parts of
+	// this size with UploadPartCopy. Default 0 means 64 MiB (the SDK
+	// Copier's default); minimum 100 KiB, maximum 5 GiB. Grown as needed
+	// to stay within 10,000 parts.
+	CopyPartSize int64
 
 	// Credentials says where the access key comes from; see [Credentials].
 	Credentials Credentials
@@ -88,6 +98,7 @@ const (
 	DefaultReadWriteTimeout  = 30 * time.Second
 	DefaultPartSize          = 8 << 20
 	DefaultUploadParallelism = 4
+	DefaultCopyPartSize      = 64 << 20
 
 	minPartSize = 100 << 10
 	maxPartSize = 5 << 30
@@ -146,6 +157,12 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.UploadParallelism <= 0 {
 		cfg.UploadParallelism = DefaultUploadParallelism
+	}
+	if cfg.CopyPartSize == 0 {
+		cfg.CopyPartSize = DefaultCopyPartSize
+	}
+	if cfg.CopyPartSize < minPartSize || cfg.CopyPartSize > maxPartSize {
+		return cfg, fmt.Errorf("ossclient: copy part size %d is outside [100 KiB, 5 GiB]", cfg.CopyPartSize)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

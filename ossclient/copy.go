@@ -8,11 +8,11 @@ import (
 )
 
 // Copy is a CopyObject inside the bucket (metadata directive COPY, or
-// REPLACE with opts.Meta); OSS copies a symlink as a link. See Bucket.Copy.
-// The returned Object has Key, ETag and ModTime; CopyObject does not report
-// the size or type, so Size is -1 and Type "" (Stat the key when needed).
-// OSS's CopyObject takes sources up to 1 GiB; a larger source fails with
-// the OSS error (rename of such files is not supported yet).
+// REPLACE with opts.Meta); OSS copies a symlink as a link. When OSS refuses
+// the source as too large for one CopyObject (EntityTooLarge), it is
+// copied in parts instead (see copyLarge). See Bucket.Copy. The returned
+// Object has Key, ETag and ModTime; neither way reports the size or type,
+// so Size is -1 and Type "" (Stat the key when needed).
 func (c *Client) Copy(ctx context.Context, src, dst string, opts CopyOptions) (*Object, error) {
 	const op = "CopyObject"
 	fullSrc, err := c.keys.full(op, src)
@@ -34,14 +34,11 @@ func (c *Client) Copy(ctx context.Context, src, dst string, opts CopyOptions) (*
 		req.Metadata = opts.Meta
 	}
 	res, err := c.sdk.CopyObject(ctx, req)
+	if isTooLarge(err) {
+		return c.copyLarge(ctx, src, dst, fullSrc, fullDst, opts, err)
+	}
 	if err != nil {
-		// A missing source is reported against src, anything else
-		// against dst (where the write failed).
-		cerr := convErr(ctx, op, dst, fullDst, err)
-		if errors.Is(cerr, ErrNotFound) {
-			cerr.(*Error).Key = src
-		}
-		return nil, cerr
+		return nil, copyErr(ctx, op, src, dst, fullDst, err)
 	}
 	o := &Object{Key: dst, Size: -1, ETag: unquote(oss.ToString(res.ETag))}
 	if res.LastModified != nil {
@@ -50,6 +47,17 @@ func (c *Client) Copy(ctx context.Context, src, dst string, opts CopyOptions) (*
 		o.ModTime = respTime(res.Headers)
 	}
 	return o, nil
+}
+
+// copyErr converts a failed copy step's err: a missing source is reported
+// against src, anything else against dst (where the write failed).
+func copyErr(ctx context.Context, op, src, dst, fullDst string, err error) error {
+	cerr := convErr(ctx, op, dst, fullDst, err)
+	var oe *Error
+	if errors.Is(cerr, ErrNotFound) && errors.As(cerr, &oe) {
+		oe.Key = src
+	}
+	return cerr
 }
 
 // Delete is a DeleteObject; OSS answers 204 for a missing key too.

@@ -109,15 +109,20 @@ func (c *Client) abort(ctx context.Context, full string, err error) {
 	if !errors.As(err, &ue) || ue.UploadId == "" {
 		return // failed before an upload was initiated
 	}
+	c.abortUpload(ctx, full, ue.UploadId)
+}
+
+// abortUpload aborts upload id on the bucket key full, as abort describes.
+func (c *Client) abortUpload(ctx context.Context, full, id string) {
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
 	defer cancel()
 	_, aerr := c.sdk.AbortMultipartUpload(actx, &oss.AbortMultipartUploadRequest{
-		Bucket: &c.bucket, Key: &full, UploadId: &ue.UploadId,
+		Bucket: &c.bucket, Key: &full, UploadId: &id,
 	})
 	var se *oss.ServiceError
 	if aerr != nil && !(errors.As(aerr, &se) && se.Code == "NoSuchUpload") {
 		c.log.Warn("oss: aborting a failed multipart upload failed; it is left open",
-			"key", full, "uploadId", ue.UploadId, "err", convErr(actx, "AbortMultipartUpload", full, full, aerr))
+			"key", full, "uploadId", id, "err", convErr(actx, "AbortMultipartUpload", full, full, aerr))
 	}
 }
 

@@ -247,7 +247,7 @@ func TestConfigDefaults(t *testing.T) {
 	want := Config{Endpoint: "https://oss-cn-hangzhou.aliyuncs.com", Region: "cn-hangzhou", Bucket: "bkt",
 		Prefix: "a/b/", SignatureVersion: 4, MaxAttempts: 3, MaxConnections: 100,
 		ConnectTimeout: DefaultConnectTimeout, ReadWriteTimeout: DefaultReadWriteTimeout,
-		PartSize: 8 << 20, UploadParallelism: 4, Logger: cfg.Logger}
+		PartSize: 8 << 20, UploadParallelism: 4, CopyPartSize: 64 << 20, Logger: cfg.Logger}
 	if fmt.Sprint(cfg) != fmt.Sprint(want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", cfg, want)
 	}
@@ -262,6 +262,7 @@ func TestConfigDefaults(t *testing.T) {
 		{Endpoint: "http://h/path", Bucket: "bkt", Region: "r"},          // path
 		{Endpoint: "h", Bucket: "bkt", Region: "r", SignatureVersion: 2}, // version
 		{Endpoint: "h", Bucket: "bkt", Region: "r", PartSize: 1000},      // part size
+		{Endpoint: "h", Bucket: "bkt", Region: "r", CopyPartSize: 1000},  // copy part size
 		{Endpoint: "h", Bucket: "Bkt", Region: "r"},                      // bucket name
 		{Endpoint: "h", Bucket: "bkt", Region: "r", Prefix: "a/../b"},    // prefix
 	}
