@@ -46,6 +46,9 @@ func New(cfg Config) (*Client, error) {
 		ReadWriteTimeout: &cfg.ReadWriteTimeout,
 	}, transport.MaxConnections(cfg.MaxConnections), func(t *http.Transport) {
 		t.MaxIdleConnsPerHost = cfg.MaxConnections
+		// The SDK's transport has no proxy; honour HTTP(S)_PROXY and
+		// NO_PROXY as net/http's default transport does.
+		t.Proxy = http.ProxyFromEnvironment
 	})
 	httpClient.Transport = &logTransport{next: httpClient.Transport, log: cfg.Logger}
 

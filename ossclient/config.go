@@ -12,6 +12,12 @@ import (
 
 // Config says where the bucket is and how to talk to it. The zero value of
 // every field but Endpoint and Bucket is a usable default.
+//
+// Requests go through the proxy named by HTTPS_PROXY (https endpoints) or
+// HTTP_PROXY (http endpoints), unless NO_PROXY lists the endpoint's host,
+// as net/http's ProxyFromEnvironment reads them (lower-case names too; read
+// once per process). Loopback endpoints (127.0.0.1, localhost) are never
+// proxied.
 type Config struct {
 	// Endpoint is the OSS endpoint, e.g. "oss-cn-hangzhou.aliyuncs.com".
 	// Without a scheme https is assumed; "http://127.0.0.1:9000" is accepted
