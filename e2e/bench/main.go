@@ -6,9 +6,8 @@
 //
 // It starts the server in this process (memory storage), builds ossfs and
 // runs `ossfs mount --foreground` against it as a separate process, so the
-// peak RSS reported is the mount's alone (VmHWM, reset before every
-// workload through /proc/PID/clear_refs). Every latency row gets a fresh
-// mount, so no row inherits another's caches. Request counts come from the
+// peak RSS reported is the mount's alone (VmHWM). Every workload gets a
+// fresh mount, so none inherits another's caches or memory. Request counts come from the
 // server, per workload; bytes served by GetObject from a counting wrapper
 // around the server's handler.
 //

@@ -133,7 +133,9 @@ func (r row) String() string {
 	return r.Latency.String() + "@" + human(r.Bandwidth)
 }
 
-// runRow mounts afresh and runs the workloads over one row's network.
+// runRow runs the workloads over one row's network, each on a fresh
+// mount: no workload inherits another's caches, and the peak RSS of one is
+// not the memory the Go runtime kept from the one before.
 func (b *bench) runRow(r row) ([]Result, error) {
 	b.row = r
 	b.srv.SetLatency(0)
@@ -141,6 +143,27 @@ func (b *bench) runRow(r row) ([]Result, error) {
 	if err := b.setup(); err != nil {
 		return nil, err
 	}
+	defer b.srv.SetBandwidth(0)
+	var out []Result
+	for _, w := range workloads {
+		if !b.want(w.name) {
+			continue
+		}
+		b.progress("%s over %v", w.name, r)
+		rs, err := b.onFreshMount(func() ([]Result, error) { return w.run(b) })
+		out = append(out, rs...)
+		if err != nil {
+			return out, fmt.Errorf("%s over %v: %w", w.name, r, err)
+		}
+	}
+	return out, nil
+}
+
+// onFreshMount mounts, runs fn with the row's network shaping on, and
+// unmounts.
+func (b *bench) onFreshMount(fn func() ([]Result, error)) ([]Result, error) {
+	b.srv.SetLatency(0)
+	b.srv.SetBandwidth(0)
 	mnt, err := os.MkdirTemp("", "ossfs-bench-mnt-")
 	if err != nil {
 		return nil, err
@@ -151,22 +174,9 @@ func (b *bench) runRow(r row) ([]Result, error) {
 		return nil, err
 	}
 	defer b.m.stop()
-	b.srv.SetLatency(r.Latency)
-	b.srv.SetBandwidth(r.Bandwidth)
-	defer b.srv.SetBandwidth(0)
-	var out []Result
-	for _, w := range workloads {
-		if !b.want(w.name) {
-			continue
-		}
-		b.progress("%s over %v", w.name, r)
-		rs, err := w.run(b)
-		out = append(out, rs...)
-		if err != nil {
-			return out, fmt.Errorf("%s over %v: %w", w.name, r, err)
-		}
-	}
-	return out, nil
+	b.srv.SetLatency(b.row.Latency)
+	b.srv.SetBandwidth(b.row.Bandwidth)
+	return fn()
 }
 
 // measure runs fn as one workload: counters and the mount's peak RSS are
