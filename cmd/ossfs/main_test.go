@@ -238,3 +238,39 @@ func daemonOf(mnt string) string {
 	}
 	return ""
 }
+
+// TestHangupUnmounts: SIGHUP (the terminal of a foreground mount closing)
+// unmounts cleanly instead of killing the process and leaving a dead mount.
+func TestHangupUnmounts(t *testing.T) {
+	requireFUSE(t)
+	bin := buildBinary(t)
+	mnt := t.TempDir()
+	defer unmount(t, mnt)
+	cmd := exec.Command(bin, "mount", "--foreground", "--local", t.TempDir(), "demo", mnt)
+	var fg bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &fg, &fg
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	for i := 0; i < 200 && !isMounted(mnt); i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := os.WriteFile(filepath.Join(mnt, "f"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exited with %v after SIGHUP\n%s", err, fg.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("did not exit after SIGHUP\n%s", fg.String())
+	}
+	waitUnmounted(t, mnt)
+}

@@ -37,7 +37,7 @@ serves BUCKET on a loopback port, and the mount uses it.
 
 The command returns once the mount is ready and keeps serving in the background
 (logs go to --log-file); --foreground stays attached. Unmount with "umount MOUNTPOINT"
-or "fusermount3 -u MOUNTPOINT", or SIGINT/SIGTERM in the foreground: pending uploads
+or "fusermount3 -u MOUNTPOINT", or SIGINT/SIGTERM/SIGHUP in the foreground: pending uploads
 finish first.`,
 		Flags:  mountFlags(),
 		Action: runMount,
@@ -146,7 +146,9 @@ func serveMount(c *cli.Context, s *mountSetup) error {
 	notifyParent(nil)
 
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	// SIGHUP too: closing the terminal of a foreground mount must unmount
+	// it cleanly, not leave a dead mount behind.
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
 	go unmountOnSignal(sigs, m, logger)
 	m.Wait()
@@ -154,7 +156,7 @@ func serveMount(c *cli.Context, s *mountSetup) error {
 	return nil
 }
 
-// unmountOnSignal ends the mount at the first SIGINT or SIGTERM: pending
+// unmountOnSignal ends the mount at the first SIGINT, SIGTERM or SIGHUP: pending
 // uploads finish, then it unmounts. A mount still in use (a file open, a
 // shell's working directory) is detached instead: it leaves the namespace at
 // once, and the process exits when the last open file is closed and its
