@@ -81,7 +81,7 @@ func mountFlags() []cli.Flag {
 
 		&cli.BoolFlag{Name: "foreground", Aliases: []string{"f"}, Category: catProcess, Usage: "stay attached to the terminal instead of running in the background"},
 		&cli.StringFlag{Name: "log-level", Category: catProcess, Value: "info", Usage: "debug, info, warn or error"},
-		&cli.StringFlag{Name: "log-file", Category: catProcess, Usage: "where the background process logs (default: $TMPDIR/ossfs-UID-MOUNTPOINTNAME.log)"},
+		&cli.StringFlag{Name: "log-file", Category: catProcess, Usage: "where the background process logs (default: $TMPDIR/ossfs-UID-MOUNTPOINTNAME-HASH.log, one per mountpoint path)"},
 		&cli.BoolFlag{Name: "debug-fuse", Category: catProcess, Usage: "log every FUSE request (very verbose)"},
 		&cli.StringFlag{Name: "pprof-addr", Category: catProcess, Usage: "serve Go's runtime profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060, for performance diagnosis"},
 	}

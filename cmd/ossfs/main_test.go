@@ -274,3 +274,13 @@ func TestHangupUnmounts(t *testing.T) {
 	}
 	waitUnmounted(t, mnt)
 }
+
+func TestDefaultLogPathPerMountpoint(t *testing.T) {
+	a, b := defaultLogPath("/a/data"), defaultLogPath("/b/data")
+	if a == b {
+		t.Errorf("two mountpoints named data share the log %s", a)
+	}
+	if !strings.Contains(a, "-data-") || defaultLogPath("/a/data") != a {
+		t.Errorf("log path %s does not name the mountpoint or is not stable", a)
+	}
+}

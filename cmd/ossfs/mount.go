@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -65,7 +66,7 @@ func runMount(c *cli.Context) error {
 	if !c.Bool("foreground") && !isDaemonChild() {
 		logPath := c.String("log-file")
 		if logPath == "" {
-			logPath = filepath.Join(os.TempDir(), fmt.Sprintf("ossfs-%d-%s.log", os.Getuid(), filepath.Base(mountpoint)))
+			logPath = defaultLogPath(mountpoint)
 		}
 		if err := runInBackground(logPath); err != nil {
 			return err
@@ -219,3 +220,13 @@ func newLogger(level string, w *os.File) (*slog.Logger, *startLog, error) {
 }
 
 var errNoEndpoint = errors.New("--endpoint is required (e.g. https://oss-cn-hangzhou.aliyuncs.com), or use --local DIR")
+
+// defaultLogPath is where a background mount logs without --log-file:
+// $TMPDIR/ossfs-UID-NAME-HASH.log, NAME the mountpoint's last element and
+// HASH a short digest of its whole path, so that /a/data and /b/data do not
+// share a log.
+func defaultLogPath(mountpoint string) string {
+	sum := sha256.Sum256([]byte(mountpoint))
+	name := fmt.Sprintf("ossfs-%d-%s-%x.log", os.Getuid(), filepath.Base(mountpoint), sum[:4])
+	return filepath.Join(os.TempDir(), name)
+}
