@@ -212,6 +212,20 @@ func (n *fileNode) upload(ctx context.Context) error {
 	if !ok {
 		return nil
 	}
+	if file == nil && size != 0 {
+		// A completed stream holds the bytes, but something changed since
+		// (attributes, or a write that raced with the flush): read the
+		// object back and upload it whole.
+		if err := n.materializeLocked(ctx, st); err != nil {
+			return err
+		}
+		n.mu.Lock()
+		dirty, gen, size, a, file = st.dirty, st.gen, st.size, n.a, st.file
+		n.mu.Unlock()
+		if !dirty {
+			return nil
+		}
+	}
 	var body io.Reader = eofReader{}
 	if file != nil {
 		body = io.NewSectionReader(file, 0, size)

@@ -157,13 +157,18 @@ func (n *fileNode) takeStream(st *staging, complete func(kept bool) bool) (s *st
 func (n *fileNode) materialize(ctx context.Context, st *staging) error {
 	st.upMu.Lock()
 	defer st.upMu.Unlock()
+	return n.materializeLocked(ctx, st)
+}
+
+// materializeLocked is materialize. LOCKS_REQUIRED(st.upMu)
+func (n *fileNode) materializeLocked(ctx context.Context, st *staging) error {
 	n.mu.Lock()
 	if st.file != nil || st.lost != nil {
 		err := st.lost
 		n.mu.Unlock()
 		return err
 	}
-	gen := st.gen
+	gen, size := st.gen, st.size
 	n.mu.Unlock()
 	s, head, kept := n.takeStream(st, func(kept bool) bool { return !kept })
 	tmp, err := newTempFile(n.f.opts.TempDir)
@@ -174,6 +179,9 @@ func (n *fileNode) materialize(ctx context.Context, st *staging) error {
 		return err
 	}
 	switch {
+	case s == nil && size > 0:
+		// A stream completed by a flush: its bytes are the object.
+		err = n.readBack(ctx, tmp, size)
 	case s == nil:
 	case kept:
 		_, err = head.WriteTo(tmp)
@@ -212,6 +220,20 @@ func (n *fileNode) adoptUpload(ctx context.Context, st *staging, s *stream, tmp 
 		n.mu.Unlock()
 	}
 	return nil
+}
+
+// readBack downloads the first size bytes of the file's object, which a
+// completed stream uploaded, into tmp.
+func (n *fileNode) readBack(ctx context.Context, tmp io.Writer, size int64) error {
+	key, ok := n.key()
+	if !ok {
+		return errors.New("fs: the uploaded copy of this unlinked file is gone")
+	}
+	got, err := n.downloadRange(ctx, key, tmp, size)
+	if err == nil && got != size {
+		err = fmt.Errorf("fs: downloaded %d of the %d bytes uploaded", got, size)
+	}
+	return err
 }
 
 // lose records that the file's data could not reach OSS and cannot be

@@ -1,0 +1,91 @@
+package e2e
+
+import (
+	"bytes"
+	"crypto/rand"
+	"os"
+	"testing"
+)
+
+// TestAppendAfterFlushKeepsHead: data streamed and flushed (fsync, or the
+// close of a dup'd descriptor as in `{ cat a; cat b; } > f`) stays when
+// more is appended: the later upload must not replace it with zeros.
+func TestAppendAfterFlushKeepsHead(t *testing.T) {
+	e := newEnv(t, config{})
+	f, err := os.Create(e.p("log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write([]byte("first line\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write([]byte("second line\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.mustGet("log"); got != "first line\nsecond line\n" {
+		t.Errorf("after fsync and append: %q", got)
+	}
+	e.sh(`printf 'aaa\n' > a; printf 'bbb\n' > b; { cat a; cat b; } > ab`)
+	if got := e.mustGet("ab"); got != "aaa\nbbb\n" {
+		t.Errorf("{ cat a; cat b; } > ab: %q", got)
+	}
+	b, _ := os.ReadFile(e.p("ab"))
+	if !bytes.Equal(b, []byte("aaa\nbbb\n")) {
+		t.Errorf("read back %q", b)
+	}
+
+	// A chmod after an fsync, nothing written since: close uploads it.
+	f, err = os.Create(e.p("mode"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte("x"))
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Chmod(0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Errorf("close after fsync and chmod: %v", err)
+	}
+	if o, err := e.raw.Stat(e.ctx(), "mode"); err != nil || o.Meta["mode"] != "33152" {
+		t.Errorf("mode after fsync, chmod, close: %v %v", o, err)
+	}
+
+	// Past the in-memory head, read from a second descriptor after the
+	// fsync, and a chmod after it: close must succeed and carry both.
+	big := make([]byte, 9<<20)
+	rand.Read(big)
+	f, err = os.Create(e.p("big"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(big); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(e.p("big")); err != nil || !bytes.Equal(got, big) {
+		t.Errorf("read after fsync: %d bytes, %v", len(got), err)
+	}
+	if err := f.Chmod(0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatalf("close after fsync and chmod: %v", err)
+	}
+	if got := e.mustGet("big"); !bytes.Equal([]byte(got), big) {
+		t.Error("big differs")
+	}
+	if o, err := e.raw.Stat(e.ctx(), "big"); err != nil || o.Meta["mode"] != "33152" {
+		t.Errorf("mode after fsync, chmod, close: %v %v", o, err)
+	}
+}
