@@ -89,3 +89,36 @@ func TestAppendAfterFlushKeepsHead(t *testing.T) {
 		t.Errorf("mode after fsync, chmod, close: %v %v", o, err)
 	}
 }
+
+// TestChmodWhileStreamingThenRead: a chmod of a file being streamed past
+// its in-memory head, then a read of it (which reads the upload back into
+// a staged copy), still reaches OSS at close.
+func TestChmodWhileStreamingThenRead(t *testing.T) {
+	e := newEnv(t, config{})
+	big := make([]byte, 9<<20)
+	rand.Read(big)
+	f, err := os.OpenFile(e.p("big"), os.O_CREATE|os.O_RDWR|os.O_TRUNC, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(big); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Chmod(0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Another descriptor: its open drops the page cache, so the read
+	// reaches ossfs.
+	if got, err := os.ReadFile(e.p("big")); err != nil || !bytes.Equal(got, big) {
+		t.Fatalf("read while open: %d bytes, %v", len(got), err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.mustGet("big"); !bytes.Equal([]byte(got), big) {
+		t.Error("big differs")
+	}
+	if o, err := e.raw.Stat(e.ctx(), "big"); err != nil || o.Meta["mode"] != "33152" {
+		t.Errorf("mode in OSS after write, chmod, read, close: %v %v", o, err)
+	}
+}

@@ -211,6 +211,12 @@ func (n *fileNode) adoptUpload(ctx context.Context, st *staging, s *stream, tmp 
 	if err != nil {
 		return n.lose(st, fmt.Errorf("reading back the streamed upload: %w", err))
 	}
+	n.mu.Lock()
+	if st.attrsSet { // a chmod the upload did not carry: the staged copy will
+		st.dirty = true
+		st.attrsSet = false
+	}
+	n.mu.Unlock()
 	if key, ok := n.key(); !ok || key != s.key {
 		// Unlinked or moved while written: the copy at the old key goes;
 		// the staged copy is uploaded at the current key, if any.
