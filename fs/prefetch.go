@@ -351,11 +351,8 @@ func (c *chunk) fetch(ctx context.Context, b ossclient.Bucket, key string) {
 	defer c.cancel()
 	body, err := b.Read(ctx, key, c.off, c.size)
 	if err == nil {
-		c.n, err = io.ReadFull(body, c.buf[:c.size])
+		c.n, err = readBody(body, c.buf[:c.size])
 		body.Close()
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			err = nil
-		}
 	}
 	if err != nil && ctx.Err() != nil {
 		err = errDropped
@@ -370,11 +367,26 @@ func (r *prefetcher) direct(ctx context.Context, key string, p []byte, off int64
 		return 0, err
 	}
 	defer body.Close()
-	n, err := io.ReadFull(body, p)
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		err = nil
+	return readBody(body, p)
+}
+
+// readBody fills p from a GET's body. The body ending early (io.EOF) is
+// the object ending, not an error; a body cut short (a dropped connection:
+// io.ErrUnexpectedEOF) is an error, never a short read that the kernel
+// would take for the end of the file.
+func readBody(body io.Reader, p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		m, err := body.Read(p[n:])
+		n += m
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
 	}
-	return n, err
+	return n, nil
 }
 
 // Close cancels the GETs in flight and frees the buffers.
