@@ -31,6 +31,7 @@ type Bucket struct {
 	empty *LRU[string, struct{}]           // prefix -> nothing lies under it
 	syms  *LRU[string, symEntry]           // key -> GetSymlink answer
 	fl    *flights                         // in-flight fetches; serialises stores with invalidations
+	muts  map[string]*inflight             // GUARDED_BY(fl.mu): mutations in flight per key (update.go)
 	sem   chan struct{}                    // prefetch concurrency slots
 	c     counters
 
@@ -63,6 +64,7 @@ func NewBucket(inner ossclient.Bucket, opts Options) *Bucket {
 		empty:  NewLRU[string, struct{}](o.StatEntries, o.NegativeTTL, o.Clock),
 		syms:   NewLRU[string, symEntry](o.SymlinkEntries, o.SymlinkTTL, o.Clock),
 		fl:     newFlights(),
+		muts:   map[string]*inflight{},
 		bg:     bg,
 		cancel: cancel,
 	}
@@ -185,44 +187,49 @@ func (b *Bucket) Read(ctx context.Context, key string, off, length int64) (io.Re
 // Put stores key, then invalidates what it changed (also on failure: a
 // failed request may still have landed).
 func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, opts ossclient.PutOptions) (*ossclient.Object, error) {
+	m := b.begin(key)
 	o, err := b.inner.Put(ctx, key, r, opts)
 	if err == nil && o != nil && o.Key == key {
-		b.noteWritten(o)
+		b.noteWritten(o, m)
 	} else {
-		b.invalidateKeys([]string{key}, true)
+		b.invalidateEnd(m, true)
 	}
 	return o, err
 }
 
 // Copy copies src to dst, then invalidates dst.
 func (b *Bucket) Copy(ctx context.Context, src, dst string, opts ossclient.CopyOptions) (*ossclient.Object, error) {
+	m := b.begin(dst)
 	o, err := b.inner.Copy(ctx, src, dst, opts)
-	b.invalidateKeys([]string{dst}, true)
+	b.invalidateEnd(m, true)
 	return o, err
 }
 
 // Delete removes key, then invalidates it.
 func (b *Bucket) Delete(ctx context.Context, key string) error {
+	m := b.begin(key)
 	err := b.inner.Delete(ctx, key)
 	if err == nil {
-		b.noteDeleted(key)
+		b.noteDeleted(key, m)
 	} else {
-		b.invalidateKeys([]string{key}, false)
+		b.invalidateEnd(m, false)
 	}
 	return err
 }
 
 // DeleteMany removes keys, then invalidates every one of them.
 func (b *Bucket) DeleteMany(ctx context.Context, keys []string) error {
+	m := b.begin(keys...)
 	err := b.inner.DeleteMany(ctx, keys)
-	b.invalidateKeys(keys, false)
+	b.invalidateEnd(m, false)
 	return err
 }
 
 // PutSymlink makes key a link, then invalidates key.
 func (b *Bucket) PutSymlink(ctx context.Context, key, target string, opts ossclient.SymlinkOptions) error {
+	m := b.begin(key)
 	err := b.inner.PutSymlink(ctx, key, target, opts)
-	b.invalidateKeys([]string{key}, true)
+	b.invalidateEnd(m, true)
 	return err
 }
 

@@ -26,6 +26,56 @@ import (
 // fetches of what it touches stale under flights.mu, so a fetch that
 // started before the mutation never stores its older answer afterwards.
 
+// Two mutations of one key whose answers overlap in time may have reached
+// OSS in one order and the cache in the other (a Delete that landed first
+// heard of last would leave a live object cached as deleted). So every
+// mutation registers its keys before calling the inner Bucket, and one
+// that overlapped another mutation of one of its keys invalidates instead
+// of updating: the next question then asks OSS.
+
+// mutation is a change of keys in flight through the Bucket (see begin).
+type mutation struct {
+	keys []string
+	seen []int // clashes of each key when the mutation began
+}
+
+// inflight counts the mutations of one key in flight, and how many times
+// one began while another was in flight.
+type inflight struct{ n, clashes int }
+
+// begin registers a mutation of keys, before its inner call.
+func (b *Bucket) begin(keys ...string) mutation {
+	m := mutation{keys: keys, seen: make([]int, len(keys))}
+	b.fl.mu.Lock()
+	defer b.fl.mu.Unlock()
+	for i, k := range keys {
+		in := b.muts[k]
+		if in == nil {
+			in = &inflight{}
+			b.muts[k] = in
+		}
+		m.seen[i] = in.clashes
+		if in.n > 0 {
+			in.clashes++
+		}
+		in.n++
+	}
+	return m
+}
+
+// endLocked ends m and reports whether another mutation of one of its keys
+// overlapped it. LOCKS_REQUIRED(b.fl.mu)
+func (b *Bucket) endLocked(m mutation) (overlapped bool) {
+	for i, k := range m.keys {
+		in := b.muts[k]
+		overlapped = overlapped || in.clashes != m.seen[i]
+		if in.n--; in.n == 0 {
+			delete(b.muts, k)
+		}
+	}
+	return overlapped
+}
+
 // maxInPlace is the largest listing rewritten on a mutation.
 const maxInPlace = 4000
 
@@ -66,6 +116,16 @@ func (b *Bucket) invalidateKeys(keys []string, created bool) {
 	})
 }
 
+// invalidateEnd is invalidateKeys for the end of the mutation m.
+func (b *Bucket) invalidateEnd(m mutation, created bool) {
+	b.fl.invalidate(flightKeys(m.keys, created), func() {
+		b.endLocked(m)
+		for _, key := range m.keys {
+			b.dropKeyLocked(key, created)
+		}
+	})
+}
+
 // dropKeyLocked removes key's entries. LOCKS_REQUIRED(b.fl.mu)
 func (b *Bucket) dropKeyLocked(key string, created bool) {
 	dir := parentDir(key)
@@ -100,9 +160,13 @@ func (b *Bucket) dropListingLocked(prefix string) {
 // noteWritten records a successful Put of obj: its stat entry (Put knows
 // the metadata it sent), its entry in the cached listing of its directory
 // (or of itself, for a marker), and its directory in cached ancestors.
-func (b *Bucket) noteWritten(obj *ossclient.Object) {
+func (b *Bucket) noteWritten(obj *ossclient.Object, m mutation) {
 	key := obj.Key
 	b.fl.invalidate(flightKeys([]string{key}, true), func() {
+		if b.endLocked(m) {
+			b.dropKeyLocked(key, true)
+			return
+		}
 		o := cloneObject(obj)
 		if o.Meta == nil {
 			o.Meta = map[string]string{} // non-nil: as good as a HEAD
@@ -127,12 +191,16 @@ func (b *Bucket) noteWritten(obj *ossclient.Object) {
 // noteDeleted records a successful Delete of a plain key: "not found" for
 // it, and its entry gone from the cached listing of its directory. A
 // marker is invalidated instead (its directory may or may not vanish).
-func (b *Bucket) noteDeleted(key string) {
+func (b *Bucket) noteDeleted(key string, m mutation) {
 	if strings.HasSuffix(key, "/") {
-		b.invalidateKeys([]string{key}, false)
+		b.invalidateEnd(m, false)
 		return
 	}
 	b.fl.invalidate(flightKeys([]string{key}, false), func() {
+		if b.endLocked(m) {
+			b.dropKeyLocked(key, false)
+			return
+		}
 		b.stat.AddTTL(key, statEntry{err: &ossclient.Error{Kind: ossclient.KindNotFound, Op: "HeadObject",
 			Key: key, Err: errDeletedHere}}, b.opts.NegativeTTL)
 		b.syms.Remove(key)
