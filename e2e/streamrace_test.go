@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"crypto/rand"
 	"os"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/ossfs/ossfs/ossclient/osstest"
 )
 
 // TestAppendAfterFlushKeepsHead: data streamed and flushed (fsync, or the
@@ -120,5 +124,52 @@ func TestChmodWhileStreamingThenRead(t *testing.T) {
 	}
 	if o, err := e.raw.Stat(e.ctx(), "big"); err != nil || o.Meta["mode"] != "33152" {
 		t.Errorf("mode in OSS after write, chmod, read, close: %v %v", o, err)
+	}
+}
+
+// TestTruncWhileReadingBack: an O_TRUNC open while a streamed file is
+// being read back into its staged copy (for a write elsewhere) must win
+// over that copy: none of the bytes from before the truncation may come
+// back.
+func TestTruncWhileReadingBack(t *testing.T) {
+	e := newEnv(t, config{})
+	big := make([]byte, 9<<20)
+	rand.Read(big)
+	w1, err := os.Create(e.p("f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w1.Close()
+	if _, err := w1.Write(big); err != nil {
+		t.Fatal(err)
+	}
+	// The read-back of what was streamed stalls for a second.
+	e.srv.AddFault(osstest.Fault{Op: "GetObject", KeyPrefix: "f", Stall: time.Second, Times: 1})
+	wrote := make(chan error, 1)
+	go func() {
+		_, err := w1.WriteAt([]byte("X"), 100) // not an append: read back first
+		wrote <- err
+	}()
+	time.Sleep(300 * time.Millisecond)
+	w2, err := os.OpenFile(e.p("f"), os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-wrote; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w2.Write([]byte("new")); err != nil {
+		t.Fatal(err)
+	}
+	if err := w2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w1.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The write at 100 came before or after the truncation.
+	after := "new" + strings.Repeat("\x00", 97) + "X"
+	if got := e.mustGet("f"); got != "new" && got != after {
+		t.Errorf("object after a truncation during the read-back: %d bytes %q...", len(got), got[:min(len(got), 16)])
 	}
 }

@@ -32,6 +32,9 @@ type staging struct {
 	streamable bool
 	stream     *stream
 	attrsSet   bool // chmod/chown/utimes since the stream started
+	// resets counts truncations to 0: a staged copy built meanwhile
+	// (materialize) holds content that is gone.
+	resets uint64
 	// lost is set when written data could not reach OSS and no copy is
 	// left to retry from; every later write, flush and fsync fails.
 	lost error
@@ -100,6 +103,7 @@ func (s *staging) truncate(size int64) error {
 			s.file = nil
 		}
 		s.lost = nil // what was lost is gone from the file too
+		s.resets++
 	}
 	s.streamable = size == 0
 	s.size = size

@@ -168,7 +168,7 @@ func (n *fileNode) materializeLocked(ctx context.Context, st *staging) error {
 		n.mu.Unlock()
 		return err
 	}
-	gen, size := st.gen, st.size
+	gen, size, resets := st.gen, st.size, st.resets
 	n.mu.Unlock()
 	s, head, kept := n.takeStream(st, func(kept bool) bool { return !kept })
 	tmp, err := newTempFile(n.f.opts.TempDir)
@@ -195,6 +195,13 @@ func (n *fileNode) materializeLocked(ctx context.Context, st *staging) error {
 		return err
 	}
 	n.mu.Lock()
+	if st.resets != resets {
+		// Truncated to 0 meanwhile (an O_TRUNC open, which may have
+		// started a new stream): tmp holds what is gone. Start over.
+		n.mu.Unlock()
+		tmp.Close()
+		return n.materializeLocked(ctx, st)
+	}
 	st.file = tmp
 	n.mu.Unlock()
 	return nil
