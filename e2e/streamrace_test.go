@@ -173,3 +173,36 @@ func TestTruncWhileReadingBack(t *testing.T) {
 		t.Errorf("object after a truncation during the read-back: %d bytes %q...", len(got), got[:min(len(got), 16)])
 	}
 }
+
+// TestUnmountWhileStreaming: Unmount with a file open and streaming fails
+// at once (EBUSY, so the signal handler detaches the mount), rather than
+// waiting for that file to be closed; the file still completes.
+func TestUnmountWhileStreaming(t *testing.T) {
+	e := newEnv(t, config{})
+	f, err := os.Create(e.p("s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write([]byte("payload")); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- e.m.Unmount() }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("Unmount succeeded with a file open")
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("Unmount hangs while a file is open and streaming")
+		f.Close()
+		<-done
+		return
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.mustGet("s"); got != "payload" {
+		t.Errorf("s = %q", got)
+	}
+}

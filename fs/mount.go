@@ -33,6 +33,10 @@ type fsys struct {
 	// pending counts uploads that run after the file was closed (a dirty
 	// file released without a flush, e.g. after mmap); unmount waits.
 	pending pendingGroup
+	// streams counts the uploads of streamed writes (stream.go), which run
+	// while their file is open: Unmount must not wait for them before it
+	// tries (an open file makes it fail with EBUSY), only after.
+	streams pendingGroup
 }
 
 // pendingGroup counts operations in progress and lets a caller wait for
@@ -154,6 +158,7 @@ func Mount(bucket ossclient.Bucket, opts Options) (*Mounted, error) {
 func (m *Mounted) Wait() {
 	m.server.Wait()
 	m.f.pending.Wait()
+	m.f.streams.Wait()
 }
 
 // Unmount finishes the pending uploads, then unmounts. It fails (EBUSY)
@@ -161,7 +166,11 @@ func (m *Mounted) Wait() {
 // there.
 func (m *Mounted) Unmount() error {
 	m.f.pending.Wait()
-	return m.server.Unmount()
+	if err := m.server.Unmount(); err != nil {
+		return err
+	}
+	m.f.streams.Wait()
+	return nil
 }
 
 // slogWriter lets go-fuse's log.Logger write into slog at one level.

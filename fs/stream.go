@@ -63,9 +63,9 @@ func (n *fileNode) startStream(key string) *stream {
 		Meta:        n.f.metaOf(n.a, syscall.S_IFREG),
 		ContentType: mime.TypeByExtension(path.Ext(key)),
 	}
-	n.f.pending.Add(1)
+	n.f.streams.Add(1)
 	go func() {
-		defer n.f.pending.Done()
+		defer n.f.streams.Done()
 		obj, err := n.f.bucket.Put(context.Background(), key, pr, opts)
 		closeErr := err
 		if closeErr == nil {
