@@ -354,10 +354,29 @@ func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
 	if errno := d.ensureMarker(ctx); errno != 0 {
 		return errno
 	}
-	if err := d.f.bucket.Delete(ctxFor(ctx, true), key); err != nil {
+	ctx = ctxFor(ctx, true)
+	del := func() error { return d.f.bucket.Delete(ctx, key) }
+	var err error
+	if fn, ok := d.childFile(name); ok {
+		err = fn.unlink(ctx, del)
+	} else {
+		err = del()
+	}
+	if err != nil {
 		return d.f.errno("unlink", key, err)
 	}
 	return 0
+}
+
+// childFile returns the tree's node for the file name, if the kernel has
+// one.
+func (d *dirNode) childFile(name string) (*fileNode, bool) {
+	ch := d.GetChild(name)
+	if ch == nil {
+		return nil, false
+	}
+	fn, ok := ch.Operations().(*fileNode)
+	return fn, ok
 }
 
 func (d *dirNode) Link(ctx context.Context, target gofs.InodeEmbedder, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {

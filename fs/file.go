@@ -18,6 +18,10 @@ type fileNode struct {
 	size     int64    // GUARDED_BY(mu): the object's size as last learned
 	stage    *staging // GUARDED_BY(mu): non-nil while open for writing
 	uploaded bool     // GUARDED_BY(mu): false for a file created here and never uploaded
+	// unlinked is set by Unlink (under the staging's upMu) before it deletes
+	// the object: from then on nothing of this file is uploaded, even in the
+	// moment before go-fuse takes the node out of the tree.
+	unlinked bool // GUARDED_BY(mu)
 }
 
 var (

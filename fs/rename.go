@@ -51,6 +51,13 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent gofs.InodeE
 	var err error
 	switch typ {
 	case syscall.S_IFDIR:
+		// Data still being written below goes up first, at the old names,
+		// so that the copy takes it.
+		if ch != nil {
+			if err := uploadOpenFilesUnder(ctx, ch.EmbeddedInode()); err != nil {
+				return d.f.errno("rename", src, err)
+			}
+		}
 		err = d.f.renameDir(ctx, src, dst)
 	case syscall.S_IFLNK:
 		err = d.f.renameLink(ctx, src, dst)
@@ -198,3 +205,23 @@ func (f *fsys) copyAll(ctx context.Context, objs []ossclient.Object, src, dst st
 
 // renameNoReplace is renameat2's RENAME_NOREPLACE.
 const renameNoReplace = 0x1
+
+// uploadOpenFilesUnder finishes the uploads of the files open for writing
+// below dir (streams and staged copies), as a file rename does for the file.
+func uploadOpenFilesUnder(ctx context.Context, dir *gofs.Inode) error {
+	for _, ch := range dir.Children() {
+		switch n := ch.Operations().(type) {
+		case *fileNode:
+			if n.staged() {
+				if err := n.upload(ctx); err != nil {
+					return err
+				}
+			}
+		case *dirNode:
+			if err := uploadOpenFilesUnder(ctx, ch); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

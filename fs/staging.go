@@ -199,7 +199,9 @@ func (n *fileNode) upload(ctx context.Context) error {
 	}
 	st.upMu.Lock()
 	defer st.upMu.Unlock()
-
+	if n.isUnlinked() {
+		return nil // its data goes with it, as on a local disk
+	}
 	if done, err := n.finishStream(ctx, st); done {
 		return err
 	}
@@ -287,4 +289,45 @@ func (n *fileNode) releaseStage() {
 	if st.file != nil {
 		st.file.Close()
 	}
+}
+
+func (n *fileNode) isUnlinked() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.unlinked
+}
+
+// unlink runs del, the deletion of the file's object, so that nothing of
+// the file reaches OSS after it: an upload in progress (a close) ends
+// first, and a stream is read into the staged copy — the descriptors still
+// open keep working, as on a local disk — rather than left to complete at
+// a key that a new file may take.
+func (n *fileNode) unlink(ctx context.Context, del func() error) error {
+	n.mu.Lock()
+	st := n.stage
+	n.mu.Unlock()
+	if st == nil {
+		return del()
+	}
+	st.upMu.Lock()
+	defer st.upMu.Unlock()
+	n.mu.Lock()
+	streamed := st.file == nil && st.size > 0
+	n.mu.Unlock()
+	if streamed {
+		if err := n.materializeLocked(ctx, st); err != nil {
+			key, _ := n.key()
+			n.f.log.Warn("unlink of a file being written: its data could not be kept for the descriptors still open", "key", key, "err", err)
+		}
+	}
+	n.mu.Lock()
+	n.unlinked = true
+	n.mu.Unlock()
+	if err := del(); err != nil {
+		n.mu.Lock()
+		n.unlinked = false
+		n.mu.Unlock()
+		return err
+	}
+	return nil
 }

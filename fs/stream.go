@@ -92,7 +92,7 @@ func (n *fileNode) writeLocked(key string, data []byte, off int64) (c int, feed 
 		c, err = st.writeAt(data, off)
 		return c, nil, false, err
 	}
-	if st.stream == nil && st.streamable && off == 0 && st.size == 0 && key != "" {
+	if st.stream == nil && st.streamable && off == 0 && st.size == 0 && key != "" && !n.unlinked {
 		st.stream = n.startStream(key)
 	}
 	st.streamable = false
