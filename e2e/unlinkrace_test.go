@@ -113,3 +113,39 @@ func TestRenameDirWhileStreaming(t *testing.T) {
 		t.Errorf("%d multipart uploads left open", n)
 	}
 }
+
+// TestRenameOverFileBeingWritten: mv onto a file that is still being
+// written (streamed past its in-memory head) replaces it; the old
+// descriptor's reads, writes and close do not land on the moved file.
+func TestRenameOverFileBeingWritten(t *testing.T) {
+	e := newEnv(t, config{})
+	data := make([]byte, 12<<20)
+	rand.Read(data)
+	old, err := os.OpenFile(e.p("target"), os.O_CREATE|os.O_RDWR|os.O_TRUNC, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	if _, err := old.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(e.p("new"), []byte("moved"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(e.p("new"), e.p("target")); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, 1<<20)
+	if _, err := old.ReadAt(got, 3<<20); err != nil || !bytes.Equal(got, data[3<<20:4<<20]) {
+		t.Fatalf("read of the replaced file: %v", err)
+	}
+	if _, err := old.Write([]byte(" more")); err != nil {
+		t.Fatalf("write to the replaced file: %v", err)
+	}
+	if err := old.Close(); err != nil {
+		t.Fatalf("close of the replaced file: %v", err)
+	}
+	if got := e.mustGet("target"); got != "moved" {
+		t.Errorf("target holds %d bytes after the replaced file was read and closed, want \"moved\"", len(got))
+	}
+}

@@ -48,29 +48,40 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent gofs.InodeE
 	if errno := d.ensureMarker(ctx); errno != 0 {
 		return errno
 	}
+	move := func() error { return d.f.move(ctx, typ, ch, src, dst) }
 	var err error
+	if victim, ok := np.childFile(newName); ok && victim != ch {
+		// The file replaced is, to its open descriptors, unlinked: its
+		// writes must not land on the moved object afterwards.
+		err = victim.unlink(ctx, move)
+	} else {
+		err = move()
+	}
+	return d.f.errno("rename", src, err)
+}
+
+// move copies the object(s) at src to dst and deletes src, by kind.
+func (f *fsys) move(ctx context.Context, typ uint32, ch gofs.InodeEmbedder, src, dst string) error {
 	switch typ {
 	case syscall.S_IFDIR:
 		// Data still being written below goes up first, at the old names,
 		// so that the copy takes it.
 		if ch != nil {
 			if err := uploadOpenFilesUnder(ctx, ch.EmbeddedInode()); err != nil {
-				return d.f.errno("rename", src, err)
+				return err
 			}
 		}
-		err = d.f.renameDir(ctx, src, dst)
+		return f.renameDir(ctx, src, dst)
 	case syscall.S_IFLNK:
-		err = d.f.renameLink(ctx, src, dst)
-	default:
-		if fn, ok := ch.(*fileNode); ok {
-			// Data still being written goes up first, at the old name.
-			if err := fn.upload(ctx); err != nil {
-				return d.f.errno("rename", src, err)
-			}
-		}
-		err = d.f.renameFile(ctx, src, dst)
+		return f.renameLink(ctx, src, dst)
 	}
-	return d.f.errno("rename", src, err)
+	if fn, ok := ch.(*fileNode); ok {
+		// Data still being written goes up first, at the old name.
+		if err := fn.upload(ctx); err != nil {
+			return err
+		}
+	}
+	return f.renameFile(ctx, src, dst)
 }
 
 // childType returns the kind of the child: from the tree (the kernel looked
