@@ -129,7 +129,15 @@ func TestLocalMountInBackground(t *testing.T) {
 	if target, err := os.Readlink(filepath.Join(mnt, "link")); err != nil || target != "hello.txt" {
 		t.Fatalf("readlink after remount = %q, %v", target, err)
 	}
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	stopCleanly(t, cmd, syscall.SIGTERM, &fg)
+	waitUnmounted(t, mnt)
+}
+
+// stopCleanly sends sig to a foreground mount and wants it to exit 0 within
+// 20 s.
+func stopCleanly(t *testing.T, cmd *exec.Cmd, sig syscall.Signal, out *bytes.Buffer) {
+	t.Helper()
+	if err := cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
@@ -137,12 +145,11 @@ func TestLocalMountInBackground(t *testing.T) {
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Fatalf("foreground mount exited with %v after SIGTERM\n%s", err, fg.String())
+			t.Fatalf("foreground mount exited with %v after %v\n%s", err, sig, out.String())
 		}
 	case <-time.After(20 * time.Second):
-		t.Fatalf("foreground mount did not exit after SIGTERM\n%s", fg.String())
+		t.Fatalf("foreground mount did not exit after %v\n%s", sig, out.String())
 	}
-	waitUnmounted(t, mnt)
 }
 
 // TestMountFailuresAreOneSentence: a mount that cannot start exits non-zero
@@ -259,19 +266,7 @@ func TestHangupUnmounts(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(mnt, "f"), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("exited with %v after SIGHUP\n%s", err, fg.String())
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatalf("did not exit after SIGHUP\n%s", fg.String())
-	}
+	stopCleanly(t, cmd, syscall.SIGHUP, &fg)
 	waitUnmounted(t, mnt)
 }
 
