@@ -112,16 +112,7 @@ func TestLocalMountInBackground(t *testing.T) {
 
 	// Remount in the foreground from the same DIR: the data is still there,
 	// and SIGTERM unmounts cleanly.
-	cmd := exec.Command(bin, "mount", "--foreground", "--local", data, "demo", mnt)
-	var fg bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &fg, &fg
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	for i := 0; i < 200 && !isMounted(mnt); i++ {
-		time.Sleep(50 * time.Millisecond)
-	}
+	cmd, fg := startForeground(t, bin, mnt, "--local", data, "demo")
 	got, err := os.ReadFile(filepath.Join(mnt, "link"))
 	if err != nil || string(got) != "hello\n" {
 		t.Fatalf("after remount, reading through the link: %q, %v\n%s", got, err, fg.String())
@@ -129,8 +120,23 @@ func TestLocalMountInBackground(t *testing.T) {
 	if target, err := os.Readlink(filepath.Join(mnt, "link")); err != nil || target != "hello.txt" {
 		t.Fatalf("readlink after remount = %q, %v", target, err)
 	}
-	stopCleanly(t, cmd, syscall.SIGTERM, &fg)
+	stopCleanly(t, cmd, syscall.SIGTERM, fg)
 	waitUnmounted(t, mnt)
+}
+
+// startForeground runs `ossfs mount --foreground ARGS... MNT` and waits
+// until mnt is mounted; the process is killed at the end of the test.
+func startForeground(t *testing.T, bin, mnt string, args ...string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(bin, append(append([]string{"mount", "--foreground"}, args...), mnt)...)
+	out := new(bytes.Buffer)
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	waitMounted(t, mnt)
+	return cmd, out
 }
 
 // stopCleanly sends sig to a foreground mount and wants it to exit 0 within
@@ -253,20 +259,11 @@ func TestHangupUnmounts(t *testing.T) {
 	bin := buildBinary(t)
 	mnt := t.TempDir()
 	defer unmount(t, mnt)
-	cmd := exec.Command(bin, "mount", "--foreground", "--local", t.TempDir(), "demo", mnt)
-	var fg bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &fg, &fg
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	for i := 0; i < 200 && !isMounted(mnt); i++ {
-		time.Sleep(50 * time.Millisecond)
-	}
+	cmd, fg := startForeground(t, bin, mnt, "--local", t.TempDir(), "demo")
 	if err := os.WriteFile(filepath.Join(mnt, "f"), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	stopCleanly(t, cmd, syscall.SIGHUP, &fg)
+	stopCleanly(t, cmd, syscall.SIGHUP, fg)
 	waitUnmounted(t, mnt)
 }
 
