@@ -211,11 +211,7 @@ func (n *fileNode) materializeLocked(ctx context.Context, st *staging) error {
 // downloads it into tmp, so that staging can go on from there.
 func (n *fileNode) adoptUpload(ctx context.Context, st *staging, s *stream, tmp io.Writer, gen uint64) error {
 	n.recordUpload(st, s.obj, s.pos, gen)
-	got, err := n.downloadRange(ctx, s.key, tmp, s.pos)
-	if err == nil && got != s.pos {
-		err = fmt.Errorf("downloaded %d of the %d bytes just uploaded", got, s.pos)
-	}
-	if err != nil {
+	if err := n.downloadExactly(ctx, s.key, tmp, s.pos); err != nil {
 		return n.lose(st, fmt.Errorf("reading back the streamed upload: %w", err))
 	}
 	n.mu.Lock()
@@ -242,7 +238,13 @@ func (n *fileNode) readBack(ctx context.Context, tmp io.Writer, size int64) erro
 	if !ok {
 		return errors.New("fs: the uploaded copy of this unlinked file is gone")
 	}
-	got, err := n.downloadRange(ctx, key, tmp, size)
+	return n.downloadExactly(ctx, key, tmp, size)
+}
+
+// downloadExactly copies the first size bytes of key, which this file
+// uploaded, into w; fewer is an error.
+func (n *fileNode) downloadExactly(ctx context.Context, key string, w io.Writer, size int64) error {
+	got, err := n.downloadRange(ctx, key, w, size)
 	if err == nil && got != size {
 		err = fmt.Errorf("fs: downloaded %d of the %d bytes uploaded", got, size)
 	}
