@@ -108,19 +108,10 @@ func newPrefetcher(b ossclient.Bucket, size, maxAhead int64, budget *readBudget)
 	return &prefetcher{bucket: b, size: size, maxAhead: max(maxAhead, firstChunk), budget: budget, lastEnd: -1}
 }
 
-// ReadAt serves p at off: from the queue when the read is sequential, else
-// with one ranged GET of exactly p.
-func (r *prefetcher) ReadAt(ctx context.Context, key string, p []byte, off int64) (int, error) {
-	cs := r.plan(key, off, off+int64(len(p)))
-	if cs == nil {
-		return r.direct(ctx, key, p, off)
-	}
-	return r.copyFrom(ctx, key, cs, p, off)
-}
-
-// Read is ReadAt for go-fuse: a read that one chunk holds is answered with
-// the chunk's own bytes (no copy); the chunk stays referenced until go-fuse
-// has sent them to the kernel (chunkResult.Done).
+// Read serves a FUSE read of p at off: from the queue when the read is
+// sequential, else with one ranged GET of exactly p. A read that one chunk
+// holds is answered with the chunk's own bytes (no copy); the chunk stays
+// referenced until go-fuse has sent them to the kernel (chunkResult.Done).
 func (r *prefetcher) Read(ctx context.Context, key string, p []byte, off int64) (fuse.ReadResult, error) {
 	cs := r.plan(key, off, off+int64(len(p)))
 	if cs == nil {

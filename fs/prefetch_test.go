@@ -36,6 +36,17 @@ func (b *recBucket) taken() [][2]int64 {
 	return r
 }
 
+// ReadAt is Read into p, for tests.
+func (r *prefetcher) ReadAt(ctx context.Context, key string, p []byte, off int64) (int, error) {
+	res, err := r.Read(ctx, key, p, off)
+	if err != nil {
+		return 0, err
+	}
+	defer res.Done()
+	b, _ := res.Bytes(p)
+	return copy(p, b), nil
+}
+
 // prefetchFixture stores a random object of size bytes.
 func prefetchFixture(t *testing.T, size int) (*osstest.Server, *recBucket, []byte) {
 	t.Helper()
