@@ -1,12 +1,9 @@
 package fs
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"os"
 	"strconv"
-	"strings"
 )
 
 // The kernel reads a FUSE file ahead of a sequential reader by the
@@ -25,26 +22,13 @@ func setKernelReadAhead(mountpoint string, kb int) error {
 	return os.WriteFile("/sys/class/bdi/"+dev+"/read_ahead_kb", []byte(strconv.Itoa(kb)), 0)
 }
 
-// mountDevice returns the "major:minor" of the mount at mountpoint, read
-// from /proc/self/mountinfo (a stat of the mountpoint would be a FUSE
-// request to ourselves).
+// mountDevice returns the "major:minor" of the mount at mountpoint, from
+// /proc/self/mountinfo (a stat of the mountpoint would be a FUSE request to
+// ourselves).
 func mountDevice(mountpoint string) (string, error) {
-	data, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return "", err
-	}
-	dev := ""
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		// ID PARENT MAJ:MIN ROOT MOUNTPOINT ...; the last match is the
-		// newest mount there.
-		if f := strings.Fields(sc.Text()); len(f) > 4 && unescapeMountinfo(f[4]) == mountpoint {
-			dev = f[2]
-		}
-	}
-	if dev == "" {
+	fields := topMountAt(mountpoint)
+	if fields == nil {
 		return "", fmt.Errorf("%s is not in /proc/self/mountinfo", mountpoint)
 	}
-	return dev, nil
+	return fields[2], nil
 }

@@ -67,33 +67,39 @@ func minor(dev uint64) uint64 { return (dev & 0xff) | ((dev >> 12) & 0xfff00) }
 // ("fuse.ossfs"), or "" when the topmost mount there is not FUSE (a plain
 // directory, or a bind mount or volume, which a FUSE mount may cover).
 func fuseMountAt(dir string) string {
-	f, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
+	// ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - TYPE SOURCE SUPER
+	fields := topMountAt(dir)
 	typ := ""
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		// ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - TYPE SOURCE SUPER
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 5 || unescapeMountinfo(fields[4]) != dir {
-			continue
+	for i, fl := range fields {
+		if fl == "-" && i+1 < len(fields) {
+			typ = fields[i+1]
+			break
 		}
-		typ = ""
-		for i, fl := range fields {
-			if fl == "-" && i+1 < len(fields) {
-				typ = fields[i+1]
-				break
-			}
-		}
-		// Later lines are mounted on top of earlier ones: keep the last.
 	}
 	if typ == "fuse" || typ == "fuseblk" || strings.HasPrefix(typ, "fuse.") {
 		return typ
 	}
 	return ""
+}
+
+// topMountAt returns the fields of the /proc/self/mountinfo line of the
+// topmost mount on dir (later lines are mounted on top of earlier ones), or
+// nil when nothing is mounted there.
+func topMountAt(dir string) []string {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var top []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		if fields := strings.Fields(sc.Text()); len(fields) >= 5 && unescapeMountinfo(fields[4]) == dir {
+			top = fields
+		}
+	}
+	return top
 }
 
 // unescapeMountinfo undoes the octal escapes (\040 for a space) of
