@@ -184,8 +184,9 @@ func (b *Bucket) Read(ctx context.Context, key string, off, length int64) (io.Re
 	return b.inner.Read(ctx, key, off, length)
 }
 
-// Put stores key, then invalidates what it changed (also on failure: a
-// failed request may still have landed).
+// Put stores key, then records the new object in the stat entry and the
+// cached listings (update.go); on failure it invalidates instead (a failed
+// request may still have landed).
 func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, opts ossclient.PutOptions) (*ossclient.Object, error) {
 	m := b.begin(key)
 	o, err := b.inner.Put(ctx, key, r, opts)
@@ -205,7 +206,8 @@ func (b *Bucket) Copy(ctx context.Context, src, dst string, opts ossclient.CopyO
 	return o, err
 }
 
-// Delete removes key, then invalidates it.
+// Delete removes key, then records "not found" and the listing without it
+// (update.go); on failure it invalidates instead.
 func (b *Bucket) Delete(ctx context.Context, key string) error {
 	m := b.begin(key)
 	err := b.inner.Delete(ctx, key)
