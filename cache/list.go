@@ -32,7 +32,9 @@ func (b *Bucket) List(ctx context.Context, prefix string, opts ossclient.ListOpt
 	}
 	if l, ok := b.lists.Get(prefix); ok {
 		b.c.listHits.Add(1)
-		return cloneListing(l, 0), nil
+		c := cloneListing(l, 0)
+		b.fillKnownMeta(c)
+		return c, nil
 	}
 	b.c.listMisses.Add(1)
 	l, err := b.listOnce(ctx, "l:"+prefix,
@@ -42,7 +44,9 @@ func (b *Bucket) List(ctx context.Context, prefix string, opts ossclient.ListOpt
 	if err != nil {
 		return nil, err
 	}
-	return cloneListing(l, 0), nil
+	c := cloneListing(l, 0)
+	b.fillKnownMeta(c)
+	return c, nil
 }
 
 // listOnce runs, or joins, the listing fetch under flight key fk: lookup
@@ -111,7 +115,7 @@ func (b *Bucket) storeListingLocked(prefix string, l *ossclient.Listing) {
 	}
 	for i := range l.Objects {
 		o := &l.Objects[i]
-		if e, ok := b.stat.Peek(o.Key); ok && e.obj != nil && e.obj.Meta != nil && e.obj.ETag == o.ETag {
+		if e, ok := b.stat.Peek(o.Key); ok && e.obj != nil && !e.obj.MetaUnknown && ossclient.SameVersion(e.obj, o) {
 			continue
 		}
 		b.stat.AddUntil(o.Key, statEntry{obj: o}, until)

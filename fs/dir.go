@@ -80,14 +80,17 @@ func (f *fsys) caller(ctx context.Context) (uint32, uint32) {
 
 // probe is what a lookup learns about a key.
 type probe struct {
-	typ    uint32            // S_IFDIR, S_IFREG, S_IFLNK; 0: nothing there
+	typ    uint32            // S_IFDIR, S_IFREG, S_IFLNK, or a special file's type; 0: nothing there
 	obj    *ossclient.Object // the file or link
 	marker bool              // a directory with a marker object
 }
 
 // probeKey asks Stat(key) and List(key/, Limit 1) at once; the cache
 // answers both from a fresh parent listing. A directory wins over a file of
-// the same name.
+// the same name. An empty object whose metadata is unknown is asked again
+// with its metadata: it may be a FIFO, socket or device node, whose type
+// only the metadata tells (and the kernel takes a node's type from the
+// lookup).
 func (f *fsys) probeKey(ctx context.Context, key string) (probe, error) {
 	var (
 		wg   sync.WaitGroup
@@ -106,29 +109,34 @@ func (f *fsys) probeKey(ctx context.Context, key string) (probe, error) {
 	if len(lst.Objects)+len(lst.Prefixes) > 0 {
 		return probe{typ: syscall.S_IFDIR, marker: len(lst.Objects) > 0 && lst.Objects[0].Key == key+"/"}, nil
 	}
+	if serr == nil && !obj.IsSymlink() && obj.MetaUnknown && obj.Size == 0 && f.opts.PersistMetadata {
+		obj, serr = f.bucket.Stat(ctx, key, ossclient.WithMeta)
+	}
 	switch {
 	case serr == nil && obj.IsSymlink():
 		return probe{typ: syscall.S_IFLNK, obj: obj}, nil
 	case serr == nil:
-		return probe{typ: syscall.S_IFREG, obj: obj}, nil
+		return probe{typ: f.fileTypeOf(obj), obj: obj}, nil
 	case errors.Is(serr, ossclient.ErrDanglingSymlink):
 		return probe{typ: syscall.S_IFLNK}, nil
 	case errors.Is(serr, ossclient.ErrNotFound):
 		return probe{}, nil
-	case unfollowableLink(serr) && f.isLink(ctx, key):
+	case errors.Is(serr, ossclient.ErrUnfollowableSymlink) && f.isLink(ctx, key):
 		return probe{typ: syscall.S_IFLNK}, nil
 	}
 	return probe{}, serr
 }
 
-// unfollowableLink reports whether a HEAD error may mean "a link whose
-// target OSS will not follow": a link to a link (InvalidTargetType), which
-// is also how links to targets outside the bucket are stored (they point at
-// themselves). A HEAD answer has no body, so the code may be missing: any
-// 4xx other than not-found qualifies, and isLink decides.
-func unfollowableLink(err error) bool {
-	var oe *ossclient.Error
-	return errors.As(err, &oe) && (oe.Code == "InvalidTargetType" || oe.Status >= 400 && oe.Status < 500)
+// fileTypeOf is the type of a (non-link) object: S_IFREG, or the type of a
+// FIFO, socket or device node its metadata stores.
+func (f *fsys) fileTypeOf(o *ossclient.Object) uint32 {
+	if o.MetaUnknown || o.Size != 0 {
+		return syscall.S_IFREG
+	}
+	if a := f.attrsFromMeta(o.Meta, o.ModTime, 0); a.ftype != 0 {
+		return a.ftype
+	}
+	return syscall.S_IFREG
 }
 
 // isLink asks GetSymlink whether key is a link (the answer is cached, and
@@ -149,7 +157,7 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	// A file created here and not uploaded yet exists only in this mount.
 	if ch := d.GetChild(name); ch != nil {
 		if fn, ok := ch.Operations().(*fileNode); ok && fn.staged() {
-			fn.fillAttr(&out.Attr)
+			d.f.setEntry(out, fn.fillAttr(&out.Attr))
 			return ch, 0
 		}
 	}
@@ -165,7 +173,10 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 
 // childFor returns the inode for name: the one the tree already has when it
 // is the same kind of object (stable inode numbers while the kernel holds
-// it), a new one otherwise; and fills out.
+// it), a new one otherwise; and fills out, timeouts included. A
+// directory's attributes are always marked unknown here (its getattr reads
+// its marker); a file's are known when its answer carried metadata or the
+// node holds that version's.
 func (d *dirNode) childFor(ctx context.Context, name, key string, p probe, out *fuse.EntryOut) *gofs.Inode {
 	ch := d.GetChild(name)
 	if ch == nil || ch.StableAttr().Mode != p.typ {
@@ -180,6 +191,7 @@ func (d *dirNode) childFor(ctx context.Context, name, key string, p probe, out *
 		}
 		ch = d.NewInode(ctx, ops, gofs.StableAttr{Mode: p.typ})
 	}
+	known := false
 	switch n := ch.Operations().(type) {
 	case *dirNode:
 		if p.marker {
@@ -187,14 +199,15 @@ func (d *dirNode) childFor(ctx context.Context, name, key string, p probe, out *
 		}
 		n.fillAttr(&out.Attr)
 	case *linkNode:
-		n.lookupAttr(ctx, key, p.obj, &out.Attr)
+		known = n.lookupAttr(ctx, key, p.obj, &out.Attr)
 	case *fileNode:
 		if p.obj != nil && !n.staged() { // local changes not uploaded yet win
 			n.learn(p.obj, uint32(d.f.opts.FileMode))
 			n.setRemoteSize(p.obj.Size)
 		}
-		n.fillAttr(&out.Attr)
+		known = n.fillAttr(&out.Attr)
 	}
+	d.f.setEntry(out, known)
 	return ch
 }
 
@@ -202,8 +215,27 @@ func (d *dirNode) fillAttr(out *fuse.Attr) {
 	fill(out, syscall.S_IFDIR, dirSize, d.attrs())
 }
 
+// Getattr reads the directory's marker metadata (Stat WithMeta of "d/",
+// which the cache answers while it holds it): a directory without a marker
+// (implicit) has the mount's defaults, and so has the root.
 func (d *dirNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	key, ok := d.key()
+	if ok && key != "" && d.f.opts.PersistMetadata {
+		o, err := d.f.bucket.Stat(ctx, key+"/", ossclient.WithMeta)
+		switch {
+		case err == nil:
+			d.marker.Store(true)
+			d.setAttrs(d.f.attrsFromMeta(o.Meta, o.ModTime, uint32(d.f.opts.DirMode)))
+		case errors.Is(err, ossclient.ErrNotFound):
+			a := d.f.defaultAttrs(time.Time{}, uint32(d.f.opts.DirMode))
+			a.known = true
+			d.setAttrs(a)
+		default:
+			return d.f.errno("getattr", key, err)
+		}
+	}
 	d.fillAttr(&out.Attr)
+	out.SetTimeout(d.f.opts.AttrTimeout)
 	return 0
 }
 
@@ -228,6 +260,7 @@ func (d *dirNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.SetA
 		d.setAttrs(a)
 	}
 	d.fillAttr(&out.Attr)
+	out.SetTimeout(d.f.opts.AttrTimeout)
 	return 0
 }
 
@@ -283,7 +316,7 @@ func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse
 	}
 	uid, gid := d.f.caller(ctx)
 	nd := d.f.newDir()
-	nd.a = attrs{mode: mode & 0o7777, uid: uid, gid: gid, mtime: time.Now(), fromMeta: true}
+	nd.a = d.f.newAttrs(mode, uid, gid)
 	_, err := d.f.bucket.Put(ctxFor(ctx, true), key+"/", bytes.NewReader(nil),
 		ossclient.PutOptions{Meta: d.f.metaOf(nd.a, syscall.S_IFDIR), ForbidOverwrite: true})
 	if err != nil {
@@ -291,6 +324,7 @@ func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse
 	}
 	nd.marker.Store(true)
 	nd.fillAttr(&out.Attr)
+	d.f.setEntry(out, true)
 	return d.NewInode(ctx, nd, gofs.StableAttr{Mode: syscall.S_IFDIR}), 0
 }
 
@@ -383,14 +417,9 @@ func (d *dirNode) Link(ctx context.Context, target gofs.InodeEmbedder, name stri
 	if d.f.opts.ReadOnly {
 		return nil, errROFS
 	}
-	return nil, syscall.ENOTSUP // OSS has no hard links
-}
-
-func (d *dirNode) Mknod(ctx context.Context, name string, mode, dev uint32, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
-	if d.f.opts.ReadOnly {
-		return nil, errROFS
-	}
-	return nil, syscall.ENOTSUP // devices, FIFOs and sockets have no OSS form
+	// OSS has no hard links: EPERM, what link(2) documents for a
+	// filesystem that does not support them.
+	return nil, syscall.EPERM
 }
 
 func (d *dirNode) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {

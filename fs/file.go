@@ -55,20 +55,32 @@ func (n *fileNode) setRemoteSize(size int64) {
 	n.mu.Unlock()
 }
 
-func (n *fileNode) fillAttr(out *fuse.Attr) {
+// fillAttr fills out from what the node holds and says whether that is
+// known (the stored attributes, or local ones not uploaded yet).
+func (n *fileNode) fillAttr(out *fuse.Attr) (known bool) {
 	n.mu.Lock()
 	size := n.size
 	if n.stage != nil {
 		size = n.stage.size
 	}
 	a := n.a
+	known = a.known || n.stage != nil
 	n.mu.Unlock()
-	fill(out, syscall.S_IFREG, uint64(size), a)
+	fill(out, n.fileType(a), uint64(size), a)
+	return known
+}
+
+// fileType is S_IFREG, or the type of a FIFO, socket or device node.
+func (n *fileNode) fileType(a attrs) uint32 {
+	if a.ftype != 0 {
+		return a.ftype
+	}
+	return syscall.S_IFREG
 }
 
 func (n *fileNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	if n.staged() {
-		n.fillAttr(&out.Attr)
+		out.SetTimeout(n.f.attrTimeout(n.fillAttr(&out.Attr)))
 		return 0
 	}
 	key, ok := n.key()
@@ -79,7 +91,7 @@ func (n *fileNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.At
 	o, err := n.statForAttrs(ctx, key)
 	if err != nil {
 		if errors.Is(err, ossclient.ErrNotFound) && n.staged() {
-			n.fillAttr(&out.Attr)
+			out.SetTimeout(n.f.attrTimeout(n.fillAttr(&out.Attr)))
 			return 0
 		}
 		return n.f.errno("getattr", key, err)
@@ -90,34 +102,25 @@ func (n *fileNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.At
 		n.size = o.Size
 	}
 	n.mu.Unlock()
-	n.fillAttr(&out.Attr)
+	out.SetTimeout(n.f.attrTimeout(n.fillAttr(&out.Attr)))
 	return 0
 }
 
-// metaStater is a Bucket whose Stat may answer from a listing, without
-// metadata (cache.Bucket), and that can be asked for the metadata.
-type metaStater interface {
-	StatMeta(ctx context.Context, key string) (*ossclient.Object, error)
-}
-
-// statForAttrs is Stat for getattr. A listing carries no metadata, so a
-// file first seen in one shows the default mode; getattr is where the
-// kernel asks when it needs the real one (it refreshes the attributes
-// before refusing to execute a file without an x bit), so here an answer
-// without metadata is completed with a HEAD, unless this node already
-// holds the metadata of that version.
+// statForAttrs is Stat for getattr, which the kernel sends when it needs
+// attributes it holds none valid of (all those marked unknown): the answer
+// carries the stored metadata. An answer from a listing (MetaUnknown) is
+// completed with Stat WithMeta (a HEAD, unless the Bucket knows that
+// version's metadata), unless this node already holds the metadata of that
+// version.
 func (n *fileNode) statForAttrs(ctx context.Context, key string) (*ossclient.Object, error) {
 	o, err := n.f.bucket.Stat(ctx, key)
-	if err != nil || o.Meta != nil || !n.f.opts.PersistMetadata {
+	if err != nil || !o.MetaUnknown || !n.f.opts.PersistMetadata {
 		return o, err
 	}
-	if a := n.attrs(); a.fromMeta && a.etag == o.ETag {
+	if a := n.attrs(); a.known && a.sameVersion(o) {
 		return o, nil
 	}
-	if ms, ok := n.f.bucket.(metaStater); ok {
-		return ms.StatMeta(ctx, key)
-	}
-	return o, nil
+	return n.f.bucket.Stat(ctx, key, ossclient.WithMeta)
 }
 
 func (n *fileNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
@@ -140,7 +143,7 @@ func (n *fileNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.Set
 			return errno
 		}
 	}
-	n.fillAttr(&out.Attr)
+	out.SetTimeout(n.f.attrTimeout(n.fillAttr(&out.Attr)))
 	return 0
 }
 
@@ -163,18 +166,19 @@ func (n *fileNode) persistAttrs(ctx context.Context, a attrs) syscall.Errno {
 		n.setAttrs(a)
 		return 0
 	}
-	o, err := n.f.bucket.Copy(ctx, key, key, ossclient.CopyOptions{ReplaceMeta: true, Meta: n.f.metaOf(a, syscall.S_IFREG)})
+	o, err := n.f.bucket.Copy(ctx, key, key, ossclient.CopyOptions{ReplaceMeta: true, Meta: n.f.metaOf(a, n.fileType(a))})
 	if err != nil {
 		return n.f.errno("setattr", key, err)
 	}
-	a.etag = o.ETag
+	a.setVersion(o)
 	n.setAttrs(a)
 	return 0
 }
 
-// applySetattr returns a with the changes of in that ossfs keeps (mode, uid,
-// gid, mtime; atime and ctime are not kept). Without metadata persistence a
-// change is ENOTSUP.
+// applySetattr returns a with the changes of in: mode, uid, gid, atime and
+// mtime as asked, and ctime now when anything changed (as POSIX wants for
+// chmod, chown and utimes). Without metadata persistence a change is
+// ENOTSUP.
 func (f *fsys) applySetattr(a attrs, in *fuse.SetAttrIn) (attrs, syscall.Errno) {
 	old := a
 	if m, ok := in.GetMode(); ok {
@@ -189,13 +193,17 @@ func (f *fsys) applySetattr(a attrs, in *fuse.SetAttrIn) (attrs, syscall.Errno) 
 	if t, ok := in.GetMTime(); ok {
 		a.mtime = t
 	}
+	if t, ok := in.GetATime(); ok {
+		a.atime = t
+	}
 	if a == old {
 		return a, 0
 	}
 	if !f.opts.PersistMetadata {
 		return old, syscall.ENOTSUP
 	}
-	a.fromMeta = true
+	a.ctime = time.Now()
+	a.known = true
 	return a, 0
 }
 
@@ -238,7 +246,7 @@ func (n *fileNode) truncateStaged(ctx context.Context, st *staging, size int64) 
 	}
 	if err == nil {
 		n.mu.Lock()
-		n.a.mtime = time.Now()
+		n.a.touch()
 		n.mu.Unlock()
 	}
 	return err
@@ -256,6 +264,11 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uin
 	if errno := n.acquire(ctxFor(ctx, true), !trunc, trunc); errno != 0 {
 		return nil, 0, errno
 	}
+	if trunc { // a truncation, as POSIX says for O_TRUNC: new mtime and ctime
+		n.mu.Lock()
+		n.a.touch()
+		n.mu.Unlock()
+	}
 	return n.newHandle(true), 0, 0
 }
 
@@ -269,12 +282,12 @@ func (d *dirNode) Create(ctx context.Context, name string, flags, mode uint32, o
 	uid, gid := d.f.caller(ctx)
 	n := d.f.newFile()
 	n.uploaded = false
-	n.a = attrs{mode: mode & 0o7777, uid: uid, gid: gid, mtime: time.Now(), fromMeta: true}
+	n.a = d.f.newAttrs(mode, uid, gid)
 	// The file exists only here until its first flush uploads it (empty or
 	// not); Lookup and Readdir show such files from the tree.
 	// No temp file yet: a sequential writer streams without one.
 	n.stage = &staging{refs: 1, dirty: true, streamable: true}
-	n.fillAttr(&out.Attr)
+	d.f.setEntry(out, n.fillAttr(&out.Attr))
 	ch := d.NewInode(ctx, n, gofs.StableAttr{Mode: syscall.S_IFREG})
 	return ch, n.newHandle(true), 0, 0
 }

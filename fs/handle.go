@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"syscall"
-	"time"
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
@@ -78,7 +77,7 @@ func (h *fileHandle) Write(ctx context.Context, data []byte, off int64) (uint32,
 		st := n.stage
 		c, feed, needFile, err := n.writeLocked(key, data, off)
 		if c > 0 {
-			n.a.mtime = time.Now()
+			n.a.touch()
 		}
 		n.mu.Unlock()
 		switch {

@@ -117,11 +117,11 @@ func (f *fsys) renameLink(ctx context.Context, src, dst string) error {
 // relink writes at dst a link with the same text as the link at src, its
 // OSS target recomputed for dst's place: never a plain copy of a link.
 func (f *fsys) relink(ctx context.Context, src, dst string) error {
-	text, _, err := f.readlinkKey(ctx, src)
+	text, s, err := f.readlinkKey(ctx, src)
 	if err != nil {
 		return err
 	}
-	return f.putLink(ctx, dst, text, false)
+	return f.putLink(ctx, dst, text, false, attrMeta(s.Meta))
 }
 
 // renameDir copies every key under src/ to dst/ (links re-targeted), then

@@ -335,7 +335,7 @@ func (n *fileNode) fixMetaAfterStream(ctx context.Context, st *staging, key stri
 		return err
 	}
 	n.mu.Lock()
-	n.a.etag = o.ETag
+	n.a.setVersion(o)
 	n.mu.Unlock()
 	return nil
 }
@@ -350,6 +350,6 @@ func (n *fileNode) recordUpload(st *staging, obj *ossclient.Object, size int64, 
 	}
 	n.uploaded = true
 	n.size = size
-	n.a.etag = obj.ETag
-	n.a.fromMeta = n.f.opts.PersistMetadata
+	n.a.setVersion(obj)
+	n.a.known = true
 }

@@ -53,12 +53,38 @@ type Object struct {
 	ETag string
 	Type ObjectType
 	// Meta is the user metadata (x-oss-meta-*), names in lower case without
-	// the "x-oss-meta-" prefix. Listings carry no metadata: nil there.
+	// the "x-oss-meta-" prefix. Never nil unless MetaUnknown.
 	Meta map[string]string
+	// MetaUnknown says the answer came from a listing, which carries no
+	// user metadata: Meta is nil and says nothing about what the object
+	// stores. A symlink's Size is then its listed size (not its target's),
+	// and a dangling link is an Object of Type Symlink, not
+	// ErrDanglingSymlink. Stat with WithMeta never answers so.
+	MetaUnknown bool
 }
 
 // IsSymlink reports whether the object is an OSS symlink.
 func (o *Object) IsSymlink() bool { return o.Type == TypeSymlink }
+
+// SameVersion reports whether a and b describe the same version of an
+// object: same ETag and the same Last-Modified second. The ETag alone is
+// not enough: a metadata-only change (CopyObject onto itself with
+// REPLACE, how chmod is stored) keeps the ETag and moves Last-Modified.
+// Two metadata changes within one second are not told apart.
+func SameVersion(a, b *Object) bool {
+	return a.ETag != "" && a.ETag == b.ETag && a.ModTime.Unix() == b.ModTime.Unix()
+}
+
+// StatOption changes what Stat may answer.
+type StatOption int
+
+const (
+	// WithMeta makes Stat answer with the object's user metadata
+	// (MetaUnknown false): a Bucket that answers Stat from listings
+	// (package cache) sends a HEAD unless it holds the metadata of the
+	// version listed.
+	WithMeta StatOption = iota + 1
+)
 
 // Listing is what List returns: objects and common prefixes, each in byte
 // order of their keys.
@@ -138,8 +164,11 @@ type Bucket interface {
 	// Stat returns the object at key (a HEAD, which follows symlinks: a link
 	// reports Type Symlink with its target's size and ETag). A missing key is
 	// ErrNotFound; a symlink whose target is missing is ErrDanglingSymlink —
-	// a symlink exists at key, so the caller must not treat it as missing.
-	Stat(ctx context.Context, key string) (*Object, error)
+	// a symlink exists at key, so the caller must not treat it as missing;
+	// a symlink whose target OSS will not follow (a link to a link) may be
+	// ErrUnfollowableSymlink. A decorator may answer from a listing
+	// (Object.MetaUnknown) unless opts hold WithMeta.
+	Stat(ctx context.Context, key string, opts ...StatOption) (*Object, error)
 
 	// List returns what lies under prefix ("" or ending in "/" for a
 	// directory; any string is accepted), every page unless opts.Limit stops

@@ -12,8 +12,9 @@ import (
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 )
 
-// Stat is a HeadObject; see Bucket.Stat.
-func (c *Client) Stat(ctx context.Context, key string) (*Object, error) {
+// Stat is a HeadObject; see Bucket.Stat. Its answer always carries the
+// metadata, so opts change nothing here.
+func (c *Client) Stat(ctx context.Context, key string, opts ...StatOption) (*Object, error) {
 	const op = "HeadObject"
 	full, err := c.keys.full(op, key)
 	if err != nil {
@@ -21,7 +22,7 @@ func (c *Client) Stat(ctx context.Context, key string) (*Object, error) {
 	}
 	res, err := c.sdk.HeadObject(ctx, &oss.HeadObjectRequest{Bucket: &c.bucket, Key: &full})
 	if err != nil {
-		return nil, convErr(ctx, op, key, full, err)
+		return nil, headErr(convErr(ctx, op, key, full, err))
 	}
 	o := &Object{
 		Key:  key,
@@ -107,4 +108,15 @@ func respTime(h http.Header) time.Time {
 		return t
 	}
 	return time.Now()
+}
+
+// headErr reports a HEAD's 400 without an error code (a HEAD answer has no
+// body, and not every server sends x-oss-err) as ErrUnfollowableSymlink: on
+// a well-formed HEAD that is what OSS refuses with 400 (InvalidTargetType).
+func headErr(err error) error {
+	var oe *Error
+	if errors.As(err, &oe) && oe.Kind == KindOther && oe.Code == "" && oe.Status == http.StatusBadRequest {
+		oe.Kind = KindUnfollowableSymlink
+	}
+	return err
 }

@@ -230,7 +230,8 @@ func TestServiceKind(t *testing.T) {
 		{503, "ServiceUnavailable", "", 3, KindThrottled},
 		{429, "", "", 3, KindThrottled},
 		{500, "InternalError", "", 3, KindOther},
-		{400, "InvalidTargetType", "", 3, KindOther},
+		{400, "InvalidTargetType", "", 3, KindUnfollowableSymlink},
+		{400, "", invalidTargetTypeEC, 3, KindUnfollowableSymlink},
 	}
 	for _, c := range cases {
 		if got := serviceKind(c.status, c.code, c.ec, c.keyLen); got != c.want {
