@@ -1,0 +1,146 @@
+package e2e
+
+import (
+	"errors"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	ossfs "github.com/ossfs/ossfs/fs"
+	"github.com/ossfs/ossfs/ossclient"
+)
+
+// remount unmounts e and mounts its bucket again on a fresh mountpoint,
+// with c (whose srv is set to e's): nothing of e's caches survives.
+func (e *env) remount(c config) *env {
+	e.t.Helper()
+	e.unmount()
+	c.srv = e.srv
+	return newEnv(e.t, c)
+}
+
+// TestModeZeroAndOwners: mode 0000 (open with mode 0, chmod 000 of a file
+// and of a directory) shows as 0000, before and after a remount; a mount
+// whose --uid/--gid are not root's shows objects stored as root's as
+// root's, and only objects without metadata as the mount's owner.
+func TestModeZeroAndOwners(t *testing.T) {
+	cfg := config{fs: func(o *ossfs.Options) { o.UID, o.GID = 1000, 1000 }}
+	e := newEnv(t, cfg)
+	e.sh(`python3 -c 'import os; os.close(os.open("z", os.O_CREAT | os.O_WRONLY, 0))'
+		touch f && chmod 000 f && mkdir d && chmod 000 d`)
+	if err := os.WriteFile(e.p("mine"), []byte("x"), 0o644); err != nil { // made by root
+		t.Fatal(err)
+	}
+	if _, err := e.raw.Put(e.ctx(), "rootmeta", strings.NewReader("x"), ossclient.PutOptions{
+		Meta: map[string]string{"mode": "33188", "uid": "0", "gid": "0"}}); err != nil {
+		t.Fatal(err)
+	}
+	e.put("bare", "x") // another tool's object: no metadata
+	want := "z 0 0:0\nf 0 0:0\nd 0 0:0\nmine 644 0:0\nrootmeta 644 0:0\nbare 644 1000:1000\n"
+	const script = `for n in z f d mine rootmeta bare; do echo "$n $(stat -c '%a %u:%g' $n)"; done`
+	if got := e.sh(script); got != want {
+		t.Errorf("modes and owners:\n%s\nwant:\n%s", got, want)
+	}
+	e2 := e.remount(cfg)
+	if got := e2.sh(script); got != want {
+		t.Errorf("modes and owners after a remount:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestTruncAndWriteUpdateTimes: overwriting with > (O_TRUNC) and appending
+// set mtime and ctime to now, in the mount and in the stored metadata.
+func TestTruncAndWriteUpdateTimes(t *testing.T) {
+	e := newEnv(t, config{})
+	e.sh(`echo abc > f && touch -d @1000000000 f && echo abc > g && touch -d @1000000000 g`)
+	before := time.Now().Unix()
+	e.sh(`echo defg > f && echo more >> g`)
+	for _, name := range []string{"f", "g"} {
+		out := strings.Fields(e.sh(`stat -c '%Y %Z' ` + name))
+		for i, what := range []string{"mtime", "ctime"} {
+			if v, _ := strconv.ParseInt(out[i], 10, 64); v < before {
+				t.Errorf("%s after a write: %s %d, want >= %d", name, what, v, before)
+			}
+		}
+		o, err := e.raw.Stat(e.ctx(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range []string{"mtime", "ctime"} {
+			if v, _ := strconv.ParseInt(o.Meta[m], 10, 64); v < before {
+				t.Errorf("%s: stored x-oss-meta-%s %q, want >= %d", name, m, o.Meta[m], before)
+			}
+		}
+	}
+}
+
+// TestCtimeAndAtimeStored: utimensat keeps an explicit atime and mtime;
+// chmod and chown advance ctime; all three are stored (x-oss-meta-atime,
+// -mtime, -ctime) and read back by a fresh mount.
+func TestCtimeAndAtimeStored(t *testing.T) {
+	e := newEnv(t, config{})
+	e.sh(`echo x > f && mkdir d && touch -a -d @1100000000 f d && touch -m -d @1200000000 f d`)
+	const script = `stat -c '%X %Y' f d`
+	want := "1100000000 1200000000\n1100000000 1200000000\n"
+	if got := e.sh(script); got != want {
+		t.Errorf("atime mtime = %q, want %q", got, want)
+	}
+	before := time.Now().Unix()
+	e.sh(`chmod 640 f && chown 7:8 d`)
+	e2 := e.remount(config{})
+	if got := e2.sh(script); got != want {
+		t.Errorf("atime mtime after a remount = %q, want %q", got, want)
+	}
+	for _, n := range []string{"f", "d"} {
+		if v, _ := strconv.ParseInt(strings.TrimSpace(e2.sh(`stat -c %Z `+n)), 10, 64); v < before {
+			t.Errorf("ctime of %s after chmod/chown and a remount = %d, want >= %d", n, v, before)
+		}
+	}
+	if o, err := e.raw.Stat(e.ctx(), "f"); err != nil || o.Meta["atime"] != "1100000000" || o.Meta["mtime"] != "1200000000" {
+		t.Errorf("stored metadata of f = %v, %v", o.Meta, err)
+	}
+}
+
+// TestSpecialFiles: mkfifo, mknod (character device, as root) and bind()
+// of a unix socket make empty objects whose x-oss-meta-mode holds the type
+// (and x-oss-meta-rdev the device number), which a fresh mount shows as
+// such, in a listing and by name; link(2) is EPERM, not EOPNOTSUPP.
+func TestSpecialFiles(t *testing.T) {
+	e := newEnv(t, config{})
+	e.sh(`mkfifo p && mknod c c 1 3 && echo x > f
+		python3 -c 'import socket; s = socket.socket(socket.AF_UNIX); s.bind("s")'`)
+	const script = `stat -c '%n %F %a %t:%T' p c s`
+	want := "p fifo 644 0:0\nc character special file 644 1:3\ns socket 755 0:0\n"
+	umask := syscall.Umask(0)
+	syscall.Umask(umask)
+	if umask != 0o022 {
+		t.Skipf("umask %#o: the expected modes assume 022", umask)
+	}
+	if got := e.sh(script); got != want {
+		t.Errorf("special files:\n%s\nwant:\n%s", got, want)
+	}
+	if o, err := e.raw.Stat(e.ctx(), "c"); err != nil || o.Size != 0 || o.Meta["mode"] != strconv.Itoa(syscall.S_IFCHR|0o644) || o.Meta["rdev"] != "259" {
+		t.Errorf("stored device node = %+v, %v", o, err)
+	}
+	// A FIFO works as one within the mount.
+	if got := e.sh(`(echo through > p &) ; cat p`); got != "through\n" {
+		t.Errorf("read from the FIFO: %q", got)
+	}
+	err := os.Link(e.p("f"), e.p("g"))
+	if !errors.Is(err, syscall.EPERM) {
+		t.Errorf("link(2) = %v, want EPERM", err)
+	}
+
+	e2 := e.remount(config{})
+	// By name first (lookups), then in a listing of a fresh mount.
+	if got := e2.sh(script); got != want {
+		t.Errorf("special files by name on a fresh mount:\n%s\nwant:\n%s", got, want)
+	}
+	e3 := e2.remount(config{})
+	// The "total" line, then c, f, p, s in name order.
+	if got := e3.sh(`ls -l | cut -c1 | tr -d '\n'`); got != "tc-ps" {
+		t.Errorf("ls -l types on a fresh mount: %q, want %q", got, "tc-ps")
+	}
+}
