@@ -231,8 +231,9 @@ func mergeListings(page, rest *ossclient.Listing) *ossclient.Listing {
 	return l
 }
 
-// statFromListing answers Stat(key) from a fresh full listing, when one is
-// authoritative for key; ok is false when none is. A plain key "d/x" is in
+// statFromListing answers Stat(key) from a fresh full listing (or, for a
+// marker, the first page of its own listing), when one is authoritative for
+// key; ok is false when none is. A plain key "d/x" is in
 // the listing of "d/" as an object or absent. A marker "d/x/" is an object
 // in the listing of "d/x/" itself; in the listing of "d/" it only shows as a
 // common prefix, so that listing proves absence (no "d/x/" prefix) but
@@ -243,6 +244,11 @@ func (b *Bucket) statFromListing(key string) (*ossclient.Object, error, bool) {
 	}
 	if strings.HasSuffix(key, "/") {
 		if l, ok := b.lists.Get(key); ok {
+			return b.answerFrom(l, key)
+		}
+		// A marker "d/" is the first key under "d/" in byte order: the
+		// first page of "d/" holds it, or proves it absent.
+		if l, ok := b.pages.Get(key); ok {
 			return b.answerFrom(l, key)
 		}
 	}

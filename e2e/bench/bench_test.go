@@ -47,9 +47,23 @@ func TestBenchSmoke(t *testing.T) {
 			if n := r.Requests["GetSymlink"]; n > int64(cfg.Links) {
 				t.Errorf("readlink-cold: %d GetSymlink for %d links", n, cfg.Links)
 			}
-		case "ls-l":
-			if n := r.Requests["HeadObject"]; n > 1 {
-				t.Errorf("ls-l: %d HEAD requests, want at most 1 (the directory's lookup): %v", n, r.Requests)
+		case "ls-l", "ls-l-bare":
+			// One HEAD per object (its metadata), plus the lookup of the
+			// directory's name.
+			if n := r.Requests["HeadObject"]; n > int64(cfg.Entries)+1 {
+				t.Errorf("%s: %d HEAD requests for %d objects: %v", r.Workload, n, cfg.Entries, r.Requests)
+			}
+			if n, pages := total(r.Requests), listPages(r.Requests); n-pages-r.Requests["HeadObject"] != 0 || pages > int64(cfg.Entries/1000+1) {
+				t.Errorf("%s: requests %v, want listing pages and HEADs only", r.Workload, r.Requests)
+			}
+		case "ls-l-again":
+			if n := total(r.Requests); n != 0 {
+				t.Errorf("ls-l-again: %d requests, want 0: %v", n, r.Requests)
+			}
+		case "find-name":
+			// Listing pages, and the lookup of the directory's name.
+			if n, pages := total(r.Requests), listPages(r.Requests); n-pages > 1 || r.Requests["HeadObject"] > 1 {
+				t.Errorf("find-name: requests %v, want the listing pages (and the directory's lookup) only", r.Requests)
 			}
 		case "seqread", "seqwrite":
 			if r.Ratio <= 0 || r.PeakRSS <= 0 {
@@ -57,7 +71,7 @@ func TestBenchSmoke(t *testing.T) {
 			}
 		}
 	}
-	for _, w := range []string{"seqread", "seqread-sdk", "seqwrite", "seqwrite-sdk", "ls-l", "readlink-cold",
+	for _, w := range []string{"seqread", "seqread-sdk", "seqwrite", "seqwrite-sdk", "ls-l", "ls-l-again", "ls-l-bare", "find-name", "readlink-cold",
 		"readlink-warm", "smallfiles-write", "smallfiles-read", "randread"} {
 		if seen[w] != len(cfg.Rows) {
 			t.Errorf("workload %s reported %d times, want %d", w, seen[w], len(cfg.Rows))
@@ -67,6 +81,8 @@ func TestBenchSmoke(t *testing.T) {
 		t.Error("table has no peak RSS column")
 	}
 }
+
+func listPages(m map[string]int64) int64 { return m["ListObjects"] + m["ListObjectsV2"] }
 
 func total(m map[string]int64) int64 {
 	var n int64
