@@ -16,21 +16,30 @@ type metaEntry struct {
 	meta map[string]string
 }
 
-// metaTTL is how long a metaEntry is kept. It is used only for the version
-// it names, which a fresh listing or HEAD must show, so age does not make
-// it wrong: the LRU bound, not the TTL, is what limits it.
+// metaTTL is how long a metaEntry read after its version's Last-Modified
+// second is kept. It is used only for the version it names, which a fresh
+// listing or HEAD must show, so age does not make it wrong: the LRU bound,
+// not the TTL, is what limits it.
 const metaTTL = 30 * 24 * time.Hour
 
 // rememberMetaLocked keeps the metadata of o's version (not for symlinks,
-// whose HEAD answers describe their target). LOCKS_REQUIRED(b.fl.mu)
+// whose HEAD answers describe their target). Metadata read within the
+// Last-Modified second of its version (or at an unknown time: a Put's or
+// Copy's own answer) could be changed again by another client in that same
+// second without a new version: it is kept for StatTTL only, after which a
+// HEAD reads it again. LOCKS_REQUIRED(b.fl.mu)
 func (b *Bucket) rememberMetaLocked(o *ossclient.Object) {
 	if o == nil || o.MetaUnknown || o.Meta == nil || o.ETag == "" || o.IsSymlink() {
 		return
 	}
+	ttl := metaTTL
+	if o.ReadAt.Unix() <= o.ModTime.Unix() {
+		ttl = b.opts.StatTTL
+	}
 	b.metas.AddTTL(o.Key, metaEntry{
 		ver:  ossclient.Object{Key: o.Key, ETag: o.ETag, ModTime: o.ModTime},
 		meta: cloneMeta(o.Meta),
-	}, metaTTL)
+	}, ttl)
 }
 
 // knownMeta returns o completed with the metadata remembered for its

@@ -1,10 +1,12 @@
 package cache
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ossfs/ossfs/ossclient"
 )
@@ -15,7 +17,7 @@ import (
 // per entry in all; a later listing of unchanged objects needs no HEAD
 // (their metadata is kept by version); a changed object needs one.
 func TestServerMetaPrefetch(t *testing.T) {
-	e := newEnv(t, nil)
+	e := withReadAt(t, newEnv(t, nil), 2*time.Second)
 	const n = 50
 	for i := range n {
 		if _, err := e.raw.Put(e.ctx, fmt.Sprintf("d/f%02d", i), strings.NewReader("x"),
@@ -74,6 +76,57 @@ func TestServerMetaPrefetch(t *testing.T) {
 	// The changed object, and the implicit directory's marker again (a
 	// "not found" is kept for NegativeTTL only).
 	e.expect(t, "Stat WithMeta of a changed object", map[string]int64{"HeadObject": 2})
+}
+
+// readAt is a Bucket whose HEAD answers say they were read shift after
+// their Last-Modified: a HEAD made that long after the object changed.
+type readAt struct {
+	ossclient.Bucket
+	shift time.Duration
+}
+
+func (r readAt) Stat(ctx context.Context, key string, opts ...ossclient.StatOption) (*ossclient.Object, error) {
+	o, err := r.Bucket.Stat(ctx, key, opts...)
+	if o != nil {
+		o.ReadAt = o.ModTime.Add(r.shift)
+	}
+	return o, err
+}
+
+// withReadAt gives e a Bucket over readAt{e.raw, shift}.
+func withReadAt(t *testing.T, e *env, shift time.Duration) *env {
+	opts := DefaultOptions()
+	opts.Clock, opts.Logger = e.clk, quiet
+	e.b.Close()
+	e.b = NewBucket(readAt{e.raw, shift}, opts)
+	t.Cleanup(e.b.Close)
+	return e
+}
+
+// TestServerMetaReadInItsSecond: metadata read within the Last-Modified
+// second of its version may have been changed again in that second by
+// another client without a new version: it is trusted for StatTTL only,
+// then read again.
+func TestServerMetaReadInItsSecond(t *testing.T) {
+	e := withReadAt(t, newEnv(t, nil), 0)
+	e.put(t, "d/f", "x")
+	if _, err := e.b.List(e.ctx, "d/", ossclient.ListOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.b.Stat(e.ctx, "d/f", ossclient.WithMeta); err != nil {
+		t.Fatal(err)
+	}
+	e.b.wg.Wait()
+	e.clk.Advance(DefaultListTTL + DefaultStatTTL)
+	e.srv.ResetCounts()
+	if _, err := e.b.List(e.ctx, "d/", ossclient.ListOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if o, err := e.b.Stat(e.ctx, "d/f", ossclient.WithMeta); err != nil || o.MetaUnknown {
+		t.Fatalf("Stat WithMeta = %+v, %v", o, err)
+	}
+	e.b.wg.Wait()
+	e.expect(t, "the listing and the metadata again", map[string]int64{"ListObjectsV2": 1, "HeadObject": 1})
 }
 
 // TestServerNamesOnlyNoHead: listing and Stat without WithMeta never start

@@ -109,16 +109,12 @@ func (n *fileNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.At
 // statForAttrs is Stat for getattr, which the kernel sends when it needs
 // attributes it holds none valid of (all those marked unknown): the answer
 // carries the stored metadata. An answer from a listing (MetaUnknown) is
-// completed with Stat WithMeta (a HEAD, unless the Bucket knows that
-// version's metadata), unless this node already holds the metadata of that
-// version.
+// completed with Stat WithMeta: a HEAD, unless the Bucket knows that
+// version's metadata.
 func (n *fileNode) statForAttrs(ctx context.Context, key string) (*ossclient.Object, error) {
 	o, err := n.f.bucket.Stat(ctx, key)
 	if err != nil || !o.MetaUnknown || !n.f.opts.PersistMetadata {
 		return o, err
-	}
-	if a := n.attrs(); a.known && a.sameVersion(o) {
-		return o, nil
 	}
 	return n.f.bucket.Stat(ctx, key, ossclient.WithMeta)
 }

@@ -111,19 +111,23 @@ func (a *attrs) touch() {
 
 // learn updates the node's attributes from an object answer. An answer
 // with metadata (not MetaUnknown) is authoritative. An answer from a
-// listing keeps what the node knew about that same version, and otherwise
-// shows the mount's defaults, marked unknown.
+// listing is marked unknown: it shows what the node knew of that same
+// version, else the mount's defaults. (The node does not vouch for a
+// version's metadata on its own: the Bucket's cache does, and fills it into
+// listing answers while it may.)
 func (n *node) learn(o *ossclient.Object, defMode uint32) attrs {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	switch {
 	case !o.MetaUnknown:
 		n.a = n.f.attrsFromMeta(o.Meta, o.ModTime, defMode)
-	case n.a.known && n.a.sameVersion(o):
-		return n.a
+	case !n.f.opts.PersistMetadata: // the defaults are all there is
+		n.a = n.f.defaultAttrs(o.ModTime, defMode)
+		n.a.known = true
+	case n.a.sameVersion(o):
+		n.a.known = false
 	default:
 		n.a = n.f.defaultAttrs(o.ModTime, defMode)
-		n.a.known = !n.f.opts.PersistMetadata // nothing else can be stored
 	}
 	n.a.setVersion(o)
 	return n.a

@@ -61,6 +61,10 @@ type Object struct {
 	// and a dangling link is an Object of Type Symlink, not
 	// ErrDanglingSymlink. Stat with WithMeta never answers so.
 	MetaUnknown bool
+	// ReadAt is when OSS answered a HEAD (its Date header); zero when
+	// unknown. Metadata read in a later second than ModTime's cannot have
+	// been changed since without a new ModTime (see SameVersion).
+	ReadAt time.Time
 }
 
 // IsSymlink reports whether the object is an OSS symlink.

@@ -30,6 +30,8 @@ func (c *Client) Stat(ctx context.Context, key string, opts ...StatOption) (*Obj
 		ETag: unquote(oss.ToString(res.ETag)),
 		Type: ObjectType(oss.ToString(res.ObjectType)),
 		Meta: lowerMeta(res.Metadata),
+
+		ReadAt: respTime(res.Headers),
 	}
 	if res.LastModified != nil {
 		o.ModTime = *res.LastModified
