@@ -19,6 +19,18 @@
 //     object "x" only: a directory "x/" is asked with List("x/", Limit 1),
 //     which a cached listing of "x/" or of its parent also answers.
 //     Recursive listings are never cached.
+//   - Metadata, per object version (ETag and Last-Modified second, see
+//     ossclient.SameVersion): what a HEAD, a Put or a metadata-replacing
+//     Copy through the Bucket said, so that a later listing of an unchanged
+//     object carries it (listing answers, and Stat answers from listings,
+//     have MetaUnknown set otherwise). Stat with ossclient.WithMeta answers
+//     only with metadata: from these caches, or with a HEAD; its first miss
+//     in a directory whose listing is cached starts HEADs of the rest of
+//     that listing in the background (objects and subdirectory markers,
+//     at most PrefetchMeta at a time), which `ls -l` then finds done or in
+//     flight. Names-only walks never ask WithMeta and start none.
+//     Metadata read within its version's Last-Modified second is kept for
+//     StatTTL only (meta.go).
 //   - Probes: a List with a Limit that no cache answers fetches a whole page
 //     (1,000 entries) in its one request. A page holding the whole
 //     directory is stored as its listing; a full page is kept as the first

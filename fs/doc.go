@@ -20,10 +20,26 @@
 // prefetched). Lookup asks Stat(key) and List(key+"/", Limit 1)
 // concurrently; a directory wins over a file of the same name. A directory
 // handle lists once and answers READDIRPLUS lookups from that listing, so
-// `ls -l` costs the listing pages only. Per inode the fs remembers the
-// attributes learned from metadata together with the ETag they belong to,
-// so that a later listing (which carries no metadata) of the same object
-// does not make a chmod'ed file look like the default mode again.
+// `ls` and `find -name` cost the listing pages only.
+//
+// # Attributes: stored, or not cached by the kernel
+//
+// Every attribute the kernel is given is read from the object's metadata
+// (x-oss-meta-mode, uid, gid, mtime, ctime, atime, rdev: node.go), or is
+// given with an attribute validity of 0, so that the kernel asks getattr
+// before using it for anything (under --allow-other's default_permissions,
+// permission checks included). go-fuse gets no default timeouts: every
+// answer sets its own (fsys.setEntry, attrTimeout), and one that forgot
+// would simply not be cached. A listing entry carries metadata only when
+// the Bucket knows that version's (package cache keeps it per ETag and
+// Last-Modified); otherwise it shows the defaults, marked unknown, and
+// getattr reads the metadata with Stat WithMeta (a HEAD, which the cache
+// turns into a parallel prefetch of the whole listed directory). A
+// directory's getattr reads its marker's metadata; an implicit directory
+// has the defaults. A symlink's owner and times come from its own metadata,
+// with the GetSymlink readlink needs anyway. An empty object may be a FIFO,
+// socket or device node (its type is in its mode): lookup reads its
+// metadata, since the kernel takes the type from the lookup.
 //
 // Kernel caches are controlled by Options.EntryTimeout, AttrTimeout and
 // NegativeTimeout (1s defaults); kernel symlink caching is off, since
