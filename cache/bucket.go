@@ -35,11 +35,11 @@ type Bucket struct {
 	fl    *flights                         // in-flight fetches; serialises stores with invalidations
 	muts  map[string]*inflight             // GUARDED_BY(fl.mu): mutations in flight per key (update.go)
 	sem   chan struct{}                    // prefetch concurrency slots
-	// metaSem bounds the metadata prefetches; metaDone holds, per prefix,
-	// the listing whose metadata prefetch was started (once per listing).
+	// metaSem bounds the metadata prefetches; metaDone counts, per prefix,
+	// the metadata misses in its cached listing (meta.go).
 	metaSem  chan struct{}
-	metaMu   sync.Mutex // serialises the check-and-set of metaDone
-	metaDone *LRU[string, *ossclient.Listing]
+	metaMu   sync.Mutex // guards the counts in metaDone
+	metaDone *LRU[string, *metaMisses]
 	c        counters
 
 	bg     context.Context // cancelled by Close; background work runs under it
@@ -79,7 +79,7 @@ func NewBucket(inner ossclient.Bucket, opts Options) *Bucket {
 	if o.PrefetchSymlinks > 0 {
 		b.sem = make(chan struct{}, o.PrefetchSymlinks)
 	}
-	b.metaDone = NewLRU[string, *ossclient.Listing](o.ListEntries, o.ListTTL, o.Clock)
+	b.metaDone = NewLRU[string, *metaMisses](o.ListEntries, o.ListTTL, o.Clock)
 	if o.PrefetchMeta > 0 {
 		b.metaSem = make(chan struct{}, o.PrefetchMeta)
 	}

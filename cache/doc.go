@@ -24,7 +24,7 @@
 //     Copy through the Bucket said, so that a later listing of an unchanged
 //     object carries it (listing answers, and Stat answers from listings,
 //     have MetaUnknown set otherwise). Stat with ossclient.WithMeta answers
-//     only with metadata: from these caches, or with a HEAD; its first miss
+//     only with metadata: from these caches, or with a HEAD; its second miss
 //     in a directory whose listing is cached starts HEADs of the rest of
 //     that listing in the background (objects and subdirectory markers,
 //     at most PrefetchMeta at a time), which `ls -l` then finds done or in

@@ -127,11 +127,24 @@ func (b *Bucket) fetchMeta(ctx context.Context, key string, lookup func() (any, 
 		func(v any, err error) { b.storeStat(key, v, err) })
 }
 
-// prefetchDirMeta starts, once per cached listing of prefix, HEADs of its
-// objects (symlinks excepted: their own metadata comes with GetSymlink)
-// and of the markers of its subdirectories whose metadata is not known
-// yet: at most PrefetchMeta at a time across the Bucket, through the same
-// singleflight as statMeta. Close stops it.
+// metaPrefetchAfter is how many Stat WithMeta misses in one cached listing
+// start its prefetch: a single stat (or a script's one lookup) of a file
+// in a large directory must not HEAD the whole directory; `ls -l` pays one
+// HEAD before the prefetch starts.
+const metaPrefetchAfter = 2
+
+// metaMisses counts the Stat WithMeta misses in one cached listing.
+type metaMisses struct {
+	l *ossclient.Listing
+	n int // GUARDED_BY(Bucket.metaMu)
+}
+
+// prefetchDirMeta counts a metadata miss in the cached listing of prefix;
+// the metaPrefetchAfter-th starts, once per listing, HEADs of its objects
+// (symlinks excepted: their own metadata comes with GetSymlink) and of the
+// markers of its subdirectories whose metadata is not known yet: at most
+// PrefetchMeta at a time across the Bucket, through the same singleflight
+// as statMeta. Close stops it.
 func (b *Bucket) prefetchDirMeta(prefix string) {
 	if b.metaSem == nil || !isDirPrefix(prefix) {
 		return
@@ -141,12 +154,17 @@ func (b *Bucket) prefetchDirMeta(prefix string) {
 		return
 	}
 	b.metaMu.Lock()
-	if done, ok := b.metaDone.Get(prefix); ok && done == l {
-		b.metaMu.Unlock()
+	st, ok := b.metaDone.Get(prefix)
+	if !ok || st.l != l {
+		st = &metaMisses{l: l}
+		b.metaDone.Add(prefix, st)
+	}
+	st.n++
+	start := st.n == metaPrefetchAfter
+	b.metaMu.Unlock()
+	if !start {
 		return
 	}
-	b.metaDone.Add(prefix, l)
-	b.metaMu.Unlock()
 	keys := make([]string, 0, len(l.Objects)+len(l.Prefixes))
 	for i := range l.Objects {
 		if !l.Objects[i].IsSymlink() {

@@ -65,8 +65,8 @@ type Options struct {
 
 	// PrefetchMeta is how many HEAD requests may run at once in the
 	// background to learn the metadata (mode, owner, times) of the objects
-	// of a cached one-level listing, started by the first Stat WithMeta of
-	// one of them that no cache answers: `ls -l` of a directory of objects
+	// of a cached one-level listing, started by the second Stat WithMeta of
+	// one of them that no cache answers (a single stat does not start it): `ls -l` of a directory of objects
 	// whose metadata is not known yet pays its HEADs in parallel. Names-only
 	// walks (ls, find -name) ask for no metadata and start none. Default
 	// (DefaultOptions) 128: 10,000 HEADs at 10 ms round trips take about
