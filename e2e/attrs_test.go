@@ -144,3 +144,27 @@ func TestSpecialFiles(t *testing.T) {
 		t.Errorf("ls -l types on a fresh mount: %q, want %q", got, "tc-ps")
 	}
 }
+
+// TestNoMetadataMount: with PersistMetadata off (--no-metadata) the
+// defaults are all there is: objects show them whatever their metadata,
+// `ls -l` needs no HEAD, and chmod (ENOTSUP) and mkfifo (EPERM) fail.
+func TestNoMetadataMount(t *testing.T) {
+	e := newEnv(t, config{fs: func(o *ossfs.Options) { o.PersistMetadata = false; o.UID, o.GID = 0, 0 }})
+	if _, err := e.raw.Put(e.ctx(), "d/f", strings.NewReader("x"), ossclient.PutOptions{
+		Meta: map[string]string{"mode": "33152", "uid": "7"}}); err != nil {
+		t.Fatal(err)
+	}
+	e.sh(`test -d d`)
+	e.srv.ResetCounts()
+	if got := e.sh(`stat -c '%a %u' d/f`); got != "644 0\n" {
+		t.Errorf("stat of an object with metadata on a --no-metadata mount: %q", got)
+	}
+	if got := e.sh(`ls -l d | grep -c '^-rw-r--r-- '`); got != "1\n" {
+		t.Errorf("ls -l: %q", got)
+	}
+	if n := e.srv.Count("HeadObject"); n != 0 {
+		t.Errorf("%d HEAD requests on a --no-metadata mount, want 0 (%v)", n, e.srv.Counts())
+	}
+	wantErrno(t, "chmod", os.Chmod(e.p("d/f"), 0o600), syscall.ENOTSUP)
+	wantErrno(t, "mkfifo", syscall.Mkfifo(e.p("d/p"), 0o644), syscall.EPERM)
+}

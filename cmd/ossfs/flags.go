@@ -73,7 +73,7 @@ func mountFlags() []cli.Flag {
 		&cli.StringFlag{Name: "file-mode", Category: catFiles, Value: fmt.Sprintf("%04o", fd.FileMode), Usage: "permission bits of files without ossfs metadata (octal)"},
 		&cli.StringFlag{Name: "dir-mode", Category: catFiles, Value: fmt.Sprintf("%04o", fd.DirMode), Usage: "permission bits of directories without ossfs metadata (octal)"},
 		&cli.BoolFlag{Name: "no-metadata", Category: catFiles, Usage: "do not store or read mode/uid/gid/times in x-oss-meta-* (every object shows the defaults; chmod, chown, touch -m, mkfifo and mknod then fail)"},
-		&cli.BoolFlag{Name: "allow-other", Category: catFiles, Usage: "let other users access the mount (non-root needs user_allow_other in /etc/fuse.conf)"},
+		&cli.BoolFlag{Name: "allow-other", Category: catFiles, Usage: "let other users access the mount; the kernel checks every access against the mode, uid and gid stored with each object (non-root needs user_allow_other in /etc/fuse.conf)"},
 		&cli.BoolFlag{Name: "read-only", Category: catFiles, Usage: "mount read-only: every change fails with EROFS"},
 		&cli.StringFlag{Name: "temp-dir", Category: catFiles, Usage: "where files written other than sequentially are staged (default: $TMPDIR or /tmp)"},
 		&cli.StringFlag{Name: "read-ahead", Category: catFiles, Value: human(fd.ReadAhead), Usage: "most a sequential reader of one file gets fetched ahead, in parallel ranged GETs (K, M, G suffixes)"},
