@@ -153,3 +153,42 @@ func TestLinkInStickyDirectory(t *testing.T) {
 		t.Errorf("link owners after a remount: %q", got)
 	}
 }
+
+// TestOwnerChecksUseStoredOwner: the kernel checks ownership (chmod, chown,
+// utimes, the sticky bit) on the owner it holds for an inode without asking
+// again; on an --allow-other mount whose default owner is uid 65534, root's
+// files listed by `ls` must still be root's to those checks: uid 65534
+// cannot chmod them, nor remove them from a sticky directory. Its own files
+// it can.
+func TestOwnerChecksUseStoredOwner(t *testing.T) {
+	cfg := config{fs: func(o *ossfs.Options) { o.AllowOther, o.UID, o.GID = true, 65534, 65534 }}
+	e := newEnv(t, cfg)
+	e.sh(`mkdir -m 1777 tmp && echo r > tmp/rootfile && chmod 666 tmp/rootfile && chown 0:0 tmp tmp/rootfile`)
+	e2 := e.remount(cfg)
+	if err := os.Chmod(filepath.Dir(e2.mnt), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	e2.sh(`ls tmp > /dev/null`) // READDIRPLUS: the kernel learns the names
+	// Bare system calls (chmod, touch and rm would stat first, which makes
+	// the kernel ask for the attributes).
+	f := e2.p("tmp/rootfile")
+	const python = "/usr/bin/python3" // the other user's; not a per-user shim
+	if _, err := os.Stat(python); err != nil {
+		need(t, python)
+	}
+	for _, argv := range [][]string{
+		{python, "-c", "import os, sys; os.chmod(sys.argv[1], 0o777)", f},
+		{python, "-c", "import os, sys; os.unlink(sys.argv[1])", f},
+	} {
+		e2.sh(`ls tmp > /dev/null`)
+		if out, err := asUser(argv...); err == nil || !strings.Contains(out, "PermissionError") {
+			t.Errorf("uid 65534 %v on root's file: %v, %s; want EPERM", argv[2], err, out)
+		}
+	}
+	if got := e2.sh(`stat -c '%a %u' tmp/rootfile`); got != "666 0\n" {
+		t.Errorf("root's file after uid 65534's attempts: %q", got)
+	}
+	if out, err := asUser("sh", "-c", "echo n > "+e2.p("tmp/mine")+" && chmod 600 "+e2.p("tmp/mine")+" && rm "+e2.p("tmp/mine")); err != nil {
+		t.Errorf("uid 65534 on its own file: %v\n%s", err, out)
+	}
+}

@@ -168,15 +168,43 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	if p.typ == 0 {
 		return nil, syscall.ENOENT
 	}
+	if d.f.ownersChecked() {
+		if errno := d.f.withStoredAttrs(ctx, key, &p); errno != 0 {
+			return nil, errno
+		}
+	}
 	return d.childFor(ctx, name, key, p, out), 0
+}
+
+// ownersChecked reports whether the kernel checks ownership on this mount
+// (default_permissions, with --allow-other). It does so (chmod, chown,
+// utimes, the sticky bit) on the uid and gid it holds for an inode, without
+// asking again even when their validity is 0: there, a lookup must give the
+// stored owner, and a READDIRPLUS entry whose metadata is unknown gives no
+// attributes at all (dirHandle.Lookup), so that the kernel looks it up.
+func (f *fsys) ownersChecked() bool { return f.opts.AllowOther && f.opts.PersistMetadata }
+
+// withStoredAttrs completes p, for a lookup on a mount where owners are
+// checked: a file's answer from a listing is replaced by one with its
+// metadata (Stat WithMeta); a directory's marker is read by childFor.
+func (f *fsys) withStoredAttrs(ctx context.Context, key string, p *probe) syscall.Errno {
+	if p.obj == nil || !p.obj.MetaUnknown || p.typ == syscall.S_IFLNK || p.typ == syscall.S_IFDIR {
+		return 0
+	}
+	o, err := f.bucket.Stat(ctx, key, ossclient.WithMeta)
+	if err != nil {
+		return f.errno("lookup", key, err)
+	}
+	p.obj = o
+	return 0
 }
 
 // childFor returns the inode for name: the one the tree already has when it
 // is the same kind of object (stable inode numbers while the kernel holds
 // it), a new one otherwise; and fills out, timeouts included. A
-// directory's attributes are always marked unknown here (its getattr reads
-// its marker); a file's are known when its answer carried metadata or the
-// node holds that version's.
+// directory's attributes are marked unknown here (its getattr reads its
+// marker) unless owners are checked (ownersChecked): then its marker is
+// read now. A file's are known when its answer carried metadata.
 func (d *dirNode) childFor(ctx context.Context, name, key string, p probe, out *fuse.EntryOut) *gofs.Inode {
 	ch := d.GetChild(name)
 	if ch == nil || ch.StableAttr().Mode != p.typ {
@@ -196,6 +224,9 @@ func (d *dirNode) childFor(ctx context.Context, name, key string, p probe, out *
 	case *dirNode:
 		if p.marker {
 			n.marker.Store(true)
+		}
+		if d.f.ownersChecked() && n.refresh(ctx, key) == nil {
+			known = true
 		}
 		n.fillAttr(&out.Attr)
 	case *linkNode:
@@ -219,18 +250,8 @@ func (d *dirNode) fillAttr(out *fuse.Attr) {
 // which the cache answers while it holds it): a directory without a marker
 // (implicit) has the mount's defaults, and so has the root.
 func (d *dirNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
-	key, ok := d.key()
-	if ok && key != "" && d.f.opts.PersistMetadata {
-		o, err := d.f.bucket.Stat(ctx, key+"/", ossclient.WithMeta)
-		switch {
-		case err == nil:
-			d.marker.Store(true)
-			d.setAttrs(d.f.attrsFromMeta(o.Meta, o.ModTime, uint32(d.f.opts.DirMode)))
-		case errors.Is(err, ossclient.ErrNotFound):
-			a := d.f.defaultAttrs(time.Time{}, uint32(d.f.opts.DirMode))
-			a.known = true
-			d.setAttrs(a)
-		default:
+	if key, ok := d.key(); ok {
+		if err := d.refresh(ctx, key); err != nil {
 			return d.f.errno("getattr", key, err)
 		}
 	}
@@ -239,9 +260,37 @@ func (d *dirNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.Att
 	return 0
 }
 
+// refresh reads the stored attributes of the directory at key from its
+// marker; without one (and for the root) they are the mount's defaults.
+func (d *dirNode) refresh(ctx context.Context, key string) error {
+	if key == "" || !d.f.opts.PersistMetadata {
+		return nil
+	}
+	o, err := d.f.bucket.Stat(ctx, key+"/", ossclient.WithMeta)
+	switch {
+	case err == nil:
+		d.marker.Store(true)
+		d.setAttrs(d.f.attrsFromMeta(o.Meta, o.ModTime, uint32(d.f.opts.DirMode)))
+	case errors.Is(err, ossclient.ErrNotFound):
+		a := d.f.defaultAttrs(time.Time{}, uint32(d.f.opts.DirMode))
+		a.known = true
+		d.setAttrs(a)
+	default:
+		return err
+	}
+	return nil
+}
+
 func (d *dirNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
 	if d.f.opts.ReadOnly {
 		return errROFS
+	}
+	if key, ok := d.key(); ok {
+		// The attributes a change does not touch are stored with it: they
+		// must be the stored ones.
+		if err := d.refresh(ctx, key); err != nil {
+			return d.f.errno("setattr", key, err)
+		}
 	}
 	a, errno := d.f.applySetattr(d.attrs(), in)
 	if errno != 0 {

@@ -162,6 +162,12 @@ func (h *dirHandle) Lookup(ctx context.Context, name string, out *fuse.EntryOut)
 	if e.typ == syscall.S_IFREG && e.obj == nil { // created here, not uploaded
 		return h.d.Lookup(ctx, name, out)
 	}
+	if h.d.f.ownersChecked() && (e.typ == syscall.S_IFDIR || e.obj != nil && e.obj.MetaUnknown && e.typ != syscall.S_IFLNK) {
+		// No attributes for this entry (go-fuse then sends node id 0): the
+		// kernel would hold the defaults' owner for its ownership checks.
+		// It looks the name up when it is used; a names-only walk never.
+		return nil, syscall.EAGAIN
+	}
 	ch := h.d.childFor(ctx, name, key, probe{typ: e.typ, obj: e.obj}, out)
 	if e.typ == syscall.S_IFREG && e.obj.MetaUnknown && e.obj.Size == 0 && h.d.f.opts.PersistMetadata {
 		// Maybe a FIFO, socket or device node, which only its metadata

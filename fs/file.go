@@ -88,13 +88,22 @@ func (n *fileNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.At
 		n.fillAttr(&out.Attr) // unlinked while open: what we knew
 		return 0
 	}
-	o, err := n.statForAttrs(ctx, key)
-	if err != nil {
+	if err := n.refresh(ctx, key); err != nil {
 		if errors.Is(err, ossclient.ErrNotFound) && n.staged() {
 			out.SetTimeout(n.f.attrTimeout(n.fillAttr(&out.Attr)))
 			return 0
 		}
 		return n.f.errno("getattr", key, err)
+	}
+	out.SetTimeout(n.f.attrTimeout(n.fillAttr(&out.Attr)))
+	return 0
+}
+
+// refresh reads the stored attributes and size of the object at key.
+func (n *fileNode) refresh(ctx context.Context, key string) error {
+	o, err := n.statForAttrs(ctx, key)
+	if err != nil {
+		return err
 	}
 	n.learn(o, uint32(n.f.opts.FileMode))
 	n.mu.Lock()
@@ -102,8 +111,7 @@ func (n *fileNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.At
 		n.size = o.Size
 	}
 	n.mu.Unlock()
-	out.SetTimeout(n.f.attrTimeout(n.fillAttr(&out.Attr)))
-	return 0
+	return nil
 }
 
 // statForAttrs is Stat for getattr, which the kernel sends when it needs
@@ -127,6 +135,15 @@ func (n *fileNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.Set
 	if sz, ok := in.GetSize(); ok {
 		if errno := n.truncate(ctx, int64(sz)); errno != 0 {
 			return errno
+		}
+	}
+	if !n.staged() && !n.attrs().known {
+		// A change is stored with the attributes it does not change:
+		// those must be the stored ones, not the defaults of a listing.
+		if key, ok := n.key(); ok {
+			if err := n.refresh(ctx, key); err != nil {
+				return n.f.errno("setattr", key, err)
+			}
 		}
 	}
 	old := n.attrs()
