@@ -39,7 +39,11 @@
 // has the defaults. A symlink's owner and times come from its own metadata,
 // with the GetSymlink readlink needs anyway. An empty object may be a FIFO,
 // socket or device node (its type is in its mode): lookup reads its
-// metadata, since the kernel takes the type from the lookup.
+// metadata, since the kernel takes the type from the lookup. Under
+// --allow-other the kernel also checks ownership (chmod, chown, sticky
+// bit) on the uid it holds, without asking again even at validity 0: there
+// lookups read the stored owner and READDIRPLUS entries with unknown
+// metadata carry no attributes (fsys.ownersChecked).
 //
 // Kernel caches are controlled by Options.EntryTimeout, AttrTimeout and
 // NegativeTimeout (1s defaults); kernel symlink caching is off, since
