@@ -12,10 +12,10 @@
 //   - List: full one-level listings (Limit 0, not recursive), per prefix, for
 //     ListTTL. A fresh listing is authoritative for its directory: Stat of a
 //     child answers from it (present, or ErrNotFound) with no request, and
-//     every entry is also put in the stat cache. A Stat answer with nil Meta
-//     came from a listing (metadata unknown; a symlink then has its listed
-//     size and is reported as an Object of Type Symlink even when dangling);
-//     an answer from a HEAD always has non-nil Meta. Stat("x") is about the
+//     every entry is also put in the stat cache. A Stat answer with
+//     MetaUnknown came from a listing (a symlink then has its listed size
+//     and is reported as an Object of Type Symlink even when dangling);
+//     an answer from a HEAD never has it. Stat("x") is about the
 //     object "x" only: a directory "x/" is asked with List("x/", Limit 1),
 //     which a cached listing of "x/" or of its parent also answers.
 //     Recursive listings are never cached.
