@@ -27,6 +27,7 @@ func (e *env) remount(c config) *env {
 // whose --uid/--gid are not root's shows objects stored as root's as
 // root's, and only objects without metadata as the mount's owner.
 func TestModeZeroAndOwners(t *testing.T) {
+	need(t, "python3")
 	cfg := config{fs: func(o *ossfs.Options) { o.UID, o.GID = 1000, 1000 }}
 	e := newEnv(t, cfg)
 	e.sh(`python3 -c 'import os; os.close(os.open("z", os.O_CREAT | os.O_WRONLY, 0))'
@@ -108,6 +109,7 @@ func TestCtimeAndAtimeStored(t *testing.T) {
 // (and x-oss-meta-rdev the device number), which a fresh mount shows as
 // such, in a listing and by name; link(2) is EPERM, not EOPNOTSUPP.
 func TestSpecialFiles(t *testing.T) {
+	need(t, "python3", "mkfifo", "mknod")
 	e := newEnv(t, config{})
 	e.sh(`mkfifo p && mknod c c 1 3 && echo x > f
 		python3 -c 'import socket; s = socket.socket(socket.AF_UNIX); s.bind("s")'`)
