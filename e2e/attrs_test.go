@@ -35,6 +35,9 @@ func TestModeZeroAndOwners(t *testing.T) {
 	if err := os.WriteFile(e.p("mine"), []byte("x"), 0o644); err != nil { // made by root
 		t.Fatal(err)
 	}
+	if err := os.Chmod(e.p("mine"), 0o644); err != nil { // whatever the umask
+		t.Fatal(err)
+	}
 	if _, err := e.raw.Put(e.ctx(), "rootmeta", strings.NewReader("x"), ossclient.PutOptions{
 		Meta: map[string]string{"mode": "33188", "uid": "0", "gid": "0"}}); err != nil {
 		t.Fatal(err)
