@@ -2,7 +2,6 @@ package fs
 
 import (
 	"context"
-	"errors"
 	"syscall"
 	"time"
 
@@ -36,21 +35,8 @@ func (n *fileNode) newHandle(write bool) *fileHandle {
 
 func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
 	n := h.n
-	for {
-		n.mu.Lock()
-		st := n.stage
-		if st == nil {
-			n.mu.Unlock()
-			break
-		}
-		c, err := st.readAt(dest, off)
-		n.mu.Unlock()
-		if errors.Is(err, errNeedFile) { // written data is only in a stream
-			err = n.materialize(ctx, st)
-			if err == nil {
-				continue
-			}
-		}
+	if st := n.writer(); st != nil { // readers see the writers' data
+		c, err := st.ReadAt(ctx, dest, off)
 		if err != nil {
 			return nil, n.f.errno("read", "", err)
 		}
@@ -72,34 +58,17 @@ func (h *fileHandle) Write(ctx context.Context, data []byte, off int64) (uint32,
 		return 0, syscall.EBADF
 	}
 	n := h.n
-	key, _ := n.key()
-	for tries := 0; ; tries++ {
-		n.mu.Lock()
-		st := n.stage
-		c, feed, needFile, err := n.writeLocked(key, data, off)
-		if c > 0 {
-			n.a.mtime = time.Now()
-		}
-		n.mu.Unlock()
-		switch {
-		case feed != nil:
-			if n.feed(feed, data) != nil {
-				// The upload failed under this write: go on from the copy
-				// in memory (which holds this write too), or report it.
-				err = n.materialize(ctx, st)
-			}
-		case needFile && tries == 0:
-			if err = n.materialize(ctx, st); err == nil {
-				continue
-			}
-		case needFile:
-			err = errors.New("fs: no staged copy after materialize") // a bug, never a silent loss
-		}
-		if err != nil {
-			return 0, n.f.errno("write", key, err)
-		}
-		return uint32(c), 0
+	c, err := n.writer().WriteAt(ctx, data, off)
+	if err != nil {
+		key, _ := n.key()
+		return 0, n.f.errno("write", key, err)
 	}
+	if c > 0 {
+		n.mu.Lock()
+		n.a.mtime = time.Now()
+		n.mu.Unlock()
+	}
+	return uint32(c), 0
 }
 
 // Flush runs at every close(2) of the descriptor: it uploads, so close
