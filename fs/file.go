@@ -228,7 +228,7 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uin
 	write := flags&syscall.O_ACCMODE != syscall.O_RDONLY
 	trunc := flags&syscall.O_TRUNC != 0
 	if !write {
-		return n.newHandle(false), 0, 0
+		return n.newHandle(ctx, false), 0, 0
 	}
 	if n.f.opts.ReadOnly {
 		return nil, 0, errROFS
@@ -236,7 +236,7 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uin
 	if errno := n.acquire(ctxFor(ctx, true), !trunc, trunc); errno != 0 {
 		return nil, 0, errno
 	}
-	return n.newHandle(true), 0, 0
+	return n.newHandle(ctx, true), 0, 0
 }
 
 func (d *dirNode) Create(ctx context.Context, name string, flags, mode uint32, out *fuse.EntryOut) (*gofs.Inode, gofs.FileHandle, uint32, syscall.Errno) {
@@ -256,5 +256,5 @@ func (d *dirNode) Create(ctx context.Context, name string, flags, mode uint32, o
 	n.stage, _ = writeback.Open(ctx, d.f.bucket, host{n}, d.f.wbOptions(), false, true) // no I/O: never fails
 	n.fillAttr(&out.Attr)
 	ch := d.NewInode(ctx, n, gofs.StableAttr{Mode: syscall.S_IFREG})
-	return ch, n.newHandle(true), 0, 0
+	return ch, n.newHandle(ctx, true), 0, 0
 }

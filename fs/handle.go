@@ -16,6 +16,10 @@ type fileHandle struct {
 	n     *fileNode
 	write bool
 	rd    objectReader
+	// opener is the process that opened the descriptor (processOf; 0 when
+	// unknown or read-only): a flush from another process (a forked child
+	// closing its inherited copy) does not end a stream.
+	opener uint32
 }
 
 var (
@@ -26,11 +30,15 @@ var (
 	_ gofs.FileReleaser = (*fileHandle)(nil)
 )
 
-func (n *fileNode) newHandle(write bool) *fileHandle {
+func (n *fileNode) newHandle(ctx context.Context, write bool) *fileHandle {
 	n.mu.Lock()
 	size := n.size
 	n.mu.Unlock()
-	return &fileHandle{n: n, write: write, rd: newPrefetcher(n.f.bucket, size, n.f.opts.ReadAhead, n.f.readBudget)}
+	h := &fileHandle{n: n, write: write, rd: newPrefetcher(n.f.bucket, size, n.f.opts.ReadAhead, n.f.readBudget)}
+	if write {
+		h.opener = processOf(ctx)
+	}
+	return h
 }
 
 func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
@@ -71,18 +79,33 @@ func (h *fileHandle) Write(ctx context.Context, data []byte, off int64) (uint32,
 	return uint32(c), 0
 }
 
-// Flush runs at every close(2) of the descriptor: it uploads, so close
-// returns the upload's error.
+// Flush runs at every close(2) of the descriptor, also by every process
+// that inherited it: it uploads, so close returns the upload's error. A
+// flush from a process other than the opener (a child's close-on-exec or
+// exit) leaves a stream in flight running: ending it there would turn one
+// upload into two and show an intermediate object. The opener's close,
+// an fsync or the last release ends it.
 func (h *fileHandle) Flush(ctx context.Context) syscall.Errno {
 	if !h.write {
 		return 0
 	}
+	st := h.n.writer()
+	var err error
+	if otherProcess(ctx, h.opener) {
+		err = st.FlushInherited(ctxFor(ctx, true))
+	} else {
+		err = st.Flush(ctxFor(ctx, true))
+	}
 	key, _ := h.n.key()
-	return h.n.f.errno("flush", key, h.n.upload(ctxFor(ctx, true)))
+	return h.n.f.errno("flush", key, err)
 }
 
 func (h *fileHandle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
-	return h.Flush(ctx)
+	if !h.write {
+		return 0
+	}
+	key, _ := h.n.key()
+	return h.n.f.errno("fsync", key, h.n.writer().Flush(ctxFor(ctx, true)))
 }
 
 func (h *fileHandle) Release(ctx context.Context) syscall.Errno {

@@ -103,8 +103,7 @@ func (n *fileNode) releaseStage() {
 		err := st.Flush(context.Background())
 		n.f.pending.Done()
 		if err != nil {
-			key, _ := n.key()
-			n.f.log.Error("upload at close failed; data of this file is lost", "key", key, "err", err)
+			n.logReleaseFailure(st, err)
 		}
 	}
 	n.mu.Lock()
@@ -132,4 +131,18 @@ func (n *fileNode) unlink(ctx context.Context, del func() error) error {
 		return st.Unlink(ctx, del)
 	}
 	return del()
+}
+
+// logReleaseFailure says what an upload at the last release that failed
+// lost, and what OSS still holds: nobody is left to return the error to.
+func (n *fileNode) logReleaseFailure(st *writeback.File, err error) {
+	key, _ := n.key()
+	switch size, ok := st.LastUpload(); {
+	case st.Lost() != nil:
+		n.f.log.Error("upload at close failed; data written to this file did not reach OSS and is lost", "key", key, "err", err)
+	case ok:
+		n.f.log.Error("upload at close failed; OSS keeps the earlier upload of this file, the changes since are lost", "key", key, "uploaded_bytes", size, "err", err)
+	default:
+		n.f.log.Error("upload at close failed; the changes to this file since it was opened are lost, OSS keeps what it had", "key", key, "err", err)
+	}
 }

@@ -107,6 +107,11 @@ type File struct {
 	// unlinked is set by Unlink (under upMu) before it deletes the object:
 	// from then on nothing of this file is uploaded.
 	unlinked bool // GUARDED_BY(mu)
+	// materializing is the materialize run in progress, if any.
+	materializing *flight // GUARDED_BY(mu)
+	// uploaded is the size of the last upload of this File's content
+	// (-1: none yet): what OSS holds of it.
+	uploaded int64 // GUARDED_BY(mu)
 
 	// upMu serializes the uploads of this one file, so an older snapshot
 	// can never land after a newer one. It is held across Put by design;
@@ -125,7 +130,7 @@ var errNeedFile = errors.New("the staged copy is needed")
 // empty. trunc marks it changed (a new file, or an O_TRUNC open): the
 // first flush uploads it even if nothing is written.
 func Open(ctx context.Context, s Store, h Host, o Options, load, trunc bool) (*File, error) {
-	f := &File{store: s, host: h, opts: o.withDefaults(), refs: 1, dirty: trunc, streamable: true}
+	f := &File{store: s, host: h, opts: o.withDefaults(), refs: 1, dirty: trunc, streamable: true, uploaded: -1}
 	if !load {
 		return f, nil
 	}
@@ -208,6 +213,21 @@ func (f *File) Dirty() bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.dirty
+}
+
+// Lost returns the error that lost written data (nil: nothing lost).
+func (f *File) Lost() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.lost
+}
+
+// LastUpload returns the size of the last upload of this File's content;
+// ok is false when there was none.
+func (f *File) LastUpload() (size int64, ok bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.uploaded, f.uploaded >= 0
 }
 
 // Unlinked says Unlink has run.

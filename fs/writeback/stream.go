@@ -59,13 +59,9 @@ func (f *File) startStream(st *streamStart) *stream {
 		f.attrsSet = false
 	}
 	opts := ossclient.PutOptions{Meta: st.meta, ContentType: mime.TypeByExtension(path.Ext(st.key))}
-	if f.opts.Streams != nil {
-		f.opts.Streams.Add(1)
-	}
+	f.track(1)
 	go func() {
-		if f.opts.Streams != nil {
-			defer f.opts.Streams.Done()
-		}
+		defer f.track(-1)
 		obj, err := f.store.Put(context.Background(), st.key, pr, opts)
 		closeErr := err
 		if closeErr == nil {
@@ -197,10 +193,50 @@ func (f *File) takeStream(complete func(kept bool) bool) (s *stream, head net.Bu
 // completing the stream's upload and downloading it back. Once the data is
 // lost (a failed upload past the head) it returns that error, now and at
 // every later call.
+//
+// The work is the whole file's, not one request's: it runs detached from
+// ctx (one run at a time; callers arriving meanwhile wait for that run).
+// A caller whose ctx ends (an interrupted syscall) stops waiting and gets
+// ctx's error; the run goes on, and its result is the file's state.
 func (f *File) materialize(ctx context.Context) error {
-	f.upMu.Lock()
-	defer f.upMu.Unlock()
-	return f.materializeLocked(ctx)
+	f.mu.Lock()
+	run := f.materializing
+	if run == nil {
+		run = &flight{done: make(chan struct{})}
+		f.materializing = run
+		f.track(1)
+		go func() {
+			defer f.track(-1)
+			f.upMu.Lock()
+			run.err = f.materializeLocked(context.WithoutCancel(ctx))
+			f.upMu.Unlock()
+			f.mu.Lock()
+			f.materializing = nil
+			f.mu.Unlock()
+			close(run.done)
+		}()
+	}
+	f.mu.Unlock()
+	select {
+	case <-run.done:
+		return run.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// flight is one run of shared work and its result.
+type flight struct {
+	done chan struct{}
+	err  error // set before done is closed
+}
+
+// track counts work running on its own goroutine in Options.Streams, so
+// that an unmount waits for it.
+func (f *File) track(delta int) {
+	if f.opts.Streams != nil {
+		f.opts.Streams.Add(delta)
+	}
 }
 
 // materializeLocked is materialize. LOCKS_REQUIRED(upMu)
@@ -251,11 +287,18 @@ func (f *File) materializeLocked(ctx context.Context) error {
 }
 
 // adoptUpload takes a completed stream's object as the file's content and
-// downloads it into tmp, so that staging can go on from there.
+// downloads it into tmp, so that staging can go on from there. When the
+// download fails, the object is still the file's complete content: the
+// File is left Uploaded (no local copy) and the next materialize reads it
+// back again; nothing is lost.
 func (f *File) adoptUpload(ctx context.Context, s *stream, tmp io.Writer, gen uint64) error {
 	f.recordUpload(s.obj, s.pos, gen)
+	key, ok := f.host.Key()
 	if err := f.downloadExactly(ctx, s.key, tmp, s.pos); err != nil {
-		return f.lose(fmt.Errorf("reading back the streamed upload: %w", err))
+		if ok && key == s.key {
+			return fmt.Errorf("reading back the streamed upload (complete in OSS): %w", err)
+		}
+		return f.lose(fmt.Errorf("reading back the streamed upload of a file moved or unlinked meanwhile: %w", err))
 	}
 	f.mu.Lock()
 	if f.attrsSet { // a chmod the upload did not carry: the staged copy will
@@ -263,7 +306,7 @@ func (f *File) adoptUpload(ctx context.Context, s *stream, tmp io.Writer, gen ui
 		f.attrsSet = false
 	}
 	f.mu.Unlock()
-	if key, ok := f.host.Key(); !ok || key != s.key {
+	if !ok || key != s.key {
 		// Unlinked or moved while written: the copy at the old key goes;
 		// the staged copy is uploaded at the current key, if any.
 		_ = f.store.Delete(ctx, s.key)

@@ -20,6 +20,20 @@ func (f *File) Flush(ctx context.Context) error {
 	return f.flushLocked(ctx)
 }
 
+// FlushInherited is Flush for a close by a process that did not open the
+// descriptor (a forked child): a stream in flight goes on, since its
+// writer is still writing (the opener's flush, an fsync or the last
+// release ends it); anything else is flushed as by Flush.
+func (f *File) FlushInherited(ctx context.Context) error {
+	f.mu.Lock()
+	streaming := f.stream != nil
+	f.mu.Unlock()
+	if streaming {
+		return nil
+	}
+	return f.Flush(ctx)
+}
+
 // flushLocked is Flush. LOCKS_REQUIRED(upMu)
 func (f *File) flushLocked(ctx context.Context) error {
 	if f.Unlinked() {
@@ -186,6 +200,7 @@ func (f *File) recordUpload(obj *ossclient.Object, size int64, gen uint64) {
 	if f.gen == gen {
 		f.dirty = false
 	}
+	f.uploaded = size
 	f.mu.Unlock()
 	f.host.Uploaded(obj, size)
 }
