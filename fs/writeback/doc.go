@@ -20,26 +20,47 @@
 //	Staged     an unlinked temp file in Options.TempDir (file)
 //	Lost       the data did not reach OSS and no copy is left (lost)
 //
-// and dirty says whether the object differs from it. The transitions:
+// and dirty says whether the object differs from it.
 //
-//	          write at 0                      flush (completes the upload)
-//	Empty ────────────────────► Streaming ───────────────────────────► Uploaded
-//	  │                          │  │  │                                  │
-//	  │ write elsewhere, read,   │  │  │ write elsewhere, read,           │ write, read,
-//	  │ truncate > 0             │  │  │ truncate > 0 (materialize):      │ flush of new
-//	  │                          │  │  │  ├ head kept: from the head,     │ attributes
-//	  ▼                          │  │  │  │   upload aborted              │ (read back)
-//	Staged ◄─────────────────────┼──┼──┘  └ past the head: complete the   │
-//	  ▲   ▲                      │  │        upload, read it back ────────┤
-//	  │   └──────────────────────┼──┼─────────────────────────────────────┘
-//	  │   upload failed, head    │  │ upload failed past the head
-//	  └──────────────────────────┘  ▼
-//	                               Lost
+//	         write at 0               flush
+//	Empty ─────────────► Streaming ─────────────────► Uploaded ◄──┐
+//	  │                   │  │  │  materialize past the    │       │
+//	  │ other write,      │  │  └─ head: complete the ─────┘       │ read-back
+//	  │ truncate > 0      │  │     upload                  │       │ failed
+//	  │                   │  │                             ▼       │
+//	  │                   │  │                read back (write, ───┘
+//	  │                   │  │                read, unlink, flush
+//	  ▼                   │  │                of new attributes)
+//	Staged ◄──────────────┼──┴─────────────────────────────┘
+//	         materialize within the head:
+//	         from memory (upload aborted)
+//	                      │
+//	                      │ upload failed past the head
+//	                      ▼
+//	                     Lost
 //
-//	truncate(0) (O_TRUNC open, ftruncate 0): any state → Empty
-//	flush of Staged: one Put of the temp file; it stays Staged, clean
-//	Unlink: Streaming or Uploaded → Staged first (the descriptors still
-//	open keep their data), then nothing more is uploaded
+// In words, state by state (every state: truncate(0) → Empty):
+//
+//	Empty      write at 0 → Streaming; other write, truncate > 0 → Staged
+//	           (an empty temp file); flush → one empty Put if dirty
+//	Streaming  append → Streaming; flush by the opener, fsync, last
+//	           release → Uploaded (upload completed); flush from another
+//	           process (FlushInherited) → Streaming; other write, read,
+//	           truncate > 0, unlink → materialize: ≤ HeadLimit written →
+//	           Staged from memory (upload aborted), else complete the
+//	           upload → Uploaded → read back → Staged; upload failed: ≤
+//	           HeadLimit → Staged from memory (retried at the flush), else
+//	           → Lost
+//	Uploaded   write, read, truncate > 0, unlink, a flush with new
+//	           attributes → read back → Staged. A read-back that fails
+//	           (or whose caller is interrupted) leaves it Uploaded: the
+//	           object is complete, the next call reads back again.
+//	Staged     write, read, truncate → Staged; flush → one Put, clean
+//	Lost       every write, flush and fsync fails with the upload's error
+//
+// Work that belongs to the whole file (materialize, uploads) never runs on
+// one request's context: an interrupted caller stops waiting (its ctx's
+// error), the work goes on, and an interrupt never becomes a state.
 //
 // Flush (close, fsync) and the last release upload what is dirty and
 // return the error, never nil for data that did not reach OSS.
