@@ -50,7 +50,11 @@
 // until its first flush; lookup and readdir show it from the tree
 // meanwhile. The fs side (writer.go, handle.go) is glue: the fileNode is
 // the File's Host (current key, metadata, what an upload recorded), open
-// and release take and drop references, and errors become errno here.
+// and release take and drop references, and errors become errno here. A
+// handle remembers the process that opened it (caller.go: the thread group
+// of the FUSE caller), so that a flush from another process, a forked
+// child closing its inherited copy, does not end a stream
+// (writeback.File.FlushInherited).
 //
 // # Reads
 //
