@@ -109,6 +109,9 @@ type File struct {
 	unlinked bool // GUARDED_BY(mu)
 	// materializing is the materialize run in progress, if any.
 	materializing *flight // GUARDED_BY(mu)
+	// closed is set by Close: a materialize run that an interrupted
+	// caller left behind and that only starts now has nothing to do.
+	closed bool // GUARDED_BY(mu)
 	// uploaded is the size of the last upload of this File's content
 	// (-1: none yet): what OSS holds of it.
 	uploaded int64 // GUARDED_BY(mu)
@@ -252,6 +255,7 @@ func (f *File) AttrsChanged() {
 func (f *File) Close() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.closed = true
 	if f.stream != nil {
 		f.stream.pw.CloseWithError(errAbandoned)
 		f.stream = nil

@@ -416,3 +416,34 @@ func TestNoTempDir(t *testing.T) {
 }
 
 var _ io.Reader = eofReader{}
+
+// TestMaterializeAfterClose: a materialize run that starts only after the
+// File was closed (its caller was interrupted, the last handle released)
+// does nothing: no read-back, no temp file.
+func TestMaterializeAfterClose(t *testing.T) {
+	fs := newFakeStore()
+	e := newTenv(t, fs, false, true)
+	e.run(step{do: "write", data: d16})
+	e.run(step{do: "flush", state: "Uploaded"})
+	e.f.upMu.Lock() // a flush in progress
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := e.f.ReadAt(ctx, make([]byte, 4), 0); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted read: %v", err)
+	}
+	e.f.mu.Lock()
+	run := e.f.materializing // waiting for upMu
+	e.f.mu.Unlock()
+	if run == nil {
+		t.Fatal("no materialize run left behind")
+	}
+	e.f.Close()
+	e.f.upMu.Unlock()
+	<-run.done
+	if n := fs.count("Read"); n != 0 {
+		t.Errorf("%d reads back after Close", n)
+	}
+	if e.f.state() != "Uploaded" {
+		t.Errorf("state %s after Close", e.f.state())
+	}
+}

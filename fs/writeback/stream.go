@@ -242,7 +242,7 @@ func (f *File) track(delta int) {
 // materializeLocked is materialize. LOCKS_REQUIRED(upMu)
 func (f *File) materializeLocked(ctx context.Context) error {
 	f.mu.Lock()
-	if f.file != nil || f.lost != nil {
+	if f.file != nil || f.lost != nil || f.closed {
 		err := f.lost
 		f.mu.Unlock()
 		return err
