@@ -391,7 +391,7 @@ func TestOpenLoadFails(t *testing.T) {
 }
 
 // TestNoTempDir: without a temp file, a write that needs one fails (never
-// a silent loss); within the head the data is then lost and reported.
+// a silent loss), and a stream goes on as if that write had not come.
 func TestNoTempDir(t *testing.T) {
 	fs := newFakeStore()
 	f, err := Open(context.Background(), fs, &fakeHost{key: "k"}, Options{TempDir: "/nonexistent/dir", HeadLimit: testHead, Logger: slog.New(&logCounter{})}, false, true)
@@ -402,8 +402,17 @@ func TestNoTempDir(t *testing.T) {
 	if _, err := f.WriteAt(context.Background(), []byte("abc"), 0); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.WriteAt(context.Background(), []byte("x"), 1); err == nil || f.Lost() == nil {
-		t.Errorf("fallback without a temp dir: %v, lost %v", err, f.Lost())
+	if _, err := f.WriteAt(context.Background(), []byte("x"), 1); err == nil || f.Lost() != nil || f.state() != "Streaming" {
+		t.Errorf("fallback without a temp dir: %v, lost %v, %s (want the write to fail, the stream to go on)", err, f.Lost(), f.state())
+	}
+	if _, err := f.WriteAt(context.Background(), []byte("def"), 3); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := fs.object("k"); string(got) != "abcdef" {
+		t.Errorf("object %q", got)
 	}
 	g, err := Open(context.Background(), fs, &fakeHost{key: "k"}, Options{TempDir: "/nonexistent/dir"}, false, true)
 	if err != nil {
@@ -445,5 +454,23 @@ func TestMaterializeAfterClose(t *testing.T) {
 	}
 	if e.f.state() != "Uploaded" {
 		t.Errorf("state %s after Close", e.f.state())
+	}
+}
+
+// TestFlushIgnoresCancel: a Flush whose ctx has ended still uploads; the
+// interrupt is not the file's state.
+func TestFlushIgnoresCancel(t *testing.T) {
+	fs := newFakeStore()
+	e := newTenv(t, fs, false, true)
+	e.run(step{do: "write", data: d16})
+	e.run(step{do: "flush"})
+	e.run(step{do: "attrs", data: "2"}) // the next flush reads back and puts
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := e.f.Flush(ctx); err != nil {
+		t.Fatalf("flush with an ended ctx: %v", err)
+	}
+	if e.f.Dirty() || fs.count("Put") != 2 {
+		t.Errorf("dirty %v after %d puts", e.f.Dirty(), fs.count("Put"))
 	}
 }

@@ -249,14 +249,13 @@ func (f *File) materializeLocked(ctx context.Context) error {
 	}
 	gen, size, resets := f.gen, f.size, f.resets
 	f.mu.Unlock()
-	s, head, kept := f.takeStream(func(kept bool) bool { return !kept })
+	// The temp file first: without one the stream goes on untouched and
+	// only the caller fails.
 	tmp, err := newTempFile(f.opts.TempDir)
 	if err != nil {
-		if s != nil {
-			return f.lose(fmt.Errorf("no temp file for the staged copy: %w", err))
-		}
-		return err
+		return fmt.Errorf("no temp file for the staged copy: %w", err)
 	}
+	s, head, kept := f.takeStream(func(kept bool) bool { return !kept })
 	switch {
 	case s == nil && size > 0:
 		// A stream completed by a flush: its bytes are the object.

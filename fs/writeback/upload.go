@@ -13,8 +13,11 @@ import (
 
 // Flush sends the content if it is dirty: by completing the stream, or
 // with one Put of the staged file. A file unlinked while open is not
-// uploaded: its data goes with it, as on a local disk.
+// uploaded: its data goes with it, as on a local disk. It runs to the end
+// whatever ctx says (only ctx's values are used): an upload is never left
+// half done, and an interrupt never becomes the file's state.
 func (f *File) Flush(ctx context.Context) error {
+	ctx = context.WithoutCancel(ctx)
 	f.upMu.Lock()
 	defer f.upMu.Unlock()
 	return f.flushLocked(ctx)
@@ -95,8 +98,9 @@ func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
 // the file reaches OSS after it: an upload in progress (a close) ends
 // first, and a stream is read into the staged copy (the descriptors still
 // open keep working, as on a local disk) rather than left to complete at
-// a key that a new file may take.
+// a key that a new file may take. Like Flush, it ignores ctx's end.
 func (f *File) Unlink(ctx context.Context, del func() error) error {
+	ctx = context.WithoutCancel(ctx)
 	f.upMu.Lock()
 	defer f.upMu.Unlock()
 	f.mu.Lock()
