@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ossfs/ossfs/cache"
 	ossfs "github.com/ossfs/ossfs/fs"
 	"github.com/ossfs/ossfs/ossclient"
 )
@@ -167,4 +168,26 @@ func TestNoMetadataMount(t *testing.T) {
 	}
 	wantErrno(t, "chmod", os.Chmod(e.p("d/f"), 0o600), syscall.ENOTSUP)
 	wantErrno(t, "mkfifo", syscall.Mkfifo(e.p("d/p"), 0o644), syscall.EPERM)
+}
+
+// TestMetadataChangeSeenByASecondMount: a chmod, chown and touch -d made
+// on mount A reach mount B, which had listed and stat'ed the file, once B's
+// cache TTLs have passed (a fake clock; B's kernel caches nothing).
+func TestMetadataChangeSeenByASecondMount(t *testing.T) {
+	a := newEnv(t, config{})
+	a.sh(`mkdir d && echo x > d/f`)
+	clock := cache.NewFakeClock(time.Now())
+	b := newEnv(t, config{srv: a.srv,
+		fs:    func(o *ossfs.Options) { o.EntryTimeout, o.AttrTimeout, o.NegativeTimeout = -1, -1, -1 },
+		cache: func(o *cache.Options) { o.Clock = clock }})
+	const script = `ls -l d > /dev/null && stat -c '%a %u:%g %Y' d/f`
+	before := b.sh(script)
+	a.sh(`chmod 600 d/f && chown 12:34 d/f && touch -d @1300000000 d/f`)
+	if got := b.sh(script); got != before {
+		t.Errorf("within the TTLs mount B shows %q, want what it cached, %q (documented staleness)", got, before)
+	}
+	clock.Advance(2 * cache.DefaultStatTTL)
+	if got := b.sh(script); got != "600 12:34 1300000000\n" {
+		t.Errorf("after the TTLs mount B shows %q, want 600 12:34 1300000000", got)
+	}
 }
