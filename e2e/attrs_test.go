@@ -43,9 +43,10 @@ func TestModeZeroAndOwners(t *testing.T) {
 		Meta: map[string]string{"mode": "33188", "uid": "0", "gid": "0"}}); err != nil {
 		t.Fatal(err)
 	}
-	e.put("bare", "x") // another tool's object: no metadata
-	want := "z 0 0:0\nf 0 0:0\nd 0 0:0\nmine 644 0:0\nrootmeta 644 0:0\nbare 644 1000:1000\n"
-	const script = `for n in z f d mine rootmeta bare; do echo "$n $(stat -c '%a %u:%g' $n)"; done`
+	e.put("bare", "x")       // another tool's object: no metadata
+	e.put("implicit/x", "x") // a directory without a marker: the defaults
+	want := "z 0 0:0\nf 0 0:0\nd 0 0:0\nmine 644 0:0\nrootmeta 644 0:0\nbare 644 1000:1000\nimplicit 755 1000:1000\n"
+	const script = `for n in z f d mine rootmeta bare implicit; do echo "$n $(stat -c '%a %u:%g' $n)"; done`
 	if got := e.sh(script); got != want {
 		t.Errorf("modes and owners:\n%s\nwant:\n%s", got, want)
 	}
