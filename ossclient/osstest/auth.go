@@ -83,10 +83,9 @@ func (s *Server) verifyV1(q *request, cred string) *ossError {
 	if e != nil {
 		return e
 	}
-	date := q.r.Header.Get("Date")
-	t, err := http.ParseTime(date)
-	if err != nil {
-		return errAccessDenied("OSS authentication requires a valid Date.")
+	date, t, e := v1Date(q.r.Header)
+	if e != nil {
+		return e
 	}
 	if e := s.checkSkew(t); e != nil {
 		return e
@@ -100,6 +99,35 @@ func (s *Server) verifyV1(q *request, cred string) *ossError {
 	}
 	return nil
 }
+
+// v1Date is the value on the date line of a V1 string to sign and the time
+// it means: the Date header, or, when there is none, x-oss-date (which
+// browsers and the Node.js SDK send because they cannot set Date; the value
+// then also appears among the signed x-oss-* headers). x-oss-date is
+// accepted in the HTTP date form ali-oss sends ("Tue, 20 Dec 2022 08:48:18
+// GMT") and in the ISO 8601 form OSS documents ("20221220T084818Z").
+func v1Date(h http.Header) (string, time.Time, *ossError) {
+	date, name := h.Get("Date"), "Date"
+	if date == "" {
+		date, name = h.Get("x-oss-date"), "x-oss-date"
+	}
+	if date == "" {
+		return "", time.Time{}, newErr(403, "AccessDenied", "0002-00000503",
+			"OSS authentication requires a valid Date or x-oss-date.")
+	}
+	t, err := http.ParseTime(date)
+	if err != nil && name == "x-oss-date" {
+		t, err = time.Parse(isoBasicTime, date)
+	}
+	if err != nil {
+		return "", time.Time{}, newErr(403, "AccessDenied", "0002-00000502",
+			"The "+name+" header of the request is not a valid time.").with("Header", name)
+	}
+	return date, t, nil
+}
+
+// isoBasicTime is the ISO 8601 basic form of x-oss-date.
+const isoBasicTime = "20060102T150405Z"
 
 func v1StringToSign(q *request, date string) string {
 	r := q.r
@@ -201,7 +229,7 @@ func (s *Server) verifyV4(q *request, authz string) *ossError {
 		return errInvalidArgument("Invalid signing product in Authorization header.")
 	}
 	datetime := q.r.Header.Get("x-oss-date")
-	t, err := time.Parse("20060102T150405Z", datetime)
+	t, err := time.Parse(isoBasicTime, datetime)
 	if err != nil || t.Format("20060102") != a.date {
 		return errAccessDenied("OSS V4 authentication requires a valid x-oss-date that matches the credential scope.")
 	}
