@@ -273,8 +273,13 @@ func (s *Server) openRange(o *object, off, n int64) (io.Reader, func(), error) {
 	return io.MultiReader(readers...), closeAll, nil
 }
 
+// getObjectMeta reports ETag, size (Content-Length) and Last-Modified of
+// the object at key, without following a symlink: on a link it reports the
+// link's own ETag, Last-Modified and size (the length of its target key),
+// whether or not the target exists, as OSS documents ("If the object is a
+// symbolic link, the information about the symbolic link is returned").
 func (s *Server) getObjectMeta(q *request) *ossError {
-	v, e := s.st.get(q.bucket, q.key, true)
+	v, e := s.st.get(q.bucket, q.key, false)
 	if e != nil {
 		return e
 	}
@@ -285,7 +290,9 @@ func (s *Server) getObjectMeta(q *request) *ossError {
 	h.Set("ETag", quoted(o.ETag))
 	h.Set("Last-Modified", httpTime(o.Modified))
 	h.Set("x-oss-last-access-time", httpTime(o.Modified))
-	h.Set("x-oss-hash-crc64ecma", fmt.Sprint(o.CRC64))
+	if o.Type != typeSymlink { // a link has no content to checksum
+		h.Set("x-oss-hash-crc64ecma", fmt.Sprint(o.CRC64))
+	}
 	q.w.WriteHeader(http.StatusOK)
 	return nil
 }
