@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/ossfs/ossfs/ossclient/percent"
 )
 
 // maxSkew is how far a request's signing time may be from the server clock.
@@ -261,7 +263,7 @@ func v4CanonicalRequest(q *request, additional []string) string {
 	r := q.r
 	var b strings.Builder
 	b.WriteString(r.Method + "\n")
-	b.WriteString(uriEncode(canonicalResource(q), false) + "\n")
+	b.WriteString(percent.Encode(canonicalResource(q), false) + "\n")
 	// Query: every parameter, decoded then re-encoded strictly, sorted.
 	type kv struct{ k, v string }
 	var params []kv
@@ -270,7 +272,7 @@ func v4CanonicalRequest(q *request, additional []string) string {
 		if len(vs) > 0 {
 			v = vs[len(vs)-1]
 		}
-		params = append(params, kv{uriEncode(k, true), uriEncode(v, true)})
+		params = append(params, kv{percent.Encode(k, true), percent.Encode(v, true)})
 	}
 	sort.Slice(params, func(i, j int) bool { return params[i].k < params[j].k })
 	for i, p := range params {
@@ -313,27 +315,4 @@ func v4CanonicalRequest(q *request, additional []string) string {
 	}
 	b.WriteString(payload)
 	return b.String()
-}
-
-// uriEncode percent-encodes everything but A-Z a-z 0-9 - _ . ~ (and "/"
-// unless encodeSlash), with upper-case hex: the V4 canonical form.
-func uriEncode(s string, encodeSlash bool) string {
-	const hexd = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if unreserved(c) || (c == '/' && !encodeSlash) {
-			b.WriteByte(c)
-		} else {
-			b.WriteByte('%')
-			b.WriteByte(hexd[c>>4])
-			b.WriteByte(hexd[c&15])
-		}
-	}
-	return b.String()
-}
-
-func unreserved(c byte) bool {
-	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' ||
-		c == '-' || c == '_' || c == '.' || c == '~'
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/ossfs/ossfs/ossclient/percent"
 )
 
 // Object types as OSS reports them in x-oss-object-type and listings.
@@ -48,11 +50,11 @@ func validBucketName(name string) error {
 // urlEncodeKey is the encoding-type=url form of a key in XML: like URL query
 // escaping, with space as %20 and "/" kept, so url.QueryUnescape (what the
 // SDKs apply) restores the bytes exactly.
-func urlEncodeKey(s string) string { return uriEncode(s, false) }
+func urlEncodeKey(s string) string { return percent.Encode(s, false) }
 
 // encodeTarget is how x-oss-symlink-target is sent back by GetSymlink:
 // percent-encoded, "/" kept (space as %20, "+" as %2B).
-func encodeTarget(s string) string { return uriEncode(s, false) }
+func encodeTarget(s string) string { return percent.Encode(s, false) }
 
 // stamp is the time an object, part or upload is given: now, in whole
 // seconds, as OSS keeps them. So every place a time is reported agrees:
