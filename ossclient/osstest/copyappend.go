@@ -108,11 +108,7 @@ func (s *Server) appendObject(q *request) *ossError {
 			e = errPositionNotEqualToLength(0)
 		}
 	}
-	if e != nil {
-		drain(q.r.Body)
-		return e
-	}
-	seg, d, e := s.receive(q)
+	seg, d, e := s.receiveUnless(q, e)
 	if e != nil {
 		return e
 	}

@@ -91,21 +91,22 @@ func (s *Server) initiateMultipart(q *request) *ossError {
 	return writeXML(q, initiateResult{Bucket: q.bucket, Key: enc(q.key), UploadID: u.ID, EncodingType: encName})
 }
 
-func (s *Server) uploadPart(q *request) *ossError {
-	num, e := partNumber(q)
-	if e != nil {
-		drain(q.r.Body)
-		return e
+// partTarget checks the part number and the upload id of an UploadPart or
+// UploadPartCopy request, and returns them.
+func (s *Server) partTarget(q *request) (num int, id string, e *ossError) {
+	if num, e = partNumber(q); e != nil {
+		return 0, "", e
 	}
-	id := q.param("uploadId")
+	id = q.param("uploadId")
 	s.st.mu.Lock()
 	_, _, e = s.st.uploadLocked(q.bucket, id, q.key)
 	s.st.mu.Unlock()
-	if e != nil {
-		drain(q.r.Body)
-		return e
-	}
-	seg, d, e := s.receive(q)
+	return num, id, e
+}
+
+func (s *Server) uploadPart(q *request) *ossError {
+	num, id, e := s.partTarget(q)
+	seg, d, e := s.receiveUnless(q, e)
 	if e != nil {
 		return e
 	}

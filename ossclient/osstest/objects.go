@@ -57,6 +57,32 @@ func (s *Server) receive(q *request) (segment, *digester, *ossError) {
 	return segment{ID: id, Size: d.size}, d, nil
 }
 
+// receiveUnless receives the request body (see receive) unless the request
+// was already refused (e != nil): then the body is drained and e returned.
+func (s *Server) receiveUnless(q *request, e *ossError) (segment, *digester, *ossError) {
+	if e != nil {
+		drain(q.r.Body)
+		return segment{}, nil, e
+	}
+	return s.receive(q)
+}
+
+// store commits o at q's key, honouring x-oss-forbid-overwrite (409
+// FileAlreadyExists when the key exists at commit time).
+func (s *Server) store(q *request, o *object) *ossError {
+	forbid := forbidOverwrite(q.r)
+	_, err := s.st.commit(q.bucket, q.key, func(old *object) (*object, *ossError) {
+		if forbid && old != nil {
+			return nil, errFileAlreadyExists()
+		}
+		return o, nil
+	})
+	if err != nil {
+		return toOSSError(err)
+	}
+	return nil
+}
+
 func (s *Server) putObject(q *request) *ossError {
 	o, e := newObjectFromRequest(q.r, q.key)
 	if e == nil && forbidOverwrite(q.r) {
@@ -64,26 +90,16 @@ func (s *Server) putObject(q *request) *ossError {
 			e = errFileAlreadyExists()
 		}
 	}
-	if e != nil {
-		drain(q.r.Body)
-		return e
-	}
-	seg, d, e := s.receive(q)
+	seg, d, e := s.receiveUnless(q, e)
 	if e != nil {
 		return e
 	}
 	o.Type, o.Size, o.CRC64, o.ETag = typeNormal, d.size, d.crc, d.etag()
 	o.ContentMD5 = base64.StdEncoding.EncodeToString(d.md5.Sum(nil))
 	o.Segments = []segment{seg}
-	forbid := forbidOverwrite(q.r)
-	if _, err := s.st.commit(q.bucket, q.key, func(old *object) (*object, *ossError) {
-		if forbid && old != nil {
-			return nil, errFileAlreadyExists()
-		}
-		return o, nil
-	}); err != nil {
+	if e := s.store(q, o); e != nil {
 		s.st.discard(o.Segments)
-		return toOSSError(err)
+		return e
 	}
 	h := q.w.Header()
 	h.Set("ETag", quoted(o.ETag))

@@ -24,14 +24,7 @@ type copyPartResult struct {
 // read, so it may be overwritten or deleted meanwhile.
 func (s *Server) uploadPartCopy(q *request) *ossError {
 	drain(q.r.Body)
-	num, e := partNumber(q)
-	if e != nil {
-		return e
-	}
-	id := q.param("uploadId")
-	s.st.mu.Lock()
-	_, _, e = s.st.uploadLocked(q.bucket, id, q.key)
-	s.st.mu.Unlock()
+	num, id, e := s.partTarget(q)
 	if e != nil {
 		return e
 	}
