@@ -305,7 +305,6 @@ func (s *Server) getObjectMeta(q *request) *ossError {
 	h.Set("Content-Length", strconv.FormatInt(o.Size, 10))
 	h.Set("ETag", quoted(o.ETag))
 	h.Set("Last-Modified", httpTime(o.Modified))
-	h.Set("x-oss-last-access-time", httpTime(o.Modified))
 	if o.Type != typeSymlink { // a link has no content to checksum
 		h.Set("x-oss-hash-crc64ecma", fmt.Sprint(o.CRC64))
 	}
