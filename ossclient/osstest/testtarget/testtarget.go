@@ -58,7 +58,7 @@ type Target struct {
 	Endpoint, Region, Bucket string
 	// Prefix is this run's random prefix, ending in "/"; the test keeps
 	// everything it writes under it.
-	Prefix                                      string
+	Prefix                                     string
 	AccessKeyID, AccessKeySecret, SessionToken string
 	// Server is the local server, nil on real OSS.
 	Server *osstest.Server
