@@ -14,6 +14,7 @@ import (
 
 	"github.com/ossfs/ossfs/ossclient"
 	"github.com/ossfs/ossfs/ossclient/osstest"
+	"github.com/ossfs/ossfs/ossclient/osstest/testtarget"
 )
 
 // The contract tests drive the real SDK against the local server over HTTP,
@@ -26,7 +27,7 @@ func startServer(t *testing.T, opts osstest.Options) *osstest.Server {
 	if len(opts.Buckets) == 0 {
 		opts.Buckets = []string{bucket}
 	}
-	srv, err := osstest.Start(opts)
+	srv, err := osstest.Start(testtarget.LocalOptions(t, opts))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,6 +44,22 @@ const (
 	EnvBucket   = "OSSFS_TEST_OSS_BUCKET"
 )
 
+// EnvStorage set to "dir" makes [LocalOptions] store in a temporary
+// directory instead of memory: the tests that need the local server's hooks
+// (request counts, injected faults) then run against the --dir storage of
+// ossfs serve. CI runs the ossclient packages both ways.
+const EnvStorage = "OSSFS_TEST_STORAGE"
+
+// LocalOptions returns o for a local server a test starts itself: with
+// OSSFS_TEST_STORAGE=dir and no Dir of its own, o.Dir is a temporary
+// directory of t.
+func LocalOptions(t testing.TB, o osstest.Options) osstest.Options {
+	if os.Getenv(EnvStorage) == "dir" && o.Dir == "" {
+		o.Dir = t.TempDir()
+	}
+	return o
+}
+
 // SkipMessage is the one line a skipped real-OSS run prints.
 const SkipMessage = "real OSS run skipped: set " + EnvEndpoint + ", " + EnvRegion + ", " + EnvBucket +
 	" and OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET to run it against a bucket (see docs/testing.md)"

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
+
+	"github.com/ossfs/ossfs/ossclient/osstest"
 )
 
 // TestCleanup: everything under the run's prefix goes, objects and open
@@ -43,5 +45,19 @@ func TestCleanup(t *testing.T) {
 	}
 	if strings.Join(left, " ") != "ossfs-conformance/other outside" {
 		t.Errorf("left after cleanup: %q", left)
+	}
+}
+
+func TestLocalOptions(t *testing.T) {
+	t.Setenv(EnvStorage, "")
+	if o := LocalOptions(t, osstest.Options{}); o.Dir != "" {
+		t.Errorf("memory storage by default, got Dir %q", o.Dir)
+	}
+	t.Setenv(EnvStorage, "dir")
+	if o := LocalOptions(t, osstest.Options{}); o.Dir == "" {
+		t.Error("OSSFS_TEST_STORAGE=dir gave no Dir")
+	}
+	if o := LocalOptions(t, osstest.Options{Dir: "/mine"}); o.Dir != "/mine" {
+		t.Errorf("a test's own Dir was replaced by %q", o.Dir)
 	}
 }
