@@ -28,6 +28,9 @@ type xOSSDateSigner struct {
 	iso  bool          // x-oss-date as 20221220T084818Z instead of the HTTP date form
 	bad  string        // when set, sent as x-oss-date after signing
 	none bool          // send neither Date nor x-oss-date
+	// both keeps the Date header (signed on the date line) and sends an
+	// x-oss-date an hour off, signed among the x-oss-* headers only.
+	both bool
 }
 
 func (s *xOSSDateSigner) Sign(ctx context.Context, sc *signer.SigningContext) error {
@@ -38,8 +41,14 @@ func (s *xOSSDateSigner) Sign(ctx context.Context, sc *signer.SigningContext) er
 	}
 	sc.Time = t
 	sc.Request.Header.Set("x-oss-date", val)
+	if s.both {
+		sc.Request.Header.Set("x-oss-date", t.Add(time.Hour).Format("20060102T150405Z"))
+	}
 	if err := (&signer.SignerV1{}).Sign(ctx, sc); err != nil {
 		return err
+	}
+	if s.both {
+		return nil
 	}
 	sc.Request.Header.Del("Date")
 	if s.iso { // the SDK put the HTTP date form on the date line: re-sign
@@ -127,6 +136,12 @@ func TestV1WithXOSSDate(t *testing.T) {
 		}
 	}
 
+	// Both headers: Date is the one on the date line and the one the skew
+	// check uses (the documented formula names Date).
+	if _, err := xOSSDateClient(srv, &xOSSDateSigner{both: true}, &sentHeaders{}).ListObjectsV2(ctx,
+		&oss.ListObjectsV2Request{Bucket: oss.Ptr(bkt)}); err != nil {
+		t.Errorf("Date and x-oss-date both sent: %v", err)
+	}
 	_, err := xOSSDateClient(srv, &xOSSDateSigner{none: true}, &sentHeaders{}).ListObjectsV2(ctx, &oss.ListObjectsV2Request{Bucket: oss.Ptr(bkt)})
 	wantCode(t, err, 403, "AccessDenied")
 	if ec := svcErr(t, err).EC; ec != "0002-00000503" {
