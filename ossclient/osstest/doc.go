@@ -199,12 +199,15 @@
 //     clients exercise the fallback; set it negative for no limit. The
 //     message and EC of EntityTooLarge are ours (the code is the one the
 //     SDK's Copier recognises). Medium (TestCopyObjectMaxCopySize).
-//   - UploadPartCopy follows a symlink source one level, as GetObject
-//     does, and copies the whole source for a range it cannot satisfy (as
+//   - UploadPartCopy refuses a symlink source, dangling or not, with 400
+//     InvalidArgument and EC 0042-00000308 (the EC's page: "the source
+//     object ... cannot be a symbolic link"; the status and code are ours),
+//     and copies the whole source for a range it cannot satisfy (as
 //     GetObject without x-oss-range-behavior, and as Apsara Stack's
 //     UploadPartCopy page describes). Appendable sources are accepted (an
-//     older page forbids them; the current one does not). Medium
-//     (TestUploadPartCopyWholeAndLinks).
+//     older page forbids them; the current one does not). High (refusal),
+//     medium (the rest) (TestUploadPartCopyWholeAndLinks). ossclient copies
+//     a link with one CopyObject, never in parts.
 //   - EC values have the real "NNNN-NNNNNNNN" shape; those of NoSuchKey,
 //     SymlinkTargetNotExist, NotSymlink and the date errors match public
 //     documentation,

@@ -57,6 +57,12 @@ func errInvalidTargetType() *ossError {
 func errNotSymlink() *ossError {
 	return newErr(400, "NotSymlink", "0043-00000101", "The specified object is not a symlink.")
 }
+// errCopySourceIsSymlink: UploadPartCopy does not take a symlink source
+// (documented as EC 0042-00000308; the status and code are ours).
+func errCopySourceIsSymlink() *ossError {
+	return newErr(400, "InvalidArgument", "0042-00000308", "The source object of UploadPartCopy cannot be a symbolic link.").
+		with("ArgumentName", "x-oss-copy-source")
+}
 func errFileAlreadyExists() *ossError {
 	return newErr(409, "FileAlreadyExists", "0026-00000015", "The object you specified already exists and can not be overwritten.")
 }

@@ -32,11 +32,15 @@ func (s *Server) uploadPartCopy(q *request) *ossError {
 	if e != nil {
 		return e
 	}
-	v, e := s.st.get(sb, sk, true)
+	v, e := s.st.get(sb, sk, false)
 	if e != nil {
 		return e
 	}
 	src := v.obj
+	if src.Type == typeSymlink {
+		v.release()
+		return errCopySourceIsSymlink()
+	}
 	if e := copySourceConditions(q.r, src.ETag); e != nil {
 		v.release()
 		return e
