@@ -57,6 +57,7 @@ func errInvalidTargetType() *ossError {
 func errNotSymlink() *ossError {
 	return newErr(400, "NotSymlink", "0043-00000101", "The specified object is not a symlink.")
 }
+
 // errCopySourceIsSymlink: UploadPartCopy does not take a symlink source
 // (documented as EC 0042-00000308; the status and code are ours).
 func errCopySourceIsSymlink() *ossError {
