@@ -147,8 +147,11 @@
 // the first real run.
 //
 //   - A symlink's size (listings, GetObjectMeta) is the length of its
-//     target key. Evidence: responses seen by other OSS FUSE clients, which
-//     compute a link's st_size from it. Medium. TestConformanceSymlinks.
+//     target key. Evidence: the console guide ("the storage capacity used
+//     by the symbolic link is determined by the path length of the object
+//     to which the symbolic link points"), and responses seen by other OSS
+//     FUSE clients, which compute a link's st_size from it. Medium-high.
+//     TestConformanceSymlinks.
 //   - A symlink's ETag is the upper-case MD5 of its target key. Evidence
 //     against: a published GetSymlink response for target "test.txt" shows
 //     ETag 6751C61F..., not MD5("test.txt") = DD18BF3A...; the real formula
@@ -166,12 +169,14 @@
 //   - GetSymlink on a plain object is 400 NotSymlink with EC 0043-00000101.
 //     Evidence: the EC is documented (its page: "the object that is
 //     specified in the request is an invalid symbolic link object"); the
-//     code is the one ossutil reports; the status is ours. High (EC),
-//     medium (code), low (status). TestConformanceSymlinks checks the kind.
-//   - A link to a link is 400 InvalidTargetType on GET/HEAD. Evidence: the
-//     project's design brief; not confirmed on an API page. Low for code
-//     and status; a filesystem relies only on it not being 404 (a link is
-//     there), which TestConformanceSymlinks checks.
+//     code is the one ossutil's read-symlink page names; the status is
+//     ours. High (EC, code), low (status). TestConformanceSymlinks checks the kind.
+//   - A link to a link is 400 InvalidTargetType on GET/HEAD. Evidence: an
+//     older PutSymlink page ("the target file type of a symbolic link
+//     cannot be the symbolic link", checked when GetObject reaches the
+//     target); the code and status are not on a page. Low for those; a
+//     filesystem relies only on it not being 404 (a link is there), which
+//     TestConformanceSymlinks checks.
 //   - A target that is not valid percent-encoding, or not a valid key after
 //     decoding, is 400 InvalidArgument. Evidence: none. Low
 //     (TestSymlinkSemantics).
