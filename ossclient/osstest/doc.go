@@ -15,8 +15,9 @@
 // One http.Handler parses the address (path-style "/bucket/key", or
 // bucket-in-host "bucket.host:port/key" when the host is not an IP and its
 // first label is a served bucket), names the operation exactly as the SDK's
-// OpName does, counts it, applies latency, verifies the signature, applies
-// injected faults, and dispatches. Files by concern: server.go (options,
+// OpName does (package ossclient/internal/opname, which the client's
+// request log shares), counts it, applies latency, verifies the signature,
+// applies injected faults, and dispatches. Files by concern: server.go (options,
 // routing), auth.go (V1/V4 verification), errors.go (error XML), objects.go
 // and copyappend.go (object operations), listing.go, multipart*.go,
 // partcopy.go (UploadPartCopy), symlink.go, store.go (namespace, key
@@ -101,10 +102,10 @@
 //
 // Large copies: CopyObject refuses a source over Options.MaxCopySize
 // (default 1 GiB) with 400 EntityTooLarge, the code the SDK's Copier
-// falls back to a multipart copy on; UploadPartCopy (x-oss-copy-source,
-// x-oss-copy-source-range "bytes=first-last", copy-source if-match /
-// if-none-match, 412 PreconditionFailed) answers CopyPartResult with the
-// part's ETag (MD5 of its bytes) and LastModified, plus
+// falls back to a multipart copy on; UploadPartCopy (x-oss-copy-source, not
+// a symlink; x-oss-copy-source-range "bytes=first-last"; copy-source
+// if-match / if-none-match, 412 PreconditionFailed) answers CopyPartResult
+// with the part's ETag (MD5 of its bytes) and LastModified, plus
 // x-oss-hash-crc64ecma, so the completed object's CRC is the source's.
 //
 // Symlinks: PutSymlink percent-decodes x-oss-symlink-target, honours
