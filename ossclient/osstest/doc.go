@@ -136,7 +136,8 @@
 // by authentication or answered by a fault, so SDK retries are visible),
 // SetLatency, SetBandwidth (per direction,
 // shared by all requests), AddFault (error status/code, next N times or with
-// a probability, stalls, connections dropped mid-body), OpenUploads.
+// a probability, stalls, holds released by the test, connections dropped
+// mid-body), OpenUploads.
 //
 // # Choices where the public documentation is silent
 //
