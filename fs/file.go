@@ -157,29 +157,39 @@ func (n *fileNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.Set
 	return 0
 }
 
-// persistAttrs stores changed attributes: in the staged file when the file
-// is open for writing (the upload carries them), else with a metadata
-// replacing copy of the object onto itself.
+// persistAttrs stores changed attributes: with the next upload when the
+// file has content not uploaded yet (the upload carries them), else at
+// once, with a metadata replacing copy of the object onto itself. A file
+// still open but clean (closed, its release not processed yet; or open and
+// not written) takes the copy too: a chmod after close must not wait for
+// the release. The node holds the new attributes before the copy, so an
+// upload starting meanwhile carries them whichever lands last.
 func (n *fileNode) persistAttrs(ctx context.Context, a attrs) syscall.Errno {
 	n.mu.Lock()
-	if st := n.stage; st != nil {
+	if st := n.stage; st != nil && st.Dirty() {
 		n.a = a
 		st.AttrsChanged()
 		n.mu.Unlock()
 		return 0
 	}
+	old := n.a
+	n.a = a
 	n.mu.Unlock()
 	key, ok := n.key()
 	if !ok {
-		n.setAttrs(a)
 		return 0
 	}
 	o, err := n.f.bucket.Copy(ctx, key, key, ossclient.CopyOptions{ReplaceMeta: true, Meta: n.f.metaOf(a, n.fileType(a))})
-	if err != nil {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.a != a { // changed meanwhile: the later change decides
 		return n.f.errno("setattr", key, err)
 	}
-	a.setVersion(o)
-	n.setAttrs(a)
+	if err != nil {
+		n.a = old
+		return n.f.errno("setattr", key, err)
+	}
+	n.a.setVersion(o)
 	return 0
 }
 
