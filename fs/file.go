@@ -22,6 +22,17 @@ type fileNode struct {
 	// the object: from then on nothing of this file is uploaded, even in the
 	// moment before go-fuse takes the node out of the tree.
 	unlinked bool // GUARDED_BY(mu)
+	// seen is the newest version of the object this mount knows of: from
+	// the last open's revalidation or, seenLocal, this mount's last upload
+	// (see version.go).
+	seen      version // GUARDED_BY(mu)
+	seenLocal bool    // GUARDED_BY(mu)
+	// paged is the ETag of the one version whose bytes the kernel's page
+	// cache may hold for this file ("" unknown): set by a read open that let
+	// the kernel drop its pages, cleared by an open for writing or a
+	// truncation. An open that finds this version still current keeps the
+	// pages (FOPEN_KEEP_CACHE).
+	paged string // GUARDED_BY(mu)
 }
 
 var (
@@ -69,6 +80,10 @@ func (n *fileNode) fillAttr(out *fuse.Attr) {
 func (n *fileNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	if n.staged() {
 		n.fillAttr(&out.Attr)
+		return 0
+	}
+	if v, ok := n.currentHandle(fh); ok {
+		fill(&out.Attr, syscall.S_IFREG, uint64(v.size), n.attrs())
 		return 0
 	}
 	key, ok := n.key()
@@ -126,6 +141,9 @@ func (n *fileNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.Set
 	}
 	ctx = ctxFor(ctx, true)
 	if sz, ok := in.GetSize(); ok {
+		n.mu.Lock()
+		n.paged = ""
+		n.mu.Unlock()
 		if errno := n.truncate(ctx, int64(sz)); errno != 0 {
 			return errno
 		}
@@ -168,7 +186,10 @@ func (n *fileNode) persistAttrs(ctx context.Context, a attrs) syscall.Errno {
 		return n.f.errno("setattr", key, err)
 	}
 	a.etag = o.ETag
-	n.setAttrs(a)
+	n.mu.Lock()
+	n.a = a
+	n.sawVersionLocked(version{etag: o.ETag, size: n.size}, true) // a copy onto itself may change the ETag
+	n.mu.Unlock()
 	return 0
 }
 
@@ -248,11 +269,14 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uin
 	write := flags&syscall.O_ACCMODE != syscall.O_RDONLY
 	trunc := flags&syscall.O_TRUNC != 0
 	if !write {
-		return n.newHandle(false), 0, 0
+		return n.openRead(ctx)
 	}
 	if n.f.opts.ReadOnly {
 		return nil, 0, errROFS
 	}
+	n.mu.Lock()
+	n.paged = "" // writes go through the page cache; the next read open drops it
+	n.mu.Unlock()
 	if errno := n.acquire(ctxFor(ctx, true), !trunc, trunc); errno != 0 {
 		return nil, 0, errno
 	}

@@ -336,6 +336,7 @@ func (n *fileNode) fixMetaAfterStream(ctx context.Context, st *staging, key stri
 	}
 	n.mu.Lock()
 	n.a.etag = o.ETag
+	n.sawVersionLocked(version{etag: o.ETag, size: n.seen.size}, true)
 	n.mu.Unlock()
 	return nil
 }
@@ -352,4 +353,5 @@ func (n *fileNode) recordUpload(st *staging, obj *ossclient.Object, size int64, 
 	n.size = size
 	n.a.etag = obj.ETag
 	n.a.fromMeta = n.f.opts.PersistMetadata
+	n.sawVersionLocked(version{etag: obj.ETag, size: size}, true)
 }
