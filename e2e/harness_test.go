@@ -81,6 +81,9 @@ func newEnv(t *testing.T, c config) *env {
 				AccessKeySecret: osstest.DefaultAccessKeySecret,
 			},
 			Logger: logger,
+			// A download cut off is resumed at once: no test waits
+			// out a backoff (ossclient tests cover the default one).
+			ResumeBackoff: func(int) time.Duration { return 0 },
 		})
 		if err != nil {
 			t.Fatal(err)

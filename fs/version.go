@@ -105,6 +105,7 @@ func (n *fileNode) revalidate(ctx context.Context, key string, notify bool) (*op
 		return nil, err
 	}
 	o := &opened{body: body, ctx: gctx, stop: cancel}
+	attrsChanged := false
 	if body.NotModified {
 		body.Close()
 		cancel()
@@ -115,7 +116,10 @@ func (n *fileNode) revalidate(ctx context.Context, key string, notify bool) (*op
 		}
 	} else {
 		o.v = version{etag: body.Object.ETag, size: body.Object.Size}
-		n.learn(&body.Object, uint32(n.f.opts.FileMode))
+		before := n.attrs()
+		// A changed mtime seen later would make the kernel drop the pages
+		// (auto_inval_data): tell it now, before any is read.
+		attrsChanged = n.learn(&body.Object, uint32(n.f.opts.FileMode)) != before
 	}
 	n.mu.Lock()
 	n.sawVersionLocked(o.v, false)
@@ -126,7 +130,7 @@ func (n *fileNode) revalidate(ctx context.Context, key string, notify bool) (*op
 		n.size = o.v.size
 	}
 	n.mu.Unlock()
-	if notify && (o.v.size != size || o.v.etag != etag) {
+	if notify && (o.v.size != size || o.v.etag != etag || attrsChanged) {
 		// The kernel may hold the old size (it clamps reads to it) and old
 		// attributes: drop them, and the pages. Answered by Getattr from
 		// the new version without a request.

@@ -120,7 +120,8 @@
 // by authentication or answered by a fault, so SDK retries are visible),
 // SetLatency, SetBandwidth (per direction,
 // shared by all requests), AddFault (error status/code, next N times or with
-// a probability, stalls, connections dropped mid-body), OpenUploads.
+// a probability, stalls, connections dropped mid-body), FaultsFired (how
+// many were applied), OpenUploads.
 //
 // # Choices where the public documentation is silent
 //
