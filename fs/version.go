@@ -178,3 +178,14 @@ func (n *fileNode) currentHandle(fh gofs.FileHandle) (version, bool) {
 	cur, _ := n.current()
 	return v, v.etag != "" && v == cur
 }
+
+// movedTo records the copy a rename made of the file (same bytes, possibly
+// another ETag) as a version of this mount's making, so that handles open
+// on the file follow it instead of failing with ESTALE.
+func (n *fileNode) movedTo(o *ossclient.Object) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.seen.etag != "" && o != nil && o.ETag != "" && o.ETag != n.seen.etag {
+		n.sawVersionLocked(version{etag: o.ETag, size: n.seen.size}, true)
+	}
+}
