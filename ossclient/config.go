@@ -66,7 +66,7 @@ type Config struct {
 	// ResumeBackoff is the wait before the n-th resume in a row (n from 1).
 	// Default nil: none before the first, then 100 ms doubling (100, 200,
 	// 400, 800 ms). Tests set one that returns 0.
-	ResumeBackoff func(n int) time.Duration
+	ResumeBackoff func(n int) time.Duration `json:"-"`
 
 	// MaxConnections bounds the connections to the endpoint (the pool also
 	// keeps that many idle). Default 0 means 100.
@@ -165,9 +165,6 @@ func (cfg Config) withDefaults() (Config, error) {
 		cfg.ReadResumes = DefaultReadResumes
 	case cfg.ReadResumes < 0:
 		cfg.ReadResumes = 0
-	}
-	if cfg.ResumeBackoff == nil {
-		cfg.ResumeBackoff = defaultResumeBackoff
 	}
 	if cfg.MaxConnections <= 0 {
 		cfg.MaxConnections = DefaultMaxConnections

@@ -210,7 +210,11 @@ func (b *resumingBody) resume() error {
 		return &Error{Kind: KindOther, Op: op, Key: b.key, Err: fmt.Errorf("connection dropped at byte %d after %d resumes: %w", b.pos, b.drops-1, b.cut)}
 	}
 	b.c.log.Debug("resuming a cut-off download", "op", op, "key", b.key, "at", b.pos, "resume", b.drops, "err", b.cut)
-	if d := b.c.cfg.ResumeBackoff(b.drops); d > 0 {
+	backoff := b.c.cfg.ResumeBackoff
+	if backoff == nil {
+		backoff = defaultResumeBackoff
+	}
+	if d := backoff(b.drops); d > 0 {
 		t := time.NewTimer(d)
 		select {
 		case <-t.C:
