@@ -168,3 +168,29 @@ func TestCrossMountOpenCosts(t *testing.T) {
 		t.Errorf("reading a file this mount holds open for writing made %d GET/HEAD requests (%v), want 0", got, b.srv.Counts())
 	}
 }
+
+// TestSameMountWriterUnderOpenReader: a version written through this mount
+// does not make the mount's own readers stale: a reader open before the
+// overwrite reads the new bytes afterwards, as on a local disk.
+func TestSameMountWriterUnderOpenReader(t *testing.T) {
+	const size = 4 << 20
+	e := newEnv(t, config{})
+	v1, v2 := fill('a', size), fill('A', size)
+	if err := os.WriteFile(e.p("f"), v1, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(e.p("f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if got, err := pread(f, 4096, 0); err != nil || !bytes.Equal(got, v1[:4096]) {
+		t.Fatalf("first read: %v", err)
+	}
+	if err := os.WriteFile(e.p("f"), v2, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := pread(f, 4096, 3<<20); err != nil || !bytes.Equal(got, v2[3<<20:3<<20+4096]) {
+		t.Fatalf("read after this mount's overwrite: %d bytes, %v; want v2's", len(got), err)
+	}
+}

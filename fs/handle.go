@@ -19,9 +19,10 @@ type fileHandle struct {
 	n     *fileNode
 	write bool
 
-	mu  sync.Mutex
-	ver version      // GUARDED_BY(mu): the version rd reads; etag "" none yet
-	rd  objectReader // GUARDED_BY(mu)
+	mu     sync.Mutex
+	pinned bool         // GUARDED_BY(mu): rd reads one version, ver
+	ver    version      // GUARDED_BY(mu)
+	rd     objectReader // GUARDED_BY(mu)
 }
 
 var (
@@ -43,7 +44,7 @@ func (n *fileNode) newHandle(write bool) *fileHandle {
 // o.v keeps its reader.
 func (h *fileHandle) pin(key string, o *opened) objectReader {
 	h.mu.Lock()
-	if h.ver == o.v && h.ver.etag != "" {
+	if h.pinned && h.ver == o.v {
 		rd := h.rd
 		h.mu.Unlock()
 		if o.body != nil {
@@ -57,7 +58,7 @@ func (h *fileHandle) pin(key string, o *opened) objectReader {
 		p.seed(o.ctx, o.stop, key, o.body)
 	}
 	old := h.rd
-	h.ver, h.rd = o.v, p
+	h.pinned, h.ver, h.rd = true, o.v, p
 	h.mu.Unlock()
 	old.Close()
 	return p
@@ -71,12 +72,12 @@ func (h *fileHandle) pin(key string, o *opened) objectReader {
 func (h *fileHandle) reader(ctx context.Context, key string) (objectReader, error) {
 	cur, local := h.n.current()
 	h.mu.Lock()
-	ver, rd := h.ver, h.rd
+	pinned, ver, rd := h.pinned, h.ver, h.rd
 	h.mu.Unlock()
 	switch {
-	case ver.etag != "" && ver.etag == cur.etag:
+	case pinned && ver.etag == cur.etag:
 		return rd, nil
-	case ver.etag != "" && !local:
+	case pinned && !local:
 		return nil, errVersionGone
 	case cur.etag != "" && local:
 		return h.pin(key, &opened{v: cur}), nil

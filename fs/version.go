@@ -173,10 +173,10 @@ func (n *fileNode) currentHandle(fh gofs.FileHandle) (version, bool) {
 		return version{}, false
 	}
 	h.mu.Lock()
-	v := h.ver
+	pinned, v := h.pinned, h.ver
 	h.mu.Unlock()
 	cur, _ := n.current()
-	return v, v.etag != "" && v == cur
+	return v, pinned && v.etag != "" && v == cur
 }
 
 // movedTo records the copy a rename made of the file (same bytes, possibly
