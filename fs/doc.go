@@ -38,18 +38,23 @@
 //
 // # Writes
 //
-// A file open for writing has a staging (staging.go), shared by every
-// handle of that file. A new or truncated file written sequentially from 0
-// streams: its writes go straight into an io.Pipe read by Bucket.Put
-// (stream.go), with no temp file, keeping a copy in memory only below 8
-// MiB. Anything that is not a plain append (or a read of the file) falls
-// back with materialize to an unlinked temp file: from that copy, or by
-// completing the upload so far and downloading it. flush (every close) and
-// fsync finish the stream or upload the temp file and return the error
-// (EIO, not 0, when the data did not reach OSS); the last release uploads
-// whatever is still dirty, and Mounted.Unmount / Wait wait for those
-// uploads. A created file exists only in this mount until its first
-// flush; lookup and readdir show it from the tree meanwhile.
+// The write path is package fs/writeback: a file open for writing has one
+// writeback.File (fileNode.stage), shared by every writable handle of that
+// file, whose doc comment draws its states. A new or truncated file
+// written sequentially from 0 streams into Bucket.Put, keeping a copy in
+// memory only below 8 MiB; anything else falls back to an unlinked temp
+// file. flush (every close) and fsync finish the stream or upload the temp
+// file and return the error (EIO, not 0, when the data did not reach OSS);
+// the last release uploads whatever is still dirty, and Mounted.Unmount /
+// Wait wait for those uploads. A created file exists only in this mount
+// until its first flush; lookup and readdir show it from the tree
+// meanwhile. The fs side (writer.go, handle.go) is glue: the fileNode is
+// the File's Host (current key, metadata, what an upload recorded), open
+// and release take and drop references, and errors become errno here. A
+// handle remembers the process that opened it (caller.go: the thread group
+// of the FUSE caller), so that a flush from another process, a forked
+// child closing its inherited copy, does not end a stream
+// (writeback.File.FlushInherited).
 //
 // # Reads
 //
@@ -65,14 +70,15 @@
 //
 // # Locking
 //
-// node.mu guards a node's attributes and a fileNode's staging pointer and
-// fields, and is held for local temp-file I/O, never for a network call.
-// staging.upMu serializes the uploads of one file (held across Put: only
-// flush/fsync/release/materialize of that file wait on it). stream.wmu is
-// held by the one writer feeding a stream's pipe (taken with TryLock under
-// node.mu, so never waited for there). prefetcher.mu guards one handle's
-// read-ahead queue and is never held across a GET. Lock order: upMu, then
-// stream.wmu, then node.mu.
+// node.mu guards a node's attributes and a fileNode's stage pointer, size
+// and uploaded flag; it is never held for a network call. The writeback
+// package has its own locks (File.upMu serializes the uploads of one file
+// and is held across Put; stream.wmu is held by the one writer feeding a
+// stream; File.mu guards its fields). prefetcher.mu guards one handle's
+// read-ahead queue and is never held across a GET. Lock order: File.upMu,
+// then stream.wmu, then node.mu, then File.mu: the fs holds node.mu only
+// across the File's Ref, Unref, Refs, Size, Dirty and AttrsChanged, and
+// the File never calls its Host (which takes node.mu) with File.mu held.
 //
 // # Errors
 //

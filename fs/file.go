@@ -9,19 +9,16 @@ import (
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 
+	"github.com/ossfs/ossfs/fs/writeback"
 	"github.com/ossfs/ossfs/ossclient"
 )
 
 // fileNode is a regular file: an object without a trailing "/".
 type fileNode struct {
 	node
-	size     int64    // GUARDED_BY(mu): the object's size as last learned
-	stage    *staging // GUARDED_BY(mu): non-nil while open for writing
-	uploaded bool     // GUARDED_BY(mu): false for a file created here and never uploaded
-	// unlinked is set by Unlink (under the staging's upMu) before it deletes
-	// the object: from then on nothing of this file is uploaded, even in the
-	// moment before go-fuse takes the node out of the tree.
-	unlinked bool // GUARDED_BY(mu)
+	size     int64           // GUARDED_BY(mu): the object's size as last learned
+	stage    *writeback.File // GUARDED_BY(mu): non-nil while open for writing (writer.go)
+	uploaded bool            // GUARDED_BY(mu): false for a file created here and never uploaded
 	// seen is the newest version of the object this mount knows of: from
 	// the last open's revalidation or, seenLocal, this mount's last upload
 	// (see version.go).
@@ -70,7 +67,7 @@ func (n *fileNode) fillAttr(out *fuse.Attr) {
 	n.mu.Lock()
 	size := n.size
 	if n.stage != nil {
-		size = n.stage.size
+		size = n.stage.Size()
 	}
 	a := n.a
 	n.mu.Unlock()
@@ -169,9 +166,7 @@ func (n *fileNode) persistAttrs(ctx context.Context, a attrs) syscall.Errno {
 	n.mu.Lock()
 	if st := n.stage; st != nil {
 		n.a = a
-		st.dirty = true
-		st.attrsSet = true
-		st.gen++
+		st.AttrsChanged()
 		n.mu.Unlock()
 		return 0
 	}
@@ -224,39 +219,24 @@ func (f *fsys) applySetattr(a attrs, in *fuse.SetAttrIn) (attrs, syscall.Errno) 
 // otherwise by staging (downloading only when the new size keeps data),
 // truncating and uploading at once.
 func (n *fileNode) truncate(ctx context.Context, size int64) syscall.Errno {
-	n.mu.Lock()
-	st := n.stage
-	n.mu.Unlock()
-	if st != nil {
+	if st := n.writer(); st != nil {
 		return n.f.errno("truncate", "", n.truncateStaged(ctx, st, size))
 	}
 	if errno := n.acquire(ctx, size > 0, false); errno != 0 {
 		return errno
 	}
-	n.mu.Lock()
-	st = n.stage
-	n.mu.Unlock()
+	st := n.writer()
 	err := n.truncateStaged(ctx, st, size)
 	if err == nil {
-		err = n.upload(ctx)
+		err = st.Flush(ctx)
 	}
 	n.releaseStage()
 	return n.f.errno("truncate", "", err)
 }
 
-// truncateStaged truncates the staged content, first giving it its temp
-// file when a stream holds the data and the new size keeps some of it.
-func (n *fileNode) truncateStaged(ctx context.Context, st *staging, size int64) error {
-	n.mu.Lock()
-	err := st.truncate(size)
-	n.mu.Unlock()
-	if errors.Is(err, errNeedFile) {
-		if err = n.materialize(ctx, st); err == nil {
-			n.mu.Lock()
-			err = st.truncate(size)
-			n.mu.Unlock()
-		}
-	}
+// truncateStaged truncates the written content and sets the mtime.
+func (n *fileNode) truncateStaged(ctx context.Context, st *writeback.File, size int64) error {
+	err := st.Truncate(ctx, size)
 	if err == nil {
 		n.mu.Lock()
 		n.a.mtime = time.Now()
@@ -280,7 +260,7 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uin
 	if errno := n.acquire(ctxFor(ctx, true), !trunc, trunc); errno != 0 {
 		return nil, 0, errno
 	}
-	return n.newHandle(true), 0, 0
+	return n.newHandle(ctx, true), 0, 0
 }
 
 func (d *dirNode) Create(ctx context.Context, name string, flags, mode uint32, out *fuse.EntryOut) (*gofs.Inode, gofs.FileHandle, uint32, syscall.Errno) {
@@ -297,8 +277,8 @@ func (d *dirNode) Create(ctx context.Context, name string, flags, mode uint32, o
 	// The file exists only here until its first flush uploads it (empty or
 	// not); Lookup and Readdir show such files from the tree.
 	// No temp file yet: a sequential writer streams without one.
-	n.stage = &staging{refs: 1, dirty: true, streamable: true}
+	n.stage, _ = writeback.Open(ctx, d.f.bucket, host{n}, d.f.wbOptions(), false, true) // no I/O: never fails
 	n.fillAttr(&out.Attr)
 	ch := d.NewInode(ctx, n, gofs.StableAttr{Mode: syscall.S_IFREG})
-	return ch, n.newHandle(true), 0, 0
+	return ch, n.newHandle(ctx, true), 0, 0
 }

@@ -23,6 +23,11 @@ type fileHandle struct {
 	pinned bool         // GUARDED_BY(mu): rd reads one version, ver
 	ver    version      // GUARDED_BY(mu)
 	rd     objectReader // GUARDED_BY(mu)
+
+	// opener is the process that opened the descriptor (processOf; 0 when
+	// unknown or read-only): a flush from another process (a forked child
+	// closing its inherited copy) does not end a stream.
+	opener uint32
 }
 
 var (
@@ -35,8 +40,12 @@ var (
 
 // newHandle returns a handle pinned to no version yet: its first read from
 // OSS pins one (reader).
-func (n *fileNode) newHandle(write bool) *fileHandle {
-	return &fileHandle{n: n, write: write, rd: closedReader{}}
+func (n *fileNode) newHandle(ctx context.Context, write bool) *fileHandle {
+	h := &fileHandle{n: n, write: write, rd: closedReader{}}
+	if write {
+		h.opener = processOf(ctx)
+	}
+	return h
 }
 
 // pin makes the handle read version o.v, starting from o's first chunk
@@ -99,21 +108,8 @@ func (closedReader) Close() {}
 
 func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
 	n := h.n
-	for {
-		n.mu.Lock()
-		st := n.stage
-		if st == nil {
-			n.mu.Unlock()
-			break
-		}
-		c, err := st.readAt(dest, off)
-		n.mu.Unlock()
-		if errors.Is(err, errNeedFile) { // written data is only in a stream
-			err = n.materialize(ctx, st)
-			if err == nil {
-				continue
-			}
-		}
+	if st := n.writer(); st != nil { // readers see the writers' data
+		c, err := st.ReadAt(ctx, dest, off)
 		if err != nil {
 			return nil, n.f.errno("read", "", err)
 		}
@@ -138,48 +134,46 @@ func (h *fileHandle) Write(ctx context.Context, data []byte, off int64) (uint32,
 		return 0, syscall.EBADF
 	}
 	n := h.n
-	key, _ := n.key()
-	for tries := 0; ; tries++ {
-		n.mu.Lock()
-		st := n.stage
-		c, feed, needFile, err := n.writeLocked(key, data, off)
-		if c > 0 {
-			n.a.mtime = time.Now()
-		}
-		n.mu.Unlock()
-		switch {
-		case feed != nil:
-			if n.feed(feed, data) != nil {
-				// The upload failed under this write: go on from the copy
-				// in memory (which holds this write too), or report it.
-				err = n.materialize(ctx, st)
-			}
-		case needFile && tries == 0:
-			if err = n.materialize(ctx, st); err == nil {
-				continue
-			}
-		case needFile:
-			err = errors.New("fs: no staged copy after materialize") // a bug, never a silent loss
-		}
-		if err != nil {
-			return 0, n.f.errno("write", key, err)
-		}
-		return uint32(c), 0
+	c, err := n.writer().WriteAt(ctx, data, off)
+	if err != nil {
+		key, _ := n.key()
+		return 0, n.f.errno("write", key, err)
 	}
+	if c > 0 {
+		n.mu.Lock()
+		n.a.mtime = time.Now()
+		n.mu.Unlock()
+	}
+	return uint32(c), 0
 }
 
-// Flush runs at every close(2) of the descriptor: it uploads, so close
-// returns the upload's error.
+// Flush runs at every close(2) of the descriptor, also by every process
+// that inherited it: it uploads, so close returns the upload's error. A
+// flush from a process other than the opener (a child's close-on-exec or
+// exit) leaves a stream in flight running: ending it there would turn one
+// upload into two and show an intermediate object. The opener's close,
+// an fsync or the last release ends it.
 func (h *fileHandle) Flush(ctx context.Context) syscall.Errno {
 	if !h.write {
 		return 0
 	}
+	st := h.n.writer()
+	var err error
+	if otherProcess(ctx, h.opener) {
+		err = st.FlushInherited(ctxFor(ctx, true))
+	} else {
+		err = st.Flush(ctxFor(ctx, true))
+	}
 	key, _ := h.n.key()
-	return h.n.f.errno("flush", key, h.n.upload(ctxFor(ctx, true)))
+	return h.n.f.errno("flush", key, err)
 }
 
 func (h *fileHandle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
-	return h.Flush(ctx)
+	if !h.write {
+		return 0
+	}
+	key, _ := h.n.key()
+	return h.n.f.errno("fsync", key, h.n.writer().Flush(ctxFor(ctx, true)))
 }
 
 func (h *fileHandle) Release(ctx context.Context) syscall.Errno {

@@ -146,13 +146,13 @@ func (n *fileNode) revalidate(ctx context.Context, key string, notify bool) (*op
 func (n *fileNode) openRead(ctx context.Context) (gofs.FileHandle, uint32, syscall.Errno) {
 	key, ok := n.key()
 	if !ok || n.staged() || n.neverUploaded() {
-		return n.newHandle(false), 0, 0
+		return n.newHandle(ctx, false), 0, 0
 	}
 	o, err := n.revalidate(ctx, key, true)
 	if err != nil {
 		return nil, 0, n.f.errno("open", key, err)
 	}
-	h := n.newHandle(false)
+	h := n.newHandle(ctx, false)
 	h.pin(key, o)
 	return h, o.flags, 0
 }
