@@ -109,6 +109,10 @@ type prefetcher struct {
 	grown   int64    // GUARDED_BY(mu): chunk end up to which the window has grown
 	lastEnd int64    // GUARDED_BY(mu): end of the previous read; -1 none yet
 	closed  bool     // GUARDED_BY(mu)
+
+	// fetches counts the chunk GETs still running (a dropped chunk's GET
+	// holds its buffer until it has ended); tests wait for them.
+	fetches sync.WaitGroup
 }
 
 func newPrefetcher(b ossclient.Bucket, v version, maxAhead int64, budget *readBudget) *prefetcher {
@@ -130,7 +134,7 @@ func (r *prefetcher) seed(ctx context.Context, stop context.CancelFunc, key stri
 	r.key = key
 	c := &chunk{off: 0, size: size, buf: getBuf(size), done: make(chan struct{}), budget: r.budget, cancel: stop}
 	c.refs.Store(2)
-	go c.fill(ctx, body)
+	r.fetches.Go(func() { c.fill(ctx, body) })
 	r.chunks = append(r.chunks, c)
 	r.next, r.nextSz, r.ahead, r.grown = size, min(2*firstChunk, maxChunk), firstChunk, 0
 }
@@ -252,7 +256,8 @@ func (r *prefetcher) scheduleLocked(end int64) {
 		c.refs.Store(2) // the queue's and the GET's
 		ctx, cancel := context.WithCancel(context.Background())
 		c.cancel = cancel
-		go c.fetch(ctx, r.bucket, r.key, r.etag)
+		bucket, key, etag := r.bucket, r.key, r.etag
+		r.fetches.Go(func() { c.fetch(ctx, bucket, key, etag) })
 		r.chunks = append(r.chunks, c)
 		r.next += size
 		r.nextSz = min(2*r.nextSz, maxChunk)
