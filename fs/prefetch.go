@@ -446,7 +446,15 @@ func sizeClass(n int64) int64 {
 	return c
 }
 
+// smallBuf is the size below which a chunk's buffer is allocated to size
+// rather than taken from a pool of 256 KiB buffers: a small file's open
+// (which reads its first chunk at once) then holds only its size.
+const smallBuf = 64 << 10
+
 func getBuf(n int64) []byte {
+	if n < smallBuf {
+		return make([]byte, n) // putBuf finds no pool for its capacity
+	}
 	cl := sizeClass(n)
 	p, _ := bufPools.LoadOrStore(cl, &sync.Pool{New: func() any { b := make([]byte, cl); return &b }})
 	return (*p.(*sync.Pool).Get().(*[]byte))[:n]
