@@ -122,7 +122,9 @@ func (n *fileNode) revalidate(ctx context.Context, key string, notify bool) (*op
 		attrsChanged = n.learn(&body.Object, uint32(n.f.opts.FileMode)) != before
 	}
 	n.mu.Lock()
-	n.sawVersionLocked(o.v, false)
+	// Still the version this mount uploaded: its readers may still follow
+	// it (handle.reader).
+	n.sawVersionLocked(o.v, n.seenLocal && n.seen.etag == o.v.etag)
 	if notify {
 		n.paged = o.v.etag // without KEEP_CACHE the kernel drops its pages now
 	}
