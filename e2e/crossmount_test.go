@@ -200,3 +200,45 @@ func TestSameMountWriterUnderOpenReader(t *testing.T) {
 		t.Fatalf("read after this mount's overwrite: %d bytes, %v; want v2's", len(got), err)
 	}
 }
+
+// TestTwoMountsWriteOpenSeesNewSize: an open for writing on B after A grew
+// the file places an O_APPEND write (with no fstat or lseek first, as a Go
+// or C program may do) at the new end, and reads through a read-write
+// descriptor see the whole new content: B's kernel is told the new size.
+func TestTwoMountsWriteOpenSeesNewSize(t *testing.T) {
+	a, b := twoMounts(t)
+	write := func(s string) {
+		t.Helper()
+		if err := os.WriteFile(a.p("f"), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(strings.Repeat("A", 10))
+	b.sh(`cat f >/dev/null`) // B's kernel hears of 10 bytes
+	write(strings.Repeat("B", 5000))
+	f, err := os.OpenFile(b.p("f"), os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write([]byte("x\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := a.mustGet("f"), strings.Repeat("B", 5000)+"x\n"; got != want {
+		t.Fatalf("after B's append OSS has %d bytes ending %q, want %d ending %q", len(got), got[max(0, len(got)-4):], len(want), want[len(want)-4:])
+	}
+
+	write(strings.Repeat("C", 9000))
+	g, err := os.OpenFile(b.p("f"), os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	got := make([]byte, 20000)
+	n, _ := g.ReadAt(got, 0)
+	if string(got[:n]) != strings.Repeat("C", 9000) {
+		t.Fatalf("read-write descriptor on B read %d bytes, want the 9000 A wrote", n)
+	}
+}

@@ -256,9 +256,13 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uin
 	}
 	n.mu.Lock()
 	n.paged = "" // writes go through the page cache; the next read open drops it
+	staged, before := n.stage != nil, n.size
 	n.mu.Unlock()
 	if errno := n.acquire(ctxFor(ctx, true), !trunc, trunc); errno != 0 {
 		return nil, 0, errno
+	}
+	if !staged && !trunc {
+		n.syncKernelSize(ctx, before)
 	}
 	return n.newHandle(ctx, true), 0, 0
 }

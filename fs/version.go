@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"syscall"
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
@@ -189,5 +190,38 @@ func (n *fileNode) movedTo(o *ossclient.Object) {
 	defer n.mu.Unlock()
 	if n.seen.etag != "" && o != nil && o.ETag != "" && o.ETag != n.seen.etag {
 		n.sawVersionLocked(version{etag: o.ETag, size: n.seen.size}, true)
+	}
+}
+
+// syncKernelSize runs after an open for writing has downloaded the current
+// content: the kernel may still believe the size it heard of before
+// (before), and it places O_APPEND writes there, and cuts reads there,
+// without asking. A larger size is pushed to it by storing the content's
+// last page in its page cache (FUSE NOTIFY_STORE moves its size up to the
+// end of what is stored; the page itself is dropped when the open returns,
+// since the open keeps no cache). A smaller one cannot be pushed: the
+// attributes are invalidated, which fstat and lseek honour.
+func (n *fileNode) syncKernelSize(ctx context.Context, before int64) {
+	st := n.writer()
+	if st == nil {
+		return
+	}
+	size := st.Size()
+	if size == before {
+		return
+	}
+	if size > before {
+		start := (size - 1) &^ int64(os.Getpagesize()-1)
+		last := make([]byte, size-start)
+		k, err := st.ReadAt(ctx, last, start)
+		if err == nil && k == len(last) {
+			if errno := n.WriteCache(start, last); errno == 0 || errno == syscall.ENOENT || errno == syscall.ENOSYS {
+				return
+			}
+		}
+	}
+	if errno := n.NotifyContent(0, 0); errno != 0 && errno != syscall.ENOENT && errno != syscall.ENOSYS {
+		key, _ := n.key()
+		n.f.log.Warn("could not invalidate the kernel's attributes", "op", "open", "key", key, "errno", errno)
 	}
 }
