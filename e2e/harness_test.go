@@ -18,6 +18,7 @@ import (
 	ossfs "github.com/ossfs/ossfs/fs"
 	"github.com/ossfs/ossfs/ossclient"
 	"github.com/ossfs/ossfs/ossclient/osstest"
+	"github.com/ossfs/ossfs/ossclient/osstest/testtarget"
 )
 
 const bucketName = "e2e-bucket"
@@ -26,8 +27,8 @@ const bucketName = "e2e-bucket"
 type env struct {
 	t   *testing.T
 	srv *osstest.Server
-	// raw talks to the bucket root (no prefix), with no cache: what another
-	// OSS client sees.
+	// raw talks to the bucket root (or a conformance run's prefix), with no
+	// cache: what another OSS client sees.
 	raw ossclient.Bucket
 	mnt string
 	m   *ossfs.Mounted
@@ -39,6 +40,9 @@ type config struct {
 	fs     func(*ossfs.Options)
 	cache  func(*cache.Options)
 	srv    *osstest.Server // reuse a server (second mount of the same bucket)
+	// target mounts that bucket under its run prefix (the conformance runs,
+	// possibly on real OSS); default nil: the local server above or a new one.
+	target *testtarget.Target
 }
 
 // requireFUSE skips (or, with OSSFS_REQUIRE_FUSE=1, fails) when FUSE mounts
@@ -62,29 +66,28 @@ func newEnv(t *testing.T, c config) *env {
 	}
 	tw := testWriter{t: t, done: new(atomic.Bool)}
 	t.Cleanup(func() { tw.done.Store(true) }) // registered first, runs last
-	srv := c.srv
-	if srv == nil {
-		var err error
-		srv, err = osstest.Start(osstest.Options{Buckets: []string{bucketName}})
-		if err != nil {
-			t.Fatal(err)
+	tg := c.target
+	if tg == nil {
+		srv := c.srv
+		if srv == nil {
+			var err error
+			srv, err = osstest.Start(osstest.Options{Buckets: []string{bucketName}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { srv.Close() })
 		}
-		t.Cleanup(func() { srv.Close() })
+		tg = &testtarget.Target{Endpoint: srv.Endpoint(), Region: srv.Region(), Bucket: bucketName, Server: srv,
+			AccessKeyID: osstest.DefaultAccessKeyID, AccessKeySecret: osstest.DefaultAccessKeySecret}
 	}
 	logger := slog.New(slog.NewTextHandler(tw, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	client := func(prefix string) *ossclient.Client {
-		cl, err := ossclient.New(ossclient.Config{
-			Endpoint: srv.Endpoint(), Region: srv.Region(), Bucket: bucketName, Prefix: prefix,
-			Credentials: ossclient.Credentials{
-				Source:          ossclient.SourceStatic,
-				AccessKeyID:     osstest.DefaultAccessKeyID,
-				AccessKeySecret: osstest.DefaultAccessKeySecret,
-			},
-			Logger: logger,
-			// A download cut off is resumed at once: no test waits
-			// out a backoff (ossclient tests cover the default one).
-			ResumeBackoff: func(int) time.Duration { return 0 },
-		})
+		cfg := tg.Config()
+		cfg.Prefix, cfg.Logger = tg.Prefix+prefix, logger
+		// A download cut off is resumed at once: no test waits out a
+		// backoff (ossclient tests cover the default one).
+		cfg.ResumeBackoff = func(int) time.Duration { return 0 }
+		cl, err := ossclient.New(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -102,7 +105,7 @@ func newEnv(t *testing.T, c config) *env {
 	o := ossfs.DefaultOptions()
 	o.Mountpoint = mnt
 	o.Logger = logger
-	o.PrefixDepth = strings.Count(c.prefix, "/")
+	o.PrefixDepth = strings.Count(tg.Prefix+c.prefix, "/")
 	if c.fs != nil {
 		c.fs(&o)
 	}
@@ -110,7 +113,7 @@ func newEnv(t *testing.T, c config) *env {
 	if err != nil {
 		requireFUSE(t, err)
 	}
-	e := &env{t: t, srv: srv, raw: client(""), mnt: mnt, m: m}
+	e := &env{t: t, srv: tg.Server, raw: client(""), mnt: mnt, m: m}
 	t.Cleanup(e.unmount)
 	return e
 }

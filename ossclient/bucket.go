@@ -46,7 +46,8 @@ type Object struct {
 	// their trailing "/".
 	Key string
 	// Size in bytes. For a symlink from a HEAD it is the target's size (HEAD
-	// follows links); from a listing it is whatever OSS lists for the link.
+	// follows links); from a listing it is what OSS lists for the link: the
+	// byte length of its target key (not of the link text a mount shows).
 	Size    int64
 	ModTime time.Time
 	// ETag without the surrounding quotes.

@@ -12,6 +12,8 @@ import (
 
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/transport"
+
+	"github.com/ossfs/ossfs/ossclient/internal/opname"
 )
 
 // Client is the Bucket over the official SDK, on one bucket and prefix. It is
@@ -50,7 +52,8 @@ func New(cfg Config) (*Client, error) {
 		// NO_PROXY as net/http's default transport does.
 		t.Proxy = http.ProxyFromEnvironment
 	})
-	httpClient.Transport = &logTransport{next: httpClient.Transport, log: cfg.Logger}
+	pathStyle := cfg.PathStyle || pathStyleHost(cfg.Endpoint)
+	httpClient.Transport = &logTransport{next: httpClient.Transport, log: cfg.Logger, pathStyle: pathStyle && !cfg.CNAME}
 
 	sig := oss.SignatureVersionV4
 	if cfg.SignatureVersion == 1 {
@@ -64,7 +67,7 @@ func New(cfg Config) (*Client, error) {
 		WithHttpClient(httpClient).
 		WithRetryMaxAttempts(cfg.MaxAttempts).
 		WithSignatureVersion(sig).
-		WithUsePathStyle(cfg.PathStyle || pathStyleHost(cfg.Endpoint)).
+		WithUsePathStyle(pathStyle).
 		WithUseCName(cfg.CNAME)
 	if cfg.Region != "" {
 		sc = sc.WithRegion(cfg.Region)
@@ -184,8 +187,9 @@ func unwrapNet(err error) error {
 // the path (bucket and key), the status, the request id and the time to the
 // response headers; never a header value or the query (no signature).
 type logTransport struct {
-	next http.RoundTripper
-	log  *slog.Logger
+	next      http.RoundTripper
+	log       *slog.Logger
+	pathStyle bool // the bucket is the first path segment
 }
 
 func (t *logTransport) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -196,7 +200,7 @@ func (t *logTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	start := time.Now()
 	resp, err := t.next.RoundTrip(r)
 	attrs := []slog.Attr{
-		slog.String("op", opName(r)),
+		slog.String("op", t.opName(r)),
 		slog.String("path", r.URL.Path),
 		slog.Duration("dur", time.Since(start)),
 	}
@@ -210,59 +214,13 @@ func (t *logTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// opName names the OSS operation of a request from its method and query.
-func opName(r *http.Request) string {
-	q := r.URL.Query()
-	has := func(k string) bool { _, ok := q[k]; return ok }
-	switch r.Method {
-	case http.MethodHead:
-		return "HeadObject"
-	case http.MethodGet:
-		switch {
-		case has("symlink"):
-			return "GetSymlink"
-		case q.Get("list-type") == "2":
-			return "ListObjectsV2"
-		case has("uploads"):
-			return "ListMultipartUploads"
-		case has("uploadId"):
-			return "ListParts"
-		}
-		return "GetObject"
-	case http.MethodPut:
-		switch {
-		case has("symlink"):
-			return "PutSymlink"
-		case has("partNumber") && r.Header.Get("x-oss-copy-source") != "":
-			return "UploadPartCopy"
-		case has("partNumber"):
-			return "UploadPart"
-		case r.Header.Get("x-oss-copy-source") != "":
-			return "CopyObject"
-		}
-		return "PutObject"
-	case http.MethodPost:
-		switch {
-		case has("uploads"):
-			return "InitiateMultipartUpload"
-		case has("uploadId"):
-			return "CompleteMultipartUpload"
-		case has("delete"):
-			return "DeleteMultipleObjects"
-		}
-	case http.MethodDelete:
-		if has("uploadId") {
-			return "AbortMultipartUpload"
-		}
-		return "DeleteObject"
+// opName names the OSS operation of a request, as the local server counts
+// it (see package opname). The client only ever addresses its own bucket.
+func (t *logTransport) opName(r *http.Request) string {
+	rest := strings.TrimPrefix(r.URL.Path, "/")
+	if t.pathStyle {
+		_, rest, _ = strings.Cut(rest, "/")
 	}
-	return r.Method + " " + strings.Join(keysOf(q), "&")
-}
-
-func keysOf(q map[string][]string) []string {
-	ks := make([]string, 0, len(q))
-	for k := range q {
-		ks = append(ks, k)
-	}
-	return ks
+	return opname.Of(opname.Request{Method: r.Method, HasBucket: true, HasKey: rest != "",
+		Query: r.URL.Query(), CopySource: r.Header.Get("x-oss-copy-source") != ""})
 }

@@ -179,12 +179,7 @@ func TestAddressingStyle(t *testing.T) {
 		// CNAME: the endpoint is the bucket's own domain; the path is the
 		// key alone. The wrapper plays the DNS: every request arrives with
 		// the bucket's domain as its Host.
-		cport := serveWrapped(t, srv, func(h http.Handler) http.Handler {
-			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				r.Host = bucket + ".cname.example"
-				h.ServeHTTP(w, r)
-			})
-		}, nil)
+		cport := serveWrapped(t, srv, hostIs(bucket+".cname.example"), nil)
 		var clogs syncBuffer
 		cn := newClient(t, srv, sig, "", func(c *ossclient.Config) {
 			c.Endpoint = fmt.Sprintf("http://localhost:%d", cport)

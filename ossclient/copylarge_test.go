@@ -185,7 +185,8 @@ func TestCopyLargeFailures(t *testing.T) {
 
 		// The source is overwritten (same size, other bytes) while the
 		// parts are held back.
-		remove = srv.AddFault(osstest.Fault{Op: "UploadPartCopy", Stall: 2 * time.Second})
+		hold := make(chan struct{})
+		remove = srv.AddFault(osstest.Fault{Op: "UploadPartCopy", Hold: hold})
 		srv.ResetCounts()
 		done := make(chan error, 1)
 		go func() { _, err := c.Copy(ctx, "big", "new", ossclient.CopyOptions{}); done <- err }()
@@ -201,9 +202,10 @@ func TestCopyLargeFailures(t *testing.T) {
 		}
 		select {
 		case err := <-done:
-			t.Fatalf("the copy ended (%v) before the source was overwritten: the stall is too short", err)
+			t.Fatalf("the copy ended (%v) while its parts were held", err)
 		default:
 		}
+		close(hold)
 		err = <-done
 		remove()
 		check("source changed", err, ossclient.ErrPreconditionFailed)

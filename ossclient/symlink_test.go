@@ -11,11 +11,9 @@ import (
 	"github.com/ossfs/ossfs/ossclient/osstest"
 )
 
-func TestSymlinkContract(t *testing.T) {
-	bothSignatures(t, func(t *testing.T, sig int) {
+func TestConformanceSymlinkContract(t *testing.T) {
+	onTargets(t, func(t *testing.T, c *ossclient.Client) {
 		ctx := context.Background()
-		srv := startServer(t, osstest.Options{})
-		c := newClient(t, srv, sig, "")
 		put(t, c, "dir/target.txt", "target bytes", ossclient.PutOptions{})
 
 		err := c.PutSymlink(ctx, "ln", "dir/target.txt", ossclient.SymlinkOptions{

@@ -40,6 +40,8 @@ import (
 	"path"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/ossfs/ossfs/ossclient/percent"
 )
 
 // Limits.
@@ -237,58 +239,10 @@ func Relative(dir, key string) string {
 // EncodeMeta percent-encodes s for an HTTP header value: every byte except
 // ASCII letters, digits, "-._~" and "/" becomes %XX, so any byte sequence
 // (spaces, "+", "%", control bytes, UTF-8, invalid UTF-8) survives intact.
-func EncodeMeta(s string) string {
-	const hex = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if unreserved(c) {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hex[c>>4])
-		b.WriteByte(hex[c&15])
-	}
-	return b.String()
-}
+// It is the same encoding as the symlink target's (package percent).
+func EncodeMeta(s string) string { return percent.Encode(s, false) }
 
-func unreserved(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-		c == '-' || c == '.' || c == '_' || c == '~' || c == '/'
-}
-
-// DecodeMeta reverses EncodeMeta. It returns false for a malformed value.
-func DecodeMeta(s string) (string, bool) {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c != '%' {
-			b.WriteByte(c)
-			continue
-		}
-		if i+2 >= len(s) {
-			return "", false
-		}
-		hi, ok1 := unhex(s[i+1])
-		lo, ok2 := unhex(s[i+2])
-		if !ok1 || !ok2 {
-			return "", false
-		}
-		b.WriteByte(hi<<4 | lo)
-		i += 2
-	}
-	return b.String(), true
-}
-
-func unhex(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
-}
+// DecodeMeta reverses EncodeMeta. It returns false for a malformed value:
+// only EncodeMeta writes these values, so unlike a symlink target (which
+// other clients write and is decoded leniently) a damaged one is refused.
+func DecodeMeta(s string) (string, bool) { return percent.DecodeStrict(s) }

@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/ossfs/ossfs/ossclient/percent"
 )
 
 // maxSkew is how far a request's signing time may be from the server clock.
@@ -83,10 +85,9 @@ func (s *Server) verifyV1(q *request, cred string) *ossError {
 	if e != nil {
 		return e
 	}
-	date := q.r.Header.Get("Date")
-	t, err := http.ParseTime(date)
-	if err != nil {
-		return errAccessDenied("OSS authentication requires a valid Date.")
+	date, t, e := v1Date(q.r.Header)
+	if e != nil {
+		return e
 	}
 	if e := s.checkSkew(t); e != nil {
 		return e
@@ -100,6 +101,35 @@ func (s *Server) verifyV1(q *request, cred string) *ossError {
 	}
 	return nil
 }
+
+// v1Date is the value on the date line of a V1 string to sign and the time
+// it means: the Date header, or, when there is none, x-oss-date (which
+// browsers and the Node.js SDK send because they cannot set Date; the value
+// then also appears among the signed x-oss-* headers). x-oss-date is
+// accepted in the HTTP date form ali-oss sends ("Tue, 20 Dec 2022 08:48:18
+// GMT") and in the ISO 8601 form OSS documents ("20221220T084818Z").
+func v1Date(h http.Header) (string, time.Time, *ossError) {
+	date, name := h.Get("Date"), "Date"
+	if date == "" {
+		date, name = h.Get("x-oss-date"), "x-oss-date"
+	}
+	if date == "" {
+		return "", time.Time{}, newErr(403, "AccessDenied", "0002-00000503",
+			"OSS authentication requires a valid Date or x-oss-date.")
+	}
+	t, err := http.ParseTime(date)
+	if err != nil && name == "x-oss-date" {
+		t, err = time.Parse(isoBasicTime, date)
+	}
+	if err != nil {
+		return "", time.Time{}, newErr(403, "AccessDenied", "0002-00000502",
+			"The "+name+" header of the request is not a valid time.").with("Header", name)
+	}
+	return date, t, nil
+}
+
+// isoBasicTime is the ISO 8601 basic form of x-oss-date.
+const isoBasicTime = "20060102T150405Z"
 
 func v1StringToSign(q *request, date string) string {
 	r := q.r
@@ -201,7 +231,7 @@ func (s *Server) verifyV4(q *request, authz string) *ossError {
 		return errInvalidArgument("Invalid signing product in Authorization header.")
 	}
 	datetime := q.r.Header.Get("x-oss-date")
-	t, err := time.Parse("20060102T150405Z", datetime)
+	t, err := time.Parse(isoBasicTime, datetime)
 	if err != nil || t.Format("20060102") != a.date {
 		return errAccessDenied("OSS V4 authentication requires a valid x-oss-date that matches the credential scope.")
 	}
@@ -233,7 +263,7 @@ func v4CanonicalRequest(q *request, additional []string) string {
 	r := q.r
 	var b strings.Builder
 	b.WriteString(r.Method + "\n")
-	b.WriteString(uriEncode(canonicalResource(q), false) + "\n")
+	b.WriteString(percent.Encode(canonicalResource(q), false) + "\n")
 	// Query: every parameter, decoded then re-encoded strictly, sorted.
 	type kv struct{ k, v string }
 	var params []kv
@@ -242,7 +272,7 @@ func v4CanonicalRequest(q *request, additional []string) string {
 		if len(vs) > 0 {
 			v = vs[len(vs)-1]
 		}
-		params = append(params, kv{uriEncode(k, true), uriEncode(v, true)})
+		params = append(params, kv{percent.Encode(k, true), percent.Encode(v, true)})
 	}
 	sort.Slice(params, func(i, j int) bool { return params[i].k < params[j].k })
 	for i, p := range params {
@@ -285,27 +315,4 @@ func v4CanonicalRequest(q *request, additional []string) string {
 	}
 	b.WriteString(payload)
 	return b.String()
-}
-
-// uriEncode percent-encodes everything but A-Z a-z 0-9 - _ . ~ (and "/"
-// unless encodeSlash), with upper-case hex: the V4 canonical form.
-func uriEncode(s string, encodeSlash bool) string {
-	const hexd = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if unreserved(c) || (c == '/' && !encodeSlash) {
-			b.WriteByte(c)
-		} else {
-			b.WriteByte('%')
-			b.WriteByte(hexd[c>>4])
-			b.WriteByte(hexd[c&15])
-		}
-	}
-	return b.String()
-}
-
-func unreserved(c byte) bool {
-	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' ||
-		c == '-' || c == '_' || c == '.' || c == '~'
 }

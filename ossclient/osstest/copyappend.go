@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // copyLocked-free helper on the store: the source lookup and the
@@ -73,7 +72,7 @@ func (s *Server) copyObject(q *request) *ossError {
 			return nil, errEntityTooLarge(fmt.Sprintf("The source object is %d bytes; CopyObject copies at most %d. Use UploadPartCopy.", src.Size, limit))
 		}
 		o := *src
-		o.Key, o.Modified = q.key, time.Now().UTC()
+		o.Key, o.Modified = q.key, stamp()
 		o.Segments = append([]segment(nil), src.Segments...)
 		if directive == "REPLACE" {
 			o.ContentType, o.Headers, o.Meta = req.ContentType, req.Headers, req.Meta
@@ -109,11 +108,7 @@ func (s *Server) appendObject(q *request) *ossError {
 			e = errPositionNotEqualToLength(0)
 		}
 	}
-	if e != nil {
-		drain(q.r.Body)
-		return e
-	}
-	seg, d, e := s.receive(q)
+	seg, d, e := s.receiveUnless(q, e)
 	if e != nil {
 		return e
 	}
@@ -134,7 +129,7 @@ func (s *Server) appendObject(q *request) *ossError {
 		n.Size = old.Size + d.size
 		n.CRC64 = crc64Combine(old.CRC64, d.crc, d.size)
 		n.ETag = appendETag(old.ETag, d.etag())
-		n.Modified = time.Now().UTC()
+		n.Modified = stamp()
 		return &n, nil
 	})
 	if err != nil {

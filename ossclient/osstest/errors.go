@@ -39,8 +39,9 @@ func newErr(status int, code, ec, msg string) *ossError {
 }
 
 // The errors the server returns. EC values follow the real service's
-// "NNNN-NNNNNNNN" shape; only NoSuchKey, SymlinkTargetNotExist and the
-// signature ones are known to match real OSS exactly (see the package doc).
+// "NNNN-NNNNNNNN" shape; only NoSuchKey, SymlinkTargetNotExist, NotSymlink
+// and the signature and date ones are known to match real OSS exactly (see
+// the package doc).
 func errNoSuchKey() *ossError {
 	return newErr(404, "NoSuchKey", "0026-00000001", "The specified key does not exist.")
 }
@@ -54,7 +55,14 @@ func errInvalidTargetType() *ossError {
 	return newErr(400, "InvalidTargetType", "0026-00000013", "The symlink target object type is not supported.")
 }
 func errNotSymlink() *ossError {
-	return newErr(400, "NotSymlink", "0026-00000014", "The specified object is not a symlink.")
+	return newErr(400, "NotSymlink", "0043-00000101", "The specified object is not a symlink.")
+}
+
+// errCopySourceIsSymlink: UploadPartCopy does not take a symlink source
+// (documented as EC 0042-00000308; the status and code are ours).
+func errCopySourceIsSymlink() *ossError {
+	return newErr(400, "InvalidArgument", "0042-00000308", "The source object of UploadPartCopy cannot be a symbolic link.").
+		with("ArgumentName", "x-oss-copy-source")
 }
 func errFileAlreadyExists() *ossError {
 	return newErr(409, "FileAlreadyExists", "0026-00000015", "The object you specified already exists and can not be overwritten.")

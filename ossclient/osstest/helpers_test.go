@@ -15,13 +15,14 @@ import (
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
 
 	"github.com/ossfs/ossfs/ossclient/osstest"
+	"github.com/ossfs/ossfs/ossclient/osstest/testtarget"
 )
 
 const bkt = "test-bucket"
 
 func start(t *testing.T, opts osstest.Options) *osstest.Server {
 	t.Helper()
-	srv, err := osstest.Start(opts)
+	srv, err := osstest.Start(testtarget.LocalOptions(t, opts))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/ossfs/ossfs/ossclient/percent"
 )
 
 // Object types as OSS reports them in x-oss-object-type and listings.
@@ -48,14 +50,23 @@ func validBucketName(name string) error {
 // urlEncodeKey is the encoding-type=url form of a key in XML: like URL query
 // escaping, with space as %20 and "/" kept, so url.QueryUnescape (what the
 // SDKs apply) restores the bytes exactly.
-func urlEncodeKey(s string) string { return uriEncode(s, false) }
+func urlEncodeKey(s string) string { return percent.Encode(s, false) }
 
 // encodeTarget is how x-oss-symlink-target is sent back by GetSymlink:
 // percent-encoded, "/" kept (space as %20, "+" as %2B).
-func encodeTarget(s string) string { return uriEncode(s, false) }
+func encodeTarget(s string) string { return percent.Encode(s, false) }
 
-// isoTime is the time format of XML bodies.
-func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+// stamp is the time an object, part or upload is given: now, in whole
+// seconds, as OSS keeps them. So every place a time is reported agrees:
+// listings and XML bodies ("...:52.000Z") with Last-Modified headers
+// (whole seconds by format), and a client comparing the two sees equality.
+func stamp() time.Time { return time.Now().UTC().Truncate(time.Second) }
+
+// isoTime is the time format of XML bodies; the milliseconds are always
+// .000 (see stamp; times loaded from older directory stores are truncated).
+func isoTime(t time.Time) string {
+	return t.UTC().Truncate(time.Second).Format("2006-01-02T15:04:05.000Z")
+}
 
 func httpTime(t time.Time) string { return t.UTC().Format(http.TimeFormat) }
 
@@ -77,7 +88,7 @@ var storedHeaders = []string{"Cache-Control", "Content-Disposition", "Content-En
 // (content type, stored headers, x-oss-meta-*, ACL, storage class).
 func newObjectFromRequest(r *http.Request, key string) (*object, *ossError) {
 	h := r.Header
-	o := &object{Key: key, Modified: time.Now().UTC(), ContentType: h.Get("Content-Type"),
+	o := &object{Key: key, Modified: stamp(), ContentType: h.Get("Content-Type"),
 		ACL: h.Get("x-oss-object-acl"), StorageClass: h.Get("x-oss-storage-class")}
 	if !validACL[o.ACL] {
 		return nil, errInvalidArgument("no such object access right")

@@ -156,12 +156,18 @@ func entries(p listPage, enc func(string) string, withOwner bool) ([]listEntry, 
 	return cs, ps
 }
 
-func (s *Server) listObjectsV1(q *request) *ossError {
-	max, e := parseMaxKeys(q)
-	if e != nil {
-		return e
+// listArgs are what both listing versions read first: max-keys and
+// encoding-type.
+func listArgs(q *request) (max int, enc func(string) string, encName string, e *ossError) {
+	if max, e = parseMaxKeys(q); e != nil {
+		return 0, nil, "", e
 	}
-	enc, encName, e := encoder(q)
+	enc, encName, e = encoder(q)
+	return max, enc, encName, e
+}
+
+func (s *Server) listObjectsV1(q *request) *ossError {
+	max, enc, encName, e := listArgs(q)
 	if e != nil {
 		return e
 	}
@@ -180,11 +186,7 @@ func (s *Server) listObjectsV1(q *request) *ossError {
 }
 
 func (s *Server) listObjectsV2(q *request) *ossError {
-	max, e := parseMaxKeys(q)
-	if e != nil {
-		return e
-	}
-	enc, encName, e := encoder(q)
+	max, enc, encName, e := listArgs(q)
 	if e != nil {
 		return e
 	}

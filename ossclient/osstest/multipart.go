@@ -78,7 +78,7 @@ func (s *Server) initiateMultipart(q *request) *ossError {
 			return errFileAlreadyExists()
 		}
 	}
-	u := &upload{ID: strings.ToUpper(newID()), Key: q.key, Initiated: time.Now().UTC(), tmpl: tmpl, parts: map[int]*part{}}
+	u := &upload{ID: strings.ToUpper(newID()), Key: q.key, Initiated: stamp(), tmpl: tmpl, parts: map[int]*part{}}
 	s.st.mu.Lock()
 	b, e := s.st.bucketLocked(q.bucket)
 	if e == nil {
@@ -91,21 +91,22 @@ func (s *Server) initiateMultipart(q *request) *ossError {
 	return writeXML(q, initiateResult{Bucket: q.bucket, Key: enc(q.key), UploadID: u.ID, EncodingType: encName})
 }
 
-func (s *Server) uploadPart(q *request) *ossError {
-	num, e := partNumber(q)
-	if e != nil {
-		drain(q.r.Body)
-		return e
+// partTarget checks the part number and the upload id of an UploadPart or
+// UploadPartCopy request, and returns them.
+func (s *Server) partTarget(q *request) (num int, id string, e *ossError) {
+	if num, e = partNumber(q); e != nil {
+		return 0, "", e
 	}
-	id := q.param("uploadId")
+	id = q.param("uploadId")
 	s.st.mu.Lock()
 	_, _, e = s.st.uploadLocked(q.bucket, id, q.key)
 	s.st.mu.Unlock()
-	if e != nil {
-		drain(q.r.Body)
-		return e
-	}
-	seg, d, e := s.receive(q)
+	return num, id, e
+}
+
+func (s *Server) uploadPart(q *request) *ossError {
+	num, id, e := s.partTarget(q)
+	seg, d, e := s.receiveUnless(q, e)
 	if e != nil {
 		return e
 	}
@@ -134,7 +135,7 @@ func partNumber(q *request) (int, *ossError) {
 // the upload, replacing an earlier part with that number. When the upload
 // is gone meanwhile the blob is removed and NoSuchUpload returned.
 func (s *store) addPart(bname, id, key string, num int, seg segment, d *digester) (*part, *ossError) {
-	p := &part{Num: num, ETag: d.etag(), Size: d.size, CRC: d.crc, Modified: time.Now().UTC(), Seg: seg}
+	p := &part{Num: num, ETag: d.etag(), Size: d.size, CRC: d.crc, Modified: stamp(), Seg: seg}
 	s.mu.Lock()
 	_, u, e := s.uploadLocked(bname, id, key)
 	if e == nil {
@@ -222,7 +223,7 @@ func (s *Server) completeLocked(q *request, req completeRequest, all, forbid boo
 		}
 	}
 	o := *u.tmpl
-	o.Type, o.Modified = typeMultipart, time.Now().UTC()
+	o.Type, o.Modified = typeMultipart, stamp()
 	md := md5.New()
 	for i, p := range chosen {
 		if i < len(chosen)-1 && p.Size < minPartSize {

@@ -57,6 +57,32 @@ func (s *Server) receive(q *request) (segment, *digester, *ossError) {
 	return segment{ID: id, Size: d.size}, d, nil
 }
 
+// receiveUnless receives the request body (see receive) unless the request
+// was already refused (e != nil): then the body is drained and e returned.
+func (s *Server) receiveUnless(q *request, e *ossError) (segment, *digester, *ossError) {
+	if e != nil {
+		drain(q.r.Body)
+		return segment{}, nil, e
+	}
+	return s.receive(q)
+}
+
+// store commits o at q's key, honouring x-oss-forbid-overwrite (409
+// FileAlreadyExists when the key exists at commit time).
+func (s *Server) store(q *request, o *object) *ossError {
+	forbid := forbidOverwrite(q.r)
+	_, err := s.st.commit(q.bucket, q.key, func(old *object) (*object, *ossError) {
+		if forbid && old != nil {
+			return nil, errFileAlreadyExists()
+		}
+		return o, nil
+	})
+	if err != nil {
+		return toOSSError(err)
+	}
+	return nil
+}
+
 func (s *Server) putObject(q *request) *ossError {
 	o, e := newObjectFromRequest(q.r, q.key)
 	if e == nil && forbidOverwrite(q.r) {
@@ -64,26 +90,16 @@ func (s *Server) putObject(q *request) *ossError {
 			e = errFileAlreadyExists()
 		}
 	}
-	if e != nil {
-		drain(q.r.Body)
-		return e
-	}
-	seg, d, e := s.receive(q)
+	seg, d, e := s.receiveUnless(q, e)
 	if e != nil {
 		return e
 	}
 	o.Type, o.Size, o.CRC64, o.ETag = typeNormal, d.size, d.crc, d.etag()
 	o.ContentMD5 = base64.StdEncoding.EncodeToString(d.md5.Sum(nil))
 	o.Segments = []segment{seg}
-	forbid := forbidOverwrite(q.r)
-	if _, err := s.st.commit(q.bucket, q.key, func(old *object) (*object, *ossError) {
-		if forbid && old != nil {
-			return nil, errFileAlreadyExists()
-		}
-		return o, nil
-	}); err != nil {
+	if e := s.store(q, o); e != nil {
 		s.st.discard(o.Segments)
-		return toOSSError(err)
+		return e
 	}
 	h := q.w.Header()
 	h.Set("ETag", quoted(o.ETag))
@@ -273,8 +289,13 @@ func (s *Server) openRange(o *object, off, n int64) (io.Reader, func(), error) {
 	return io.MultiReader(readers...), closeAll, nil
 }
 
+// getObjectMeta reports ETag, size (Content-Length) and Last-Modified of
+// the object at key, without following a symlink: on a link it reports the
+// link's own ETag, Last-Modified and size (the length of its target key),
+// whether or not the target exists, as OSS documents ("If the object is a
+// symbolic link, the information about the symbolic link is returned").
 func (s *Server) getObjectMeta(q *request) *ossError {
-	v, e := s.st.get(q.bucket, q.key, true)
+	v, e := s.st.get(q.bucket, q.key, false)
 	if e != nil {
 		return e
 	}
@@ -284,8 +305,9 @@ func (s *Server) getObjectMeta(q *request) *ossError {
 	h.Set("Content-Length", strconv.FormatInt(o.Size, 10))
 	h.Set("ETag", quoted(o.ETag))
 	h.Set("Last-Modified", httpTime(o.Modified))
-	h.Set("x-oss-last-access-time", httpTime(o.Modified))
-	h.Set("x-oss-hash-crc64ecma", fmt.Sprint(o.CRC64))
+	if o.Type != typeSymlink { // a link has no content to checksum
+		h.Set("x-oss-hash-crc64ecma", fmt.Sprint(o.CRC64))
+	}
 	q.w.WriteHeader(http.StatusOK)
 	return nil
 }

@@ -24,14 +24,7 @@ type copyPartResult struct {
 // read, so it may be overwritten or deleted meanwhile.
 func (s *Server) uploadPartCopy(q *request) *ossError {
 	drain(q.r.Body)
-	num, e := partNumber(q)
-	if e != nil {
-		return e
-	}
-	id := q.param("uploadId")
-	s.st.mu.Lock()
-	_, _, e = s.st.uploadLocked(q.bucket, id, q.key)
-	s.st.mu.Unlock()
+	num, id, e := s.partTarget(q)
 	if e != nil {
 		return e
 	}
@@ -39,11 +32,15 @@ func (s *Server) uploadPartCopy(q *request) *ossError {
 	if e != nil {
 		return e
 	}
-	v, e := s.st.get(sb, sk, true)
+	v, e := s.st.get(sb, sk, false)
 	if e != nil {
 		return e
 	}
 	src := v.obj
+	if src.Type == typeSymlink {
+		v.release()
+		return errCopySourceIsSymlink()
+	}
 	if e := copySourceConditions(q.r, src.ETag); e != nil {
 		v.release()
 		return e

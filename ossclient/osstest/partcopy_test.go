@@ -97,8 +97,8 @@ func TestUploadPartCopy(t *testing.T) {
 }
 
 // TestUploadPartCopyWholeAndLinks: without a range, or with one OSS cannot
-// satisfy, a part is the whole source; a symlink source is followed (its
-// target's bytes), a dangling one is SymlinkTargetNotExist.
+// satisfy, a part is the whole source; a symlink source, dangling or not,
+// is refused with the EC OSS documents for it (0042-00000308).
 func TestUploadPartCopyWholeAndLinks(t *testing.T) {
 	srv := start(t, osstest.Options{})
 	c := newClient(srv, noRetry)
@@ -115,7 +115,7 @@ func TestUploadPartCopyWholeAndLinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, tc := range []struct{ src, rng string }{
-		{"w/src", ""}, {"w/src", "bytes=5-1"}, {"w/src", "bytes=100-200"}, {"w/src", "bytes=0-1000"}, {"w/link", ""},
+		{"w/src", ""}, {"w/src", "bytes=5-1"}, {"w/src", "bytes=100-200"}, {"w/src", "bytes=0-1000"},
 	} {
 		req := &oss.UploadPartCopyRequest{Bucket: oss.Ptr(bkt), Key: oss.Ptr("w/dst"), UploadId: init.UploadId,
 			PartNumber: int32(i + 1), SourceKey: oss.Ptr(tc.src)}
@@ -127,9 +127,14 @@ func TestUploadPartCopyWholeAndLinks(t *testing.T) {
 			t.Fatalf("%s %q: %v, ETag %s (want %s)", tc.src, tc.rng, err, oss.ToString(res.ETag), md5ETag(data))
 		}
 	}
-	_, err = c.UploadPartCopy(ctx, &oss.UploadPartCopyRequest{Bucket: oss.Ptr(bkt), Key: oss.Ptr("w/dst"), UploadId: init.UploadId,
-		PartNumber: 9, SourceKey: oss.Ptr("w/dangling")})
-	wantCode(t, err, 404, "SymlinkTargetNotExist")
+	for _, link := range []string{"w/link", "w/dangling"} {
+		_, err = c.UploadPartCopy(ctx, &oss.UploadPartCopyRequest{Bucket: oss.Ptr(bkt), Key: oss.Ptr("w/dst"), UploadId: init.UploadId,
+			PartNumber: 9, SourceKey: oss.Ptr(link)})
+		wantCode(t, err, 400, "InvalidArgument")
+		if ec := svcErr(t, err).EC; ec != "0042-00000308" {
+			t.Errorf("UploadPartCopy from %s: EC %s, want 0042-00000308", link, ec)
+		}
+	}
 	res, err := c.UploadPartCopy(ctx, &oss.UploadPartCopyRequest{Bucket: oss.Ptr(bkt), Key: oss.Ptr("w/dst"), UploadId: init.UploadId,
 		PartNumber: 9, SourceKey: oss.Ptr("w/src"), Range: oss.Ptr("bytes=4-8")})
 	if err != nil || oss.ToString(res.ETag) != md5ETag(data[4:9]) {

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/ossfs/ossfs/ossclient/internal/opname"
 )
 
 // Credential is one key pair the server accepts. A non-empty SecurityToken
@@ -293,92 +295,11 @@ func (s *Server) parseAddress(r *http.Request) (bucket, key string, hasKey, vhos
 	return bucket, key, key != "", false
 }
 
-// opName names the operation the way the SDK's OpName does.
+// opName names q's operation (see package opname, shared with the client's
+// request log).
 func opName(q *request) string {
-	m := q.r.Method
-	if q.bucket == "" {
-		if m == http.MethodGet {
-			return "ListBuckets"
-		}
-		return "Unknown"
-	}
-	if !q.hasKey {
-		switch {
-		case m == http.MethodGet && q.has("uploads"):
-			return "ListMultipartUploads"
-		case m == http.MethodGet && q.has("bucketInfo"):
-			return "GetBucketInfo"
-		case m == http.MethodGet && q.has("location"):
-			return "GetBucketLocation"
-		case m == http.MethodGet && q.param("list-type") == "2":
-			return "ListObjectsV2"
-		case m == http.MethodGet && len(q.query) == len(subsetOf(q.query, listParams)):
-			return "ListObjects"
-		case m == http.MethodPost && q.has("delete"):
-			return "DeleteMultipleObjects"
-		}
-		return "Unknown"
-	}
-	switch m {
-	case http.MethodPut:
-		switch {
-		case q.has("symlink"):
-			return "PutSymlink"
-		case q.has("uploadId") && q.r.Header.Get("x-oss-copy-source") != "":
-			return "UploadPartCopy"
-		case q.has("uploadId"):
-			return "UploadPart"
-		case q.has("acl") || q.has("tagging"):
-			return "Unknown"
-		case q.r.Header.Get("x-oss-copy-source") != "":
-			return "CopyObject"
-		}
-		return "PutObject"
-	case http.MethodGet:
-		switch {
-		case q.has("symlink"):
-			return "GetSymlink"
-		case q.has("uploadId"):
-			return "ListParts"
-		case q.has("acl"):
-			return "GetObjectAcl"
-		case q.has("tagging"):
-			return "Unknown"
-		}
-		return "GetObject"
-	case http.MethodHead:
-		if q.has("objectMeta") {
-			return "GetObjectMeta"
-		}
-		return "HeadObject"
-	case http.MethodPost:
-		switch {
-		case q.has("append"):
-			return "AppendObject"
-		case q.has("uploads"):
-			return "InitiateMultipartUpload"
-		case q.has("uploadId"):
-			return "CompleteMultipartUpload"
-		}
-	case http.MethodDelete:
-		if q.has("uploadId") {
-			return "AbortMultipartUpload"
-		}
-		return "DeleteObject"
-	}
-	return "Unknown"
-}
-
-var listParams = []string{"prefix", "delimiter", "marker", "max-keys", "encoding-type"}
-
-func subsetOf(q map[string][]string, names []string) []string {
-	var out []string
-	for _, n := range names {
-		if _, ok := q[n]; ok {
-			out = append(out, n)
-		}
-	}
-	return out
+	return opname.Of(opname.Request{Method: q.r.Method, HasBucket: q.bucket != "", HasKey: q.hasKey,
+		Query: q.query, CopySource: q.r.Header.Get("x-oss-copy-source") != ""})
 }
 
 type handlerFunc func(s *Server, q *request) *ossError

@@ -33,6 +33,10 @@ type Fault struct {
 	Probability float64
 	// Stall sleeps this long before answering.
 	Stall time.Duration
+	// Hold, when not nil, holds the request until Hold is closed (or the
+	// request is abandoned), before any Stall: a test decides when the
+	// request goes on, instead of racing a timer. Go API only.
+	Hold <-chan struct{}
 	// DropAfter > 0 closes the connection after this many response-body
 	// bytes (downloads), or after reading this many request-body bytes
 	// (requests with a body), with no status of its own.
@@ -139,6 +143,13 @@ func (sh *shaper) match(op, key string) *Fault {
 // abandoned) and must not be served.
 func (s *Server) applyFault(q *request, f *Fault) (bool, *ossError) {
 	s.log.Debug("injecting fault", "op", q.op, "key", q.key, "request_id", q.id, "status", f.Status, "stall", f.Stall, "drop_after", f.DropAfter)
+	if f.Hold != nil {
+		select {
+		case <-f.Hold:
+		case <-q.r.Context().Done():
+			return true, nil
+		}
+	}
 	if f.Stall > 0 && !sleepCtx(q.r.Context(), f.Stall) {
 		return true, nil
 	}

@@ -140,3 +140,43 @@ func TestLatencyAndBandwidth(t *testing.T) {
 		t.Fatalf("unthrottled download took %v", d)
 	}
 }
+
+// TestFaultHold: a held request waits for the test to let it go, then is
+// served normally; a held request whose client gives up is abandoned.
+func TestFaultHold(t *testing.T) {
+	srv := start(t, osstest.Options{})
+	c := newClient(srv, noRetry)
+	put(t, c, "obj", []byte("held"), nil)
+	hold := make(chan struct{})
+	remove := srv.AddFault(osstest.Fault{Op: "HeadObject", Hold: hold})
+	defer remove()
+	srv.ResetCounts()
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.HeadObject(ctx, &oss.HeadObjectRequest{Bucket: oss.Ptr(bkt), Key: oss.Ptr("obj")})
+		done <- err
+	}()
+	for srv.Count("HeadObject") == 0 { // wait for the request to arrive
+		time.Sleep(time.Millisecond)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("a held request was answered (%v)", err)
+	default:
+	}
+	short, cancel := context.WithCancel(ctx)
+	go func() {
+		for srv.Count("HeadObject") < 2 {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
+	_, err := c.HeadObject(short, &oss.HeadObjectRequest{Bucket: oss.Ptr(bkt), Key: oss.Ptr("obj")})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("a held request whose client gave up: %v", err)
+	}
+	close(hold)
+	if err := <-done; err != nil {
+		t.Fatalf("released request: %v", err)
+	}
+}

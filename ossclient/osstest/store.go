@@ -37,6 +37,7 @@ func newStore(be backend, names []string) (*store, error) {
 	for name, objs := range loaded {
 		b := s.addBucket(name)
 		for _, o := range objs {
+			normalize(o)
 			b.objs[o.Key] = o
 			b.keys = append(b.keys, o.Key)
 			s.incref(o.Segments)
@@ -56,11 +57,21 @@ func newStore(be backend, names []string) (*store, error) {
 	return s, nil
 }
 
+// normalize brings an object stored by an older version of the server to
+// what the current one would have stored: whole-second times, and a
+// symlink's size being the length of its target key.
+func normalize(o *object) {
+	o.Modified = o.Modified.UTC().Truncate(time.Second)
+	if o.Type == typeSymlink {
+		o.Size = int64(len(o.Target))
+	}
+}
+
 func (s *store) addBucket(name string) *bucket {
 	if b := s.buckets[name]; b != nil {
 		return b
 	}
-	b := &bucket{name: name, created: time.Now().UTC(), objs: map[string]*object{}, uploads: map[string]*upload{}}
+	b := &bucket{name: name, created: stamp(), objs: map[string]*object{}, uploads: map[string]*upload{}}
 	s.buckets[name] = b
 	return b
 }

@@ -30,14 +30,9 @@ func (s *Server) putSymlink(q *request) *ossError {
 	}
 	sum := md5.Sum([]byte(target))
 	o.Type, o.Target, o.ETag = typeSymlink, target, strings.ToUpper(hex.EncodeToString(sum[:]))
-	forbid := forbidOverwrite(q.r)
-	if _, err := s.st.commit(q.bucket, q.key, func(old *object) (*object, *ossError) {
-		if forbid && old != nil {
-			return nil, errFileAlreadyExists()
-		}
-		return o, nil
-	}); err != nil {
-		return toOSSError(err)
+	o.Size = int64(len(target)) // what OSS lists as a link's size
+	if e := s.store(q, o); e != nil {
+		return e
 	}
 	q.w.Header().Set("ETag", quoted(o.ETag))
 	q.w.WriteHeader(http.StatusOK)

@@ -110,6 +110,9 @@ func TestSymlinkSemantics(t *testing.T) {
 		wantCode(t, err, 400, "InvalidTargetType")
 		_, err = c.GetSymlink(ctx, &oss.GetSymlinkRequest{Bucket: oss.Ptr(bkt), Key: oss.Ptr(p + "target file")})
 		wantCode(t, err, 400, "NotSymlink")
+		if ec := svcErr(t, err).EC; ec != "0043-00000101" { // documented EC of GetSymlink on a non-link
+			t.Errorf("GetSymlink on a plain object: EC %s", ec)
+		}
 		_, err = c.GetSymlink(ctx, &oss.GetSymlinkRequest{Bucket: oss.Ptr(bkt), Key: oss.Ptr(p + "missing")})
 		wantCode(t, err, 404, "NoSuchKey")
 		// forbid-overwrite, ACL and storage class.
