@@ -47,7 +47,10 @@
 //     NegativeTTL). A one-level listing that reports uncached symlinks starts
 //     background GetSymlinks for them (at most PrefetchSymlinks at a time),
 //     so readlink after readdir costs nothing and the cold requests overlap.
-//   - Read is never cached here.
+//   - Read and Get are never cached here. A Get whose answer shows another
+//     version than the cached one (ETag or size), or the key missing,
+//     drops the key's entries and its directory's listing (get.go): the
+//     open-time revalidation of package fs refreshes stat and ls too.
 //
 // Every cache is an [LRU]: golang-lru/v2 bounded in entries, with a TTL read
 // from an injected [Clock]; expired entries are never returned.

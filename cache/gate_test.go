@@ -171,6 +171,10 @@ func (m *memBucket) Read(_ context.Context, key string, off, length int64) (io.R
 	return nil, &ossclient.Error{Kind: ossclient.KindOther, Op: "GetObject", Key: key}
 }
 
+func (m *memBucket) Get(_ context.Context, key string, off, length int64, _ ossclient.ReadOptions) (*ossclient.Body, error) {
+	return nil, &ossclient.Error{Kind: ossclient.KindOther, Op: "GetObject", Key: key}
+}
+
 func (m *memBucket) Put(_ context.Context, key string, r io.Reader, _ ossclient.PutOptions) (*ossclient.Object, error) {
 	b, err := io.ReadAll(r)
 	if err != nil {

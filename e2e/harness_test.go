@@ -84,6 +84,9 @@ func newEnv(t *testing.T, c config) *env {
 	client := func(prefix string) *ossclient.Client {
 		cfg := tg.Config()
 		cfg.Prefix, cfg.Logger = tg.Prefix+prefix, logger
+		// A download cut off is resumed at once: no test waits out a
+		// backoff (ossclient tests cover the default one).
+		cfg.ResumeBackoff = func(int) time.Duration { return 0 }
 		cl, err := ossclient.New(cfg)
 		if err != nil {
 			t.Fatal(err)

@@ -80,7 +80,13 @@
 //
 // A handle without staging reads with a prefetcher (prefetch.go): parallel
 // ranged GETs in growing chunks ahead of a sequential reader, exact ranged
-// GETs for random reads, memory bounded per handle and per mount.
+// GETs for random reads, memory bounded per handle and per mount. Reads are
+// close-to-open consistent (version.go): an open asks OSS for the current
+// version with one GET of the first chunk (If-None-Match the version whose
+// pages the kernel may keep), the handle pins that version and every later
+// GET is If-Match its ETag; a version replaced under a reader is ESTALE,
+// never mixed bytes. A body cut off by a dropped connection is resumed by
+// the Bucket (ossclient.Body).
 //
 // # Locking
 //

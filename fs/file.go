@@ -19,6 +19,17 @@ type fileNode struct {
 	size     int64           // GUARDED_BY(mu): the object's size as last learned
 	stage    *writeback.File // GUARDED_BY(mu): non-nil while open for writing (writer.go)
 	uploaded bool            // GUARDED_BY(mu): false for a file created here and never uploaded
+	// seen is the newest version of the object this mount knows of: from
+	// the last open's revalidation or, seenLocal, this mount's last upload
+	// (see version.go).
+	seen      version // GUARDED_BY(mu)
+	seenLocal bool    // GUARDED_BY(mu)
+	// paged is the ETag of the one version whose bytes the kernel's page
+	// cache may hold for this file ("" unknown): set by a read open that let
+	// the kernel drop its pages, cleared by an open for writing or a
+	// truncation. An open that finds this version still current keeps the
+	// pages (FOPEN_KEEP_CACHE).
+	paged string // GUARDED_BY(mu)
 }
 
 var (
@@ -80,6 +91,10 @@ func (n *fileNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.At
 		out.SetTimeout(n.f.attrTimeout(n.fillAttr(&out.Attr)))
 		return 0
 	}
+	if v, ok := n.currentHandle(fh); ok {
+		fill(&out.Attr, syscall.S_IFREG, uint64(v.size), n.attrs())
+		return 0
+	}
 	key, ok := n.key()
 	if !ok {
 		n.fillAttr(&out.Attr) // unlinked while open: what we knew
@@ -130,6 +145,9 @@ func (n *fileNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.Set
 	}
 	ctx = ctxFor(ctx, true)
 	if sz, ok := in.GetSize(); ok {
+		n.mu.Lock()
+		n.paged = ""
+		n.mu.Unlock()
 		if errno := n.truncate(ctx, int64(sz)); errno != 0 {
 			return errno
 		}
@@ -190,6 +208,7 @@ func (n *fileNode) persistAttrs(ctx context.Context, a attrs) syscall.Errno {
 		return n.f.errno("setattr", key, err)
 	}
 	n.a.setVersion(o)
+	n.sawVersionLocked(version{etag: o.ETag, size: n.size}, true) // a copy onto itself may change the ETag
 	return 0
 }
 
@@ -259,11 +278,15 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uin
 	write := flags&syscall.O_ACCMODE != syscall.O_RDONLY
 	trunc := flags&syscall.O_TRUNC != 0
 	if !write {
-		return n.newHandle(ctx, false), 0, 0
+		return n.openRead(ctx)
 	}
 	if n.f.opts.ReadOnly {
 		return nil, 0, errROFS
 	}
+	n.mu.Lock()
+	n.paged = "" // writes go through the page cache; the next read open drops it
+	staged, before := n.stage != nil, n.size
+	n.mu.Unlock()
 	if errno := n.acquire(ctxFor(ctx, true), !trunc, trunc); errno != 0 {
 		return nil, 0, errno
 	}
@@ -271,6 +294,9 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uin
 		n.mu.Lock()
 		n.a.touch()
 		n.mu.Unlock()
+	}
+	if !staged && !trunc {
+		n.syncKernelSize(ctx, before)
 	}
 	return n.newHandle(ctx, true), 0, 0
 }

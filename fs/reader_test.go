@@ -12,17 +12,27 @@ import (
 // testBucket starts the local server and returns a client on it.
 func testBucket(t testing.TB) (*osstest.Server, ossclient.Bucket) {
 	t.Helper()
+	return testBucketWith(t, func(*ossclient.Config) {})
+}
+
+// testBucketWith is testBucket with mod applied to the client's Config
+// (resumes after a dropped connection never wait: ResumeBackoff 0).
+func testBucketWith(t testing.TB, mod func(*ossclient.Config)) (*osstest.Server, ossclient.Bucket) {
+	t.Helper()
 	srv, err := osstest.Start(osstest.Options{Buckets: []string{"fs-test"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	cl, err := ossclient.New(ossclient.Config{
+	cfg := ossclient.Config{
 		Endpoint: srv.Endpoint(), Region: srv.Region(), Bucket: "fs-test",
 		Credentials: ossclient.Credentials{Source: ossclient.SourceStatic,
 			AccessKeyID: osstest.DefaultAccessKeyID, AccessKeySecret: osstest.DefaultAccessKeySecret},
-		Logger: slog.New(slog.DiscardHandler),
-	})
+		Logger:        slog.New(slog.DiscardHandler),
+		ResumeBackoff: func(int) time.Duration { return 0 },
+	}
+	mod(&cfg)
+	cl, err := ossclient.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

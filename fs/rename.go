@@ -75,13 +75,18 @@ func (f *fsys) move(ctx context.Context, typ uint32, ch gofs.InodeEmbedder, src,
 	case syscall.S_IFLNK:
 		return f.renameLink(ctx, src, dst)
 	}
-	if fn, ok := ch.(*fileNode); ok {
+	fn, _ := ch.(*fileNode)
+	if fn != nil {
 		// Data still being written goes up first, at the old name.
 		if err := fn.upload(ctx); err != nil {
 			return err
 		}
 	}
-	return f.renameFile(ctx, src, dst)
+	o, err := f.renameFile(ctx, src, dst)
+	if err == nil && fn != nil {
+		fn.movedTo(o) // the copy may have a new ETag: its readers stay current
+	}
+	return err
 }
 
 // childType returns the kind of the child: from the tree (the kernel looked
@@ -100,11 +105,12 @@ func (d *dirNode) childType(ctx context.Context, name, key string) (uint32, gofs
 	return p.typ, nil, 0
 }
 
-func (f *fsys) renameFile(ctx context.Context, src, dst string) error {
-	if _, err := f.bucket.Copy(ctx, src, dst, ossclient.CopyOptions{}); err != nil {
-		return err
+func (f *fsys) renameFile(ctx context.Context, src, dst string) (*ossclient.Object, error) {
+	o, err := f.bucket.Copy(ctx, src, dst, ossclient.CopyOptions{})
+	if err != nil {
+		return nil, err
 	}
-	return f.bucket.Delete(ctx, src)
+	return o, f.bucket.Delete(ctx, src)
 }
 
 func (f *fsys) renameLink(ctx context.Context, src, dst string) error {

@@ -33,12 +33,15 @@ func (h host) Uploaded(obj *ossclient.Object, size int64) {
 	n.size = size
 	n.a.setVersion(obj)
 	n.a.known = true
+	n.sawVersionLocked(version{etag: obj.ETag, size: size}, true)
 }
 
 func (h host) MetaStored(obj *ossclient.Object) {
-	h.n.mu.Lock()
-	h.n.a.setVersion(obj)
-	h.n.mu.Unlock()
+	n := h.n
+	n.mu.Lock()
+	n.a.setVersion(obj)
+	n.sawVersionLocked(version{etag: obj.ETag, size: n.seen.size}, true) // a copy onto itself may change the ETag
+	n.mu.Unlock()
 }
 
 // wbOptions are the writeback options of this mount.

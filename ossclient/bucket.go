@@ -162,6 +162,39 @@ type Symlink struct {
 	ModTime time.Time
 }
 
+// ReadOptions apply to Get.
+type ReadOptions struct {
+	// IfMatch makes the read conditional on the object's version: when the
+	// object's ETag is another one (it was overwritten), Get fails with
+	// ErrPreconditionFailed and sends no byte. Default "": any version.
+	IfMatch string
+	// IfNoneMatch asks for the bytes only when the object's ETag is another
+	// one: when it is this one, Get returns a Body with NotModified set and
+	// no bytes. Default "": always the bytes.
+	IfNoneMatch string
+}
+
+// Body is what Get returns: a byte stream and the version it is from.
+//
+// The stream resumes itself: when the connection drops mid-body, it asks
+// again for the rest, from the byte reached, conditional on the ETag of the
+// first answer (If-Match), so the resumed bytes are of the same version; a
+// version changed meanwhile fails the read with ErrPreconditionFailed. See
+// Config.ReadResumes for the bound and the backoff.
+type Body struct {
+	// ReadCloser yields the bytes; the caller closes it (also when
+	// NotModified, or empty).
+	io.ReadCloser
+	// Object is the version the bytes are from, as the GET's headers tell:
+	// Size is the whole object's size (not the range's), Meta its user
+	// metadata (non-nil, as from a HEAD). When no request was sent (length
+	// 0) ETag is "" and Size -1; when NotModified, ETag is IfNoneMatch's
+	// and Size -1 (the caller knows the rest).
+	Object Object
+	// NotModified: the object's ETag is ReadOptions.IfNoneMatch.
+	NotModified bool
+}
+
 // Bucket is the part of OSS a filesystem needs, on one bucket and prefix.
 // Keys are relative to the prefix. Every method is safe for concurrent use and
 // returns an *Error (test with errors.Is) or a context error.
@@ -186,6 +219,14 @@ type Bucket interface {
 	// past the end gives an empty stream, not an error. The caller closes it.
 	// Read follows symlinks as GetObject does.
 	Read(ctx context.Context, key string, off, length int64) (io.ReadCloser, error)
+
+	// Get is Read that also reports the version the bytes are from and can
+	// be made conditional on it (opts). Off at or past the end gives an
+	// empty stream, not an error (Object then is filled as far as OSS
+	// reports it). A missing key is ErrNotFound; with opts.IfMatch, another
+	// version is ErrPreconditionFailed. Both Read and Get resume a body cut
+	// off by a dropped connection (see Body).
+	Get(ctx context.Context, key string, off, length int64, opts ReadOptions) (*Body, error)
 
 	// Put stores everything r yields as key, replacing any object there.
 	// Small bodies go in one PutObject; larger ones as a multipart upload

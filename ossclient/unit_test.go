@@ -246,7 +246,7 @@ func TestConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{Endpoint: "https://oss-cn-hangzhou.aliyuncs.com", Region: "cn-hangzhou", Bucket: "bkt",
-		Prefix: "a/b/", SignatureVersion: 4, MaxAttempts: 3, MaxConnections: 100,
+		Prefix: "a/b/", SignatureVersion: 4, MaxAttempts: 3, ReadResumes: 5, MaxConnections: 100,
 		ConnectTimeout: DefaultConnectTimeout, ReadWriteTimeout: DefaultReadWriteTimeout,
 		PartSize: 8 << 20, UploadParallelism: 4, CopyPartSize: 64 << 20, Logger: cfg.Logger}
 	if fmt.Sprint(cfg) != fmt.Sprint(want) {

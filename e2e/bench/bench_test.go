@@ -65,6 +65,18 @@ func TestBenchSmoke(t *testing.T) {
 			if n, pages := total(r.Requests), listPages(r.Requests); n-pages > 1 || r.Requests["HeadObject"] > 1 {
 				t.Errorf("find-name: requests %v, want the listing pages (and the directory's lookup) only", r.Requests)
 			}
+		case "smallfiles-read", "smallfiles-reread":
+			// One GET per open (the revalidation, which is also the first
+			// read); at most one HEAD (the directory's lookup, once the
+			// kernel's entry timeout ran out); the re-read's GETs are 304s
+			// without a body.
+			if r.Requests["GetObject"] != int64(cfg.Files) || r.Requests["HeadObject"] > 1 ||
+				total(r.Requests) > int64(cfg.Files)+1 {
+				t.Errorf("%s at %s: %v, want %d GetObject and at most one HEAD", r.Workload, r.Latency, r.Requests, cfg.Files)
+			}
+			if r.Workload == "smallfiles-reread" && r.GetBytes >= int64(cfg.Files)*cfg.SmallSize {
+				t.Errorf("smallfiles-reread at %s: %d GET body bytes: the files were downloaded again, not revalidated (304)", r.Latency, r.GetBytes)
+			}
 		case "seqread", "seqwrite":
 			if r.Ratio <= 0 || r.PeakRSS <= 0 {
 				t.Errorf("%s: ratio %v, peak RSS %d: not measured", r.Workload, r.Ratio, r.PeakRSS)
@@ -72,7 +84,7 @@ func TestBenchSmoke(t *testing.T) {
 		}
 	}
 	for _, w := range []string{"seqread", "seqread-sdk", "seqwrite", "seqwrite-sdk", "ls-l", "ls-l-again", "ls-l-bare", "find-name", "readlink-cold",
-		"readlink-warm", "smallfiles-write", "smallfiles-read", "randread"} {
+		"readlink-warm", "smallfiles-write", "smallfiles-read", "smallfiles-reread", "randread"} {
 		if seen[w] != len(cfg.Rows) {
 			t.Errorf("workload %s reported %d times, want %d", w, seen[w], len(cfg.Rows))
 		}

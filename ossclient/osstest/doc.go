@@ -137,7 +137,7 @@
 // SetLatency, SetBandwidth (per direction,
 // shared by all requests), AddFault (error status/code, next N times or with
 // a probability, stalls, holds released by the test, connections dropped
-// mid-body), OpenUploads.
+// mid-body), FaultsFired (how many were applied), OpenUploads.
 //
 // # Choices where the public documentation is silent
 //
