@@ -2,6 +2,7 @@ package fs
 
 import (
 	"context"
+	"errors"
 	"syscall"
 
 	"github.com/ossfs/ossfs/fs/writeback"
@@ -73,6 +74,13 @@ func (n *fileNode) acquire(ctx context.Context, needContent, trunc bool) syscall
 	key, ok := n.key()
 	if !ok {
 		return syscall.ENOENT
+	}
+	// Every upload stores all the attributes: the node must hold the
+	// stored ones, not the defaults a listing entry is shown with.
+	if uploaded && !n.attrs().known && n.f.opts.PersistMetadata {
+		if err := n.refresh(ctx, key); err != nil && !errors.Is(err, ossclient.ErrNotFound) {
+			return n.f.errno("open", key, err)
+		}
 	}
 	// The old content is needed: download it. Otherwise the temp file
 	// waits until something needs it (a stream may make it unneeded).

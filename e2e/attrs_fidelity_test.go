@@ -1,0 +1,31 @@
+package e2e
+
+import (
+	"testing"
+)
+
+// TestWriteAfterListingKeepsStoredAttrs: a write, an O_TRUNC overwrite and
+// a truncate of files whose attributes the mount only knows from a listing
+// (`ls` of a fresh mount) keep their stored mode, owner and group: the
+// upload must not carry the defaults a listing entry is shown with.
+func TestWriteAfterListingKeepsStoredAttrs(t *testing.T) {
+	e := newEnv(t, config{})
+	e.sh(`mkdir d && for f in a b c; do echo x > d/$f; done
+		chmod 600 d/a d/b d/c && chown 123:456 d/a d/b d/c`)
+	e2 := e.remount(config{})
+	e2.sh(`ls d > /dev/null && echo more >> d/a && echo new > d/b && truncate -s 1 d/c`)
+	for _, k := range []string{"d/a", "d/b", "d/c"} {
+		o, err := e.raw.Stat(e.ctx(), k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.Meta["mode"] != "33152" || o.Meta["uid"] != "123" || o.Meta["gid"] != "456" {
+			t.Errorf("%s: stored mode/uid/gid after a write = %s/%s/%s, want 33152/123/456 (0600 123:456)",
+				k, o.Meta["mode"], o.Meta["uid"], o.Meta["gid"])
+		}
+	}
+	e3 := e2.remount(config{})
+	if got := e3.sh(`stat -c '%n %a %u:%g' d/a d/b d/c`); got != "d/a 600 123:456\nd/b 600 123:456\nd/c 600 123:456\n" {
+		t.Errorf("after a remount:\n%s", got)
+	}
+}
