@@ -301,7 +301,15 @@ func (d *dirNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.SetA
 		if !ok {
 			return syscall.ENOENT
 		}
-		if key != "" { // the root has no marker to keep attributes on
+		if key == "" && modeOrOwnerChanged(a, d.attrs()) {
+			// The root has no marker to keep attributes on: a mode or
+			// owner kept here alone would vanish at the next mount
+			// (--dir-mode, --uid and --gid set them). Times stay in
+			// memory, so that rsync -a into the root works.
+			d.f.log.Warn("the mount root's mode and owner come from --dir-mode, --uid and --gid; chmod and chown of it are refused", "op", "setattr")
+			return syscall.EPERM
+		}
+		if key != "" {
 			if errno := d.writeMarker(ctx, key+"/", a, true); errno != 0 {
 				return errno
 			}
@@ -311,6 +319,11 @@ func (d *dirNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.SetA
 	d.fillAttr(&out.Attr)
 	out.SetTimeout(d.f.opts.AttrTimeout)
 	return 0
+}
+
+// modeOrOwnerChanged reports whether a has another mode, uid or gid than old.
+func modeOrOwnerChanged(a, old attrs) bool {
+	return a.mode != old.mode || a.uid != old.uid || a.gid != old.gid
 }
 
 // writeMarker stores the marker "d/" carrying a's metadata: a metadata
