@@ -2,8 +2,12 @@ package e2e
 
 import (
 	"os"
+	"path/filepath"
 	"syscall"
 	"testing"
+
+	ossfs "github.com/ossfs/ossfs/fs"
+	"github.com/ossfs/ossfs/ossclient/osstest"
 )
 
 // TestWriteAfterListingKeepsStoredAttrs: a write, an O_TRUNC overwrite and
@@ -51,5 +55,53 @@ func TestRootModeNotKeptInMemory(t *testing.T) {
 	e2 := e.remount(config{})
 	if got := e2.sh(`stat -c '%a %u:%g' .`); got != want {
 		t.Errorf("mount root after a remount = %q, want %q", got, want)
+	}
+}
+
+// TestOwnerChecksFailClosed: on an --allow-other mount a lookup must give
+// the kernel the stored owner (it checks chmod and the sticky bit on the
+// owner it holds). When the directory's marker cannot be read during the
+// lookup (one failed HEAD), the lookup fails: handing out the defaults'
+// owner (here uid 65534, --uid) let uid 65534 chmod root's directory.
+func TestOwnerChecksFailClosed(t *testing.T) {
+	const python = "/usr/bin/python3"
+	need(t, python)
+	cfg := config{fs: func(o *ossfs.Options) { o.AllowOther, o.UID, o.GID = true, 65534, 65534 }}
+	e := newEnv(t, cfg)
+	e.sh(`mkdir -m 1777 tmp && chown 0:0 tmp`)
+	e2 := e.remount(cfg)
+	if err := os.Chmod(filepath.Dir(e2.mnt), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	remove := e.srv.AddFault(osstest.Fault{Op: "HeadObject", KeyPrefix: "tmp/", Status: 403, Code: "AccessDenied", Times: 1})
+	defer remove()
+	out, err := asUser(python, "-c", "import os, sys; os.chmod(sys.argv[1], 0o777)", e2.p("tmp"))
+	// The fault fired (Times 1): it is used up, so a HEAD of the marker
+	// now works.
+	if _, err := e.raw.Stat(e.ctx(), "tmp/"); err != nil {
+		t.Fatalf("the injected fault never fired: HEAD tmp/ = %v", err)
+	}
+	if err == nil {
+		t.Errorf("uid 65534 chmod of root's directory after a failed marker read succeeded: %s", out)
+	}
+	if got := e2.sh(`stat -c '%a %u' tmp`); got != "1777 0\n" {
+		t.Errorf("root's directory after uid 65534's chmod: %q, want 1777 0", got)
+	}
+
+	// The same for a link: root's link in the sticky directory, whose
+	// GetSymlink fails once during the lookup, is not uid 65534's to remove.
+	e2.sh(`ln -s x tmp/l && chown -h 0:0 tmp/l`)
+	e3 := e2.remount(cfg)
+	remove = e.srv.AddFault(osstest.Fault{Op: "GetSymlink", KeyPrefix: "tmp/l", Status: 403, Code: "AccessDenied", Times: 1})
+	defer remove()
+	out, err = asUser(python, "-c", "import os, sys; os.unlink(sys.argv[1])", e3.p("tmp/l"))
+	if _, serr := e.raw.GetSymlink(e.ctx(), "tmp/l"); serr != nil && e.exists("tmp/l") {
+		t.Fatalf("the injected GetSymlink fault never fired: %v", serr)
+	}
+	if err == nil {
+		t.Errorf("uid 65534 removed root's link from a sticky directory after a failed link read: %s", out)
+	}
+	if !e.exists("tmp/l") {
+		t.Errorf("root's link in the sticky directory is gone")
 	}
 }

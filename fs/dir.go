@@ -173,7 +173,7 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 			return nil, errno
 		}
 	}
-	return d.childFor(ctx, name, key, p, out), 0
+	return d.childFor(ctx, name, key, p, out)
 }
 
 // ownersChecked reports whether the kernel checks ownership on this mount
@@ -204,8 +204,10 @@ func (f *fsys) withStoredAttrs(ctx context.Context, key string, p *probe) syscal
 // it), a new one otherwise; and fills out, timeouts included. A
 // directory's attributes are marked unknown here (its getattr reads its
 // marker) unless owners are checked (ownersChecked): then its marker is
-// read now. A file's are known when its answer carried metadata.
-func (d *dirNode) childFor(ctx context.Context, name, key string, p probe, out *fuse.EntryOut) *gofs.Inode {
+// read now. A file's are known when its answer carried metadata. Where
+// owners are checked, a directory or link whose stored owner cannot be read
+// fails the lookup: the kernel would check ownership on the defaults'.
+func (d *dirNode) childFor(ctx context.Context, name, key string, p probe, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
 	ch := d.GetChild(name)
 	if ch == nil || ch.StableAttr().Mode != p.typ {
 		var ops gofs.InodeEmbedder
@@ -225,11 +227,21 @@ func (d *dirNode) childFor(ctx context.Context, name, key string, p probe, out *
 		if p.marker {
 			n.marker.Store(true)
 		}
-		if d.f.ownersChecked() && n.refresh(ctx, key) == nil {
+		if d.f.ownersChecked() {
+			if err := n.refresh(ctx, key); err != nil {
+				return nil, d.f.errno("lookup", key, err)
+			}
 			known = true
 		}
 		n.fillAttr(&out.Attr)
 	case *linkNode:
+		if d.f.ownersChecked() {
+			if errno := n.linkAttr(ctx, key, &out.Attr); errno != 0 {
+				return nil, errno
+			}
+			known = true
+			break
+		}
 		known = n.lookupAttr(ctx, key, p.obj, &out.Attr)
 	case *fileNode:
 		if p.obj != nil && !n.staged() { // local changes not uploaded yet win
@@ -239,7 +251,7 @@ func (d *dirNode) childFor(ctx context.Context, name, key string, p probe, out *
 		known = n.fillAttr(&out.Attr)
 	}
 	d.f.setEntry(out, known)
-	return ch
+	return ch, 0
 }
 
 func (d *dirNode) fillAttr(out *fuse.Attr) {

@@ -168,7 +168,10 @@ func (h *dirHandle) Lookup(ctx context.Context, name string, out *fuse.EntryOut)
 		// It looks the name up when it is used; a names-only walk never.
 		return nil, syscall.EAGAIN
 	}
-	ch := h.d.childFor(ctx, name, key, probe{typ: e.typ, obj: e.obj}, out)
+	ch, errno := h.d.childFor(ctx, name, key, probe{typ: e.typ, obj: e.obj}, out)
+	if errno != 0 {
+		return nil, errno
+	}
 	if e.typ == syscall.S_IFREG && e.obj.MetaUnknown && e.obj.Size == 0 && h.d.f.opts.PersistMetadata {
 		// Maybe a FIFO, socket or device node, which only its metadata
 		// tells: the next lookup of the name asks (Lookup reads the
