@@ -105,3 +105,40 @@ func TestOwnerChecksFailClosed(t *testing.T) {
 		t.Errorf("root's link in the sticky directory is gone")
 	}
 }
+
+// TestGetattrDuringChmodKeepsChmod: a stat of a file while its chmod's
+// metadata copy is in flight reads the attributes stored until then; that
+// must not become what the node holds once the chmod has succeeded: a
+// utime right after (no stat between: the kernel sends a bare setattr)
+// stored the old mode with the new times, silently undoing the chmod.
+func TestGetattrDuringChmodKeepsChmod(t *testing.T) {
+	need(t, "python3")
+	cfg := config{fs: func(o *ossfs.Options) { o.AttrTimeout = -1 }} // every stat asks
+	e := newEnv(t, cfg)
+	e.sh(`echo x > f && chmod 644 f`)
+	hold := make(chan struct{})
+	e.srv.ResetCounts()
+	remove := e.srv.AddFault(osstest.Fault{Op: "CopyObject", KeyPrefix: "f", Hold: hold, Times: 1})
+	defer remove()
+	done := make(chan error, 1)
+	go func() { _, err := e.trySh(`chmod 600 f`); done <- err }()
+	waitCount(t, e.srv, "CopyObject", 1) // the chmod's copy is held
+	if got := e.sh(`stat -c %a f`); got != "644\n" {
+		t.Errorf("stat during the chmod = %q, want what is stored until it ends, 644", got)
+	}
+	close(hold)
+	if err := <-done; err != nil {
+		t.Fatalf("chmod: %v", err)
+	}
+	e.sh(`python3 -c 'import os; os.utime("f", (1000000000, 1000000000))'`)
+	o, err := e.raw.Stat(e.ctx(), "f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Meta["mode"] != "33152" || o.Meta["mtime"] != "1000000000" {
+		t.Errorf("stored mode/mtime after chmod 600 then utime = %s/%s, want 33152/1000000000", o.Meta["mode"], o.Meta["mtime"])
+	}
+	if got := e.sh(`stat -c '%a %Y' f`); got != "600 1000000000\n" {
+		t.Errorf("stat after chmod 600 then utime = %q", got)
+	}
+}

@@ -29,7 +29,8 @@ type fileNode struct {
 	// the kernel drop its pages, cleared by an open for writing or a
 	// truncation. An open that finds this version still current keeps the
 	// pages (FOPEN_KEEP_CACHE).
-	paged string // GUARDED_BY(mu)
+	paged    string // GUARDED_BY(mu)
+	setattrs uint64 // GUARDED_BY(mu): attribute changes begun (persistAttrs)
 }
 
 var (
@@ -181,9 +182,13 @@ func (n *fileNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.Set
 // still open but clean (closed, its release not processed yet; or open and
 // not written) takes the copy too: a chmod after close must not wait for
 // the release. The node holds the new attributes before the copy, so an
-// upload starting meanwhile carries them whichever lands last.
+// upload starting meanwhile carries them whichever lands last. A getattr
+// during the copy reads what is stored until it ends; once it has
+// succeeded the node holds the new attributes, unless a later change began.
 func (n *fileNode) persistAttrs(ctx context.Context, a attrs) syscall.Errno {
 	n.mu.Lock()
+	n.setattrs++
+	gen := n.setattrs
 	if st := n.stage; st != nil && st.Dirty() {
 		n.a = a
 		st.AttrsChanged()
@@ -200,13 +205,14 @@ func (n *fileNode) persistAttrs(ctx context.Context, a attrs) syscall.Errno {
 	o, err := n.f.bucket.Copy(ctx, key, key, ossclient.CopyOptions{ReplaceMeta: true, Meta: n.f.metaOf(a, n.fileType(a))})
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.a != a { // changed meanwhile: the later change decides
+	if n.setattrs != gen { // changed meanwhile: the later change decides
 		return n.f.errno("setattr", key, err)
 	}
 	if err != nil {
 		n.a = old
 		return n.f.errno("setattr", key, err)
 	}
+	n.a = a
 	n.a.setVersion(o)
 	n.sawVersionLocked(version{etag: o.ETag, size: n.size}, true) // a copy onto itself may change the ETag
 	return 0
