@@ -3,9 +3,12 @@ package e2e
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
+	"time"
 
+	"github.com/ossfs/ossfs/cache"
 	ossfs "github.com/ossfs/ossfs/fs"
 	"github.com/ossfs/ossfs/ossclient/osstest"
 )
@@ -140,5 +143,38 @@ func TestGetattrDuringChmodKeepsChmod(t *testing.T) {
 	}
 	if got := e.sh(`stat -c '%a %Y' f`); got != "600 1000000000\n" {
 		t.Errorf("stat after chmod 600 then utime = %q", got)
+	}
+}
+
+// TestOtherUserSeesChmodFromOtherMount: mount B (--allow-other) lets uid
+// 65534 read a 0644 file; mount A makes it 0600. Once B's cache TTLs have
+// passed (fake clock; B's kernel caches nothing), uid 65534 is refused on
+// B, after a plain and a long listing too.
+func TestOtherUserSeesChmodFromOtherMount(t *testing.T) {
+	a := newEnv(t, config{})
+	a.sh(`mkdir d && echo s > d/f && chmod 644 d/f && chmod 755 d`)
+	clock := cache.NewFakeClock(time.Now())
+	b := newEnv(t, config{srv: a.srv,
+		fs: func(o *ossfs.Options) {
+			o.AllowOther = true
+			o.EntryTimeout, o.AttrTimeout, o.NegativeTimeout = -1, -1, -1
+		},
+		cache: func(o *cache.Options) { o.Clock = clock }})
+	if err := os.Chmod(filepath.Dir(b.mnt), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b.sh(`ls -l d > /dev/null`)
+	if out, err := asUser("cat", b.p("d/f")); err != nil || out != "s\n" {
+		t.Fatalf("uid 65534 cat of a 0644 file: %q, %v", out, err)
+	}
+	a.sh(`chmod 600 d/f && chmod 700 d`)
+	clock.Advance(2 * cache.DefaultStatTTL)
+	for _, ls := range []string{"", "ls d > /dev/null", "ls -l d > /dev/null"} {
+		if ls != "" {
+			b.sh(ls)
+		}
+		if out, err := asUser("cat", b.p("d/f")); err == nil || !strings.Contains(out, "Permission denied") {
+			t.Errorf("after A's chmod 600 and the TTLs (%q): uid 65534 cat = %q, %v; want EACCES", ls, out, err)
+		}
 	}
 }
