@@ -3,6 +3,7 @@ package e2e
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/ossfs/ossfs/cache"
 	ossfs "github.com/ossfs/ossfs/fs"
+	"github.com/ossfs/ossfs/ossclient"
 	"github.com/ossfs/ossfs/ossclient/osstest"
 )
 
@@ -176,5 +178,32 @@ func TestOtherUserSeesChmodFromOtherMount(t *testing.T) {
 		if out, err := asUser("cat", b.p("d/f")); err == nil || !strings.Contains(out, "Permission denied") {
 			t.Errorf("after A's chmod 600 and the TTLs (%q): uid 65534 cat = %q, %v; want EACCES", ls, out, err)
 		}
+	}
+}
+
+// TestLegacySymlinkObjectNotWorldWritable: ossfs 1.x and s3fs store a
+// symlink as a plain object holding the target, its x-oss-meta-mode
+// S_IFLNK|0777. This mount shows such an object as a regular file; the
+// link's 0777 must not become a regular file's rwx for everyone: on an
+// --allow-other mount any user could then rewrite where the link points
+// for the ossfs 1.x clients of the bucket. It shows --file-mode.
+func TestLegacySymlinkObjectNotWorldWritable(t *testing.T) {
+	cfg := config{fs: func(o *ossfs.Options) { o.AllowOther = true }}
+	e := newEnv(t, cfg)
+	if err := os.Chmod(filepath.Dir(e.mnt), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.raw.Put(e.ctx(), "link", strings.NewReader("/usr/bin/python3"), ossclient.PutOptions{
+		Meta: map[string]string{"mode": strconv.Itoa(syscall.S_IFLNK | 0o777), "uid": "0", "gid": "0"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.sh(`stat -c '%F %a %u' link`); got != "regular file 644 0\n" {
+		t.Errorf("an ossfs 1.x symlink object shows as %q, want regular file 644 0 (--file-mode)", got)
+	}
+	if out, err := asUser("sh", "-c", "echo /tmp/evil > "+e.p("link")); err == nil {
+		t.Errorf("uid 65534 rewrote root's ossfs 1.x symlink object: %s", out)
+	}
+	if got := e.mustGet("link"); got != "/usr/bin/python3" {
+		t.Errorf("the link object holds %q", got)
 	}
 }

@@ -161,6 +161,11 @@ func (f *fsys) attrsFromMeta(m map[string]string, modTime time.Time, defMode uin
 		switch t := uint32(v) & syscall.S_IFMT; t {
 		case syscall.S_IFIFO, syscall.S_IFSOCK, syscall.S_IFCHR, syscall.S_IFBLK:
 			a.ftype = t
+		case syscall.S_IFLNK:
+			// An ossfs 1.x / s3fs link: a plain object holding the
+			// target, shown here as a file. Its 0777 is a link's, not
+			// the file's (everyone could rewrite the link).
+			a.mode = defMode
 		}
 	}
 	if v, err := strconv.ParseUint(m[metaUID], 10, 32); err == nil {
