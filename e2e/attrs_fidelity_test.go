@@ -207,3 +207,25 @@ func TestLegacySymlinkObjectNotWorldWritable(t *testing.T) {
 		t.Errorf("the link object holds %q", got)
 	}
 }
+
+// TestNoMetadataAllowOtherWarns: --no-metadata reads no stored modes, so
+// with --allow-other the kernel grants access by --file-mode/--dir-mode
+// and --uid/--gid whatever another mount stored (a 0600 file becomes
+// readable by everyone under the default 0644). That combination is
+// allowed, as documented, but never silently: the mount logs a warning.
+func TestNoMetadataAllowOtherWarns(t *testing.T) {
+	var c config
+	rec := recordLogs(&c)
+	set := c.fs
+	c.fs = func(o *ossfs.Options) { set(o); o.AllowOther, o.PersistMetadata = true, false }
+	newEnv(t, c)
+	if got := rec.saying("--no-metadata"); len(got) != 1 {
+		t.Errorf("warnings about --no-metadata with --allow-other: %q, want one", got)
+	}
+	var c2 config
+	rec2 := recordLogs(&c2)
+	newEnv(t, c2)
+	if got := rec2.saying("--no-metadata"); len(got) != 0 {
+		t.Errorf("a default mount warned: %q", got)
+	}
+}

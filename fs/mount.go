@@ -144,6 +144,9 @@ func Mount(bucket ossclient.Bucket, opts Options) (*Mounted, error) {
 	}
 	if o.AllowOther {
 		fo.MountOptions.Options = append(fo.MountOptions.Options, "default_permissions")
+		if !o.PersistMetadata {
+			o.Logger.Warn("--no-metadata with --allow-other: every user gets access by --file-mode, --dir-mode, --uid and --gid, whatever mode and owner are stored with each object")
+		}
 	}
 	srv, err := gofs.Mount(o.Mountpoint, root, fo)
 	if err != nil {
