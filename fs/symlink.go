@@ -8,7 +8,6 @@ import (
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 
-	"github.com/ossfs/ossfs/fs/names"
 	"github.com/ossfs/ossfs/ossclient"
 )
 
@@ -38,11 +37,7 @@ func (f *fsys) readlinkKey(ctx context.Context, key string) (string, *ossclient.
 	if err != nil {
 		return "", nil, err
 	}
-	lit, has := "", false
-	if v, ok := s.Meta[names.MetaSymlink]; ok {
-		lit, has = names.DecodeMeta(v)
-	}
-	return f.mapper.Readlink(key, s.Target, lit, has), s, nil
+	return f.mapper.ReadlinkMeta(key, s.Target, s.Meta), s, nil
 }
 
 func (l *linkNode) Readlink(ctx context.Context) ([]byte, syscall.Errno) {
@@ -166,10 +161,10 @@ func (f *fsys) symlinkOptions(forbid bool) ossclient.SymlinkOptions {
 }
 
 // putLink writes the link at key with text lit and the attribute metadata
-// meta (plus the text when the target cannot give it back): exactly one
-// PutSymlink.
+// meta (plus the text when the target cannot give it back, names.Native):
+// exactly one PutSymlink.
 func (f *fsys) putLink(ctx context.Context, key, lit string, forbid bool, meta map[string]string) error {
-	target, store, err := f.mapper.Target(key, lit)
+	n, err := f.mapper.Native(key, lit)
 	if err != nil {
 		return err
 	}
@@ -178,13 +173,13 @@ func (f *fsys) putLink(ctx context.Context, key, lit string, forbid bool, meta m
 	for k, v := range meta {
 		o.Meta[k] = v
 	}
-	if store {
-		o.Meta[names.MetaSymlink] = names.EncodeMeta(lit)
+	for k, v := range n.Meta {
+		o.Meta[k] = v
 	}
 	if len(o.Meta) == 0 {
 		o.Meta = nil
 	}
-	return f.bucket.PutSymlink(ctx, key, target, o)
+	return f.bucket.PutSymlink(ctx, key, n.Target, o)
 }
 
 func (d *dirNode) Symlink(ctx context.Context, target, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {

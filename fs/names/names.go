@@ -153,6 +153,47 @@ func (m Mapper) Target(linkKey, lit string) (target string, storeLit bool, err e
 	return resolved, lit != Relative(path.Dir(linkKey), resolved), nil
 }
 
+// Native is how a link with text lit at linkKey is written as a native OSS
+// symlink: the one place both ln -s on the mount and the link converter
+// (package links) take the target key and the stored text from.
+type Native struct {
+	// Target is the OSS target key (relative to the mount prefix, "../"
+	// to leave it, as ossclient.Symlink.Target).
+	Target string
+	// Meta is the user metadata the link must carry: MetaSymlink with the
+	// encoded text when the target cannot give the text back; nil otherwise.
+	Meta map[string]string
+	// Outside is true when the text points outside the bucket (or at no
+	// object key): Target is then the link itself.
+	Outside bool
+}
+
+// Native returns how the link at linkKey with text lit is stored; errors as
+// Target's.
+func (m Mapper) Native(linkKey, lit string) (Native, error) {
+	target, store, err := m.Target(linkKey, lit)
+	if err != nil {
+		return Native{}, err
+	}
+	n := Native{Target: target}
+	if store {
+		n.Meta = map[string]string{MetaSymlink: EncodeMeta(lit)}
+		n.Outside = target == linkKey && !m.inside(linkKey, lit)
+	}
+	return n, nil
+}
+
+// inside reports whether lit resolves to an object key in the bucket (the
+// test Target applies before falling back to the link itself).
+func (m Mapper) inside(linkKey, lit string) bool {
+	resolved, ok := m.resolve(linkKey, lit)
+	if !ok {
+		return false
+	}
+	ups, rest := splitUps(resolved)
+	return rest != "" && ups <= m.PrefixDepth && utf8.ValidString(rest)
+}
+
 // resolve interprets lit lexically from linkKey's directory. It returns a
 // cleaned key relative to the mount root (possibly starting with "../"
 // segments, or "." for the root) and false when lit is absolute outside the
@@ -202,6 +243,17 @@ func (m Mapper) Readlink(linkKey, target, lit string, hasLit bool) string {
 		}
 	}
 	return Relative(path.Dir(linkKey), target)
+}
+
+// ReadlinkMeta is Readlink for a link whose user metadata is meta: the text
+// stored under MetaSymlink (when it decodes) is the literal. Both the mount's
+// readlink and the link converter read links through it.
+func (m Mapper) ReadlinkMeta(linkKey, target string, meta map[string]string) string {
+	lit, has := "", false
+	if v, ok := meta[MetaSymlink]; ok {
+		lit, has = DecodeMeta(v)
+	}
+	return m.Readlink(linkKey, target, lit, has)
 }
 
 // Relative returns the relative path from directory dir ("." or "" for the
