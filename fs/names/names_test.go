@@ -214,3 +214,27 @@ func TestChildAndPrefix(t *testing.T) {
 		t.Fatal("CheckKeyLen")
 	}
 }
+
+func TestNative(t *testing.T) {
+	m := Mapper{Mountpoint: "/mnt/oss", PrefixDepth: 1}
+	for _, c := range []struct {
+		key, lit, target string
+		stored, outside  bool
+	}{
+		{"d/l", "../t", "t", false, false},
+		{"d/l", "/mnt/oss/t", "t", true, false},
+		{"d/l", "/etc/passwd", "d/l", true, true},
+		{"d/l", "../../../x", "d/l", true, true},
+		{"d/l", "../../x", "../x", false, false}, // above the prefix, in the bucket
+		{"d/l", "./l", "d/l", true, false},       // a link to itself is not outside
+	} {
+		n, err := m.Native(c.key, c.lit)
+		if err != nil || n.Target != c.target || (n.Meta != nil) != c.stored || n.Outside != c.outside {
+			t.Errorf("Native(%q, %q) = %+v, %v; want target %q stored %v outside %v", c.key, c.lit, n, err, c.target, c.stored, c.outside)
+			continue
+		}
+		if got := m.ReadlinkMeta(c.key, n.Target, n.Meta); got != c.lit {
+			t.Errorf("ReadlinkMeta after Native(%q, %q) = %q", c.key, c.lit, got)
+		}
+	}
+}
