@@ -113,13 +113,16 @@ func Mount(bucket ossclient.Bucket, opts Options) (*Mounted, error) {
 	root := f.newDir()
 	fo := &gofs.Options{
 		MountOptions: fuse.MountOptions{
-			AllowOther:    o.AllowOther,
-			FsName:        "ossfs",
-			Name:          "ossfs",
-			DirectMount:   os.Geteuid() == 0,
-			Debug:         o.Debug,
-			MaxWrite:      1 << 20,
-			DisableXAttrs: true,
+			AllowOther:  o.AllowOther,
+			FsName:      "ossfs",
+			Name:        "ossfs",
+			DirectMount: os.Geteuid() == 0,
+			Debug:       o.Debug,
+			MaxWrite:    1 << 20,
+			// xattrs: user.* stored, system.oss.* shown (xattr.go); the
+			// kernel's security.capability check before every write is
+			// answered by go-fuse at once, never by a request to OSS.
+			IgnoreSecurityLabels: true,
 			// open(O_TRUNC) arrives as such, not as a truncating setattr
 			// (an extra upload) followed by an open (a download).
 			ExtraCapabilities: fuse.CAP_ATOMIC_O_TRUNC,

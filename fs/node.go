@@ -11,6 +11,7 @@ import (
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 
+	"github.com/ossfs/ossfs/fs/legacy"
 	"github.com/ossfs/ossfs/ossclient"
 )
 
@@ -41,6 +42,10 @@ type attrs struct {
 	// ...), stored in the mode; 0 for everything else. rdev is a device
 	// node's number.
 	ftype, rdev uint32
+	// xattr is x-oss-meta-xattr as stored (ossfs 1.x's format, package
+	// fs/legacy): the user.* extended attributes; "" for none. Every
+	// metadata write carries it, so chmod or an upload keeps them.
+	xattr string
 	// known says these are what OSS stores (read from the object's
 	// metadata, or set and stored here), not the defaults shown while the
 	// metadata is unknown; etag and vsec name the version they belong to
@@ -177,6 +182,7 @@ func (f *fsys) attrsFromMeta(m map[string]string, modTime time.Time, defMode uin
 	if v, err := strconv.ParseUint(m[metaRdev], 10, 32); err == nil {
 		a.rdev = uint32(v)
 	}
+	a.xattr = m[legacy.MetaXattr]
 	if t, ok := parseTime(m[metaMtime]); ok {
 		a.mtime, a.atime, a.ctime = t, t, t
 	}
@@ -222,6 +228,9 @@ func (f *fsys) metaOf(a attrs, typ uint32) map[string]string {
 		metaMtime: sec(a.mtime),
 		metaCtime: sec(a.ctime),
 		metaAtime: sec(a.atime),
+	}
+	if a.xattr != "" {
+		m[legacy.MetaXattr] = a.xattr
 	}
 	if typ == syscall.S_IFCHR || typ == syscall.S_IFBLK {
 		m[metaRdev] = strconv.FormatUint(uint64(a.rdev), 10)

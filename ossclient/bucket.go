@@ -53,6 +53,9 @@ type Object struct {
 	// ETag without the surrounding quotes.
 	ETag string
 	Type ObjectType
+	// StorageClass is x-oss-storage-class ("Standard", "IA", ...), or the
+	// listing's StorageClass; "" when the answer did not say.
+	StorageClass string
 	// Meta is the user metadata (x-oss-meta-*), names in lower case without
 	// the "x-oss-meta-" prefix. Never nil unless MetaUnknown.
 	Meta map[string]string
@@ -156,6 +159,9 @@ type Symlink struct {
 	// A target outside the prefix starts with as many "../" segments as
 	// needed to climb out of it (prefix "p/q/", target key "p/x" -> "../x").
 	Target string
+	// RawTarget is x-oss-symlink-target as OSS stores it (decoded): the
+	// whole bucket key, the mount prefix included.
+	RawTarget string
 	// Meta is the link's own user metadata, as in Object.Meta.
 	Meta    map[string]string
 	ETag    string

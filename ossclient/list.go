@@ -57,10 +57,11 @@ func (c *Client) addPage(l *Listing, page *oss.ListObjectsV2Result) {
 			continue
 		}
 		obj := Object{
-			Key:  k,
-			Size: o.Size,
-			ETag: unquote(oss.ToString(o.ETag)),
-			Type: ObjectType(oss.ToString(o.Type)),
+			Key:          k,
+			Size:         o.Size,
+			ETag:         unquote(oss.ToString(o.ETag)),
+			Type:         ObjectType(oss.ToString(o.Type)),
+			StorageClass: oss.ToString(o.StorageClass),
 
 			MetaUnknown: true,
 		}

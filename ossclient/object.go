@@ -30,7 +30,8 @@ func (c *Client) Stat(ctx context.Context, key string, opts ...StatOption) (*Obj
 		Type: ObjectType(oss.ToString(res.ObjectType)),
 		Meta: lowerMeta(res.Metadata),
 
-		ReadAt: respTime(res.Headers),
+		StorageClass: oss.ToString(res.StorageClass),
+		ReadAt:       respTime(res.Headers),
 	}
 	if res.LastModified != nil {
 		o.ModTime = *res.LastModified

@@ -44,6 +44,8 @@ func (c *Client) ReadSmall(ctx context.Context, key, etag string, max int64) (*O
 		ETag: unquote(oss.ToString(res.ETag)),
 		Type: ObjectType(oss.ToString(res.ObjectType)),
 		Meta: lowerMeta(res.Metadata),
+
+		StorageClass: oss.ToString(res.StorageClass),
 	}
 	if res.LastModified != nil {
 		o.ModTime = *res.LastModified

@@ -57,9 +57,10 @@ func (c *Client) GetSymlink(ctx context.Context, key string) (*Symlink, error) {
 			RequestID: res.Headers.Get("x-oss-request-id")}
 	}
 	s := &Symlink{
-		Target: c.keys.relTarget(decodeTarget(*res.Target)),
-		Meta:   lowerMeta(res.Metadata),
-		ETag:   unquote(oss.ToString(res.ETag)),
+		Target:    c.keys.relTarget(decodeTarget(*res.Target)),
+		RawTarget: decodeTarget(*res.Target),
+		Meta:      lowerMeta(res.Metadata),
+		ETag:      unquote(oss.ToString(res.ETag)),
 	}
 	if t, err := http.ParseTime(res.Headers.Get("Last-Modified")); err == nil {
 		s.ModTime = t
