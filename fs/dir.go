@@ -109,7 +109,7 @@ func (f *fsys) probeKey(ctx context.Context, key string) (probe, error) {
 	if len(lst.Objects)+len(lst.Prefixes) > 0 {
 		return probe{typ: syscall.S_IFDIR, marker: len(lst.Objects) > 0 && lst.Objects[0].Key == key+"/"}, nil
 	}
-	if serr == nil && !obj.IsSymlink() && obj.MetaUnknown && obj.Size == 0 && f.opts.PersistMetadata {
+	if serr == nil && !obj.IsSymlink() && obj.MetaUnknown && (obj.Size == 0 && f.opts.PersistMetadata || f.maybeLegacy(obj)) {
 		obj, serr = f.bucket.Stat(ctx, key, ossclient.WithMeta)
 	}
 	switch {
@@ -127,9 +127,13 @@ func (f *fsys) probeKey(ctx context.Context, key string) (probe, error) {
 	return probe{}, serr
 }
 
-// fileTypeOf is the type of a (non-link) object: S_IFREG, or the type of a
-// FIFO, socket or device node its metadata stores.
+// fileTypeOf is the type of a (non-link) object: S_IFREG, S_IFLNK for a
+// link written by ossfs 1.x (legacylink.go), or the type of a FIFO, socket
+// or device node its metadata stores.
 func (f *fsys) fileTypeOf(o *ossclient.Object) uint32 {
+	if f.isLegacyLink(o) {
+		return syscall.S_IFLNK
+	}
 	if o.MetaUnknown || o.Size != 0 {
 		return syscall.S_IFREG
 	}
@@ -235,6 +239,7 @@ func (d *dirNode) childFor(ctx context.Context, name, key string, p probe, out *
 		}
 		n.fillAttr(&out.Attr)
 	case *linkNode:
+		n.legacy.Store(p.obj != nil && !p.obj.IsSymlink())
 		if d.f.ownersChecked() {
 			if errno := n.linkAttr(ctx, key, &out.Attr); errno != 0 {
 				return nil, errno

@@ -172,10 +172,11 @@ func (h *dirHandle) Lookup(ctx context.Context, name string, out *fuse.EntryOut)
 	if errno != 0 {
 		return nil, errno
 	}
-	if e.typ == syscall.S_IFREG && e.obj.MetaUnknown && e.obj.Size == 0 && h.d.f.opts.PersistMetadata {
-		// Maybe a FIFO, socket or device node, which only its metadata
-		// tells: the next lookup of the name asks (Lookup reads the
-		// metadata of empty objects), not this listing's guess.
+	if e.typ == syscall.S_IFREG && e.obj.MetaUnknown && (e.obj.Size == 0 && h.d.f.opts.PersistMetadata || h.d.f.maybeLegacy(e.obj)) {
+		// Maybe a FIFO, socket or device node, or a link written by
+		// ossfs 1.x, which only its metadata tells: the next lookup of
+		// the name asks (Lookup reads the metadata of such objects), not
+		// this listing's guess.
 		out.SetEntryTimeout(0)
 	}
 	return ch, 0

@@ -1,6 +1,8 @@
 package fs
 
 import (
+	lru "github.com/hashicorp/golang-lru/v2"
+
 	"context"
 	"fmt"
 	"log"
@@ -37,6 +39,9 @@ type fsys struct {
 	// while their file is open: Unmount must not wait for them before it
 	// tries (an open file makes it fail with EBUSY), only after.
 	streams pendingGroup
+	// legacyTexts keeps the texts of links written by ossfs 1.x
+	// (legacylink.go), each with the version it was read from.
+	legacyTexts *lru.Cache[string, legacyText]
 }
 
 // pendingGroup counts operations in progress and lets a caller wait for
@@ -75,12 +80,13 @@ func (g *pendingGroup) Wait() {
 
 func newFsys(bucket ossclient.Bucket, o Options) *fsys {
 	return &fsys{
-		bucket:     bucket,
-		opts:       o,
-		log:        o.Logger,
-		mapper:     names.Mapper{Mountpoint: o.Mountpoint, PrefixDepth: o.PrefixDepth},
-		mountTime:  time.Now(),
-		readBudget: &readBudget{limit: o.ReadAheadTotal},
+		bucket:      bucket,
+		opts:        o,
+		log:         o.Logger,
+		mapper:      names.Mapper{Mountpoint: o.Mountpoint, PrefixDepth: o.PrefixDepth},
+		mountTime:   time.Now(),
+		readBudget:  &readBudget{limit: o.ReadAheadTotal},
+		legacyTexts: newLegacyTexts(),
 	}
 }
 

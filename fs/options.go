@@ -59,6 +59,13 @@ type Options struct {
 	// regular file with EPERM. Default (DefaultOptions) true.
 	PersistMetadata bool
 
+	// NoLegacyLinks shows links written by ossfs 1.x and s3fs (regular
+	// objects whose x-oss-meta-mode has the S_IFLNK type, or that carry
+	// x-oss-meta-symlink-target) as the regular files they are stored as.
+	// Default false: they are symlinks, at the cost of reading the
+	// metadata of any object under 4 KiB a lookup meets without it.
+	NoLegacyLinks bool
+
 	// ReadAhead is the most a handle reading sequentially keeps requested
 	// ahead of the reader, in parallel ranged GETs of up to 8 MiB. The
 	// window starts at 256 KiB and doubles as the reader keeps up, so short

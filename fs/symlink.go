@@ -2,6 +2,8 @@ package fs
 
 import (
 	"context"
+	"errors"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -15,6 +17,9 @@ import (
 // here: readlink asks the Bucket (whose cache answers warm readlinks).
 type linkNode struct {
 	node
+	// legacy is set when the lookup found a link written by ossfs 1.x
+	// (legacylink.go): its text is read from the object, not GetSymlink.
+	legacy atomic.Bool
 }
 
 var (
@@ -32,12 +37,41 @@ func (f *fsys) newLink() *linkNode {
 // readlinkKey returns the text of the link at key and the link itself: the
 // text stored in its metadata while still consistent, else the relative
 // path to its target (package names).
+//
+// A key that is no native link may be a link written by ossfs 1.x: its
+// text then comes from readLegacy (s has no Target).
 func (f *fsys) readlinkKey(ctx context.Context, key string) (string, *ossclient.Symlink, error) {
+	return f.readlinkAs(ctx, key, false)
+}
+
+// readlinkAs is readlinkKey asking first for the kind of link the caller
+// expects (legacy: written by ossfs 1.x), then for the other.
+func (f *fsys) readlinkAs(ctx context.Context, key string, legacy bool) (string, *ossclient.Symlink, error) {
+	if legacy {
+		text, s, err := f.readLegacy(ctx, key)
+		if !errors.Is(err, ossclient.ErrNotSymlink) && !errors.Is(err, ossclient.ErrDanglingSymlink) &&
+			!errors.Is(err, ossclient.ErrUnfollowableSymlink) { // those two: a native link now
+			return text, s, err
+		}
+	}
 	s, err := f.bucket.GetSymlink(ctx, key)
+	if errors.Is(err, ossclient.ErrNotSymlink) && !f.opts.NoLegacyLinks && !legacy {
+		return f.readLegacy(ctx, key)
+	}
 	if err != nil {
 		return "", nil, err
 	}
 	return f.mapper.ReadlinkMeta(key, s.Target, s.Meta), s, nil
+}
+
+// readlink reads the link's text as the kind of link it was last seen to
+// be, and remembers the kind it is.
+func (l *linkNode) readlink(ctx context.Context, key string) (string, *ossclient.Symlink, error) {
+	text, s, err := l.f.readlinkAs(ctx, key, l.legacy.Load())
+	if err == nil {
+		l.legacy.Store(s.Target == "")
+	}
+	return text, s, err
 }
 
 func (l *linkNode) Readlink(ctx context.Context) ([]byte, syscall.Errno) {
@@ -45,7 +79,7 @@ func (l *linkNode) Readlink(ctx context.Context) ([]byte, syscall.Errno) {
 	if !ok {
 		return nil, syscall.ENOENT
 	}
-	text, _, err := l.f.readlinkKey(ctx, key)
+	text, _, err := l.readlink(ctx, key)
 	if err != nil {
 		return nil, l.f.errno("readlink", key, err)
 	}
@@ -66,7 +100,7 @@ func (f *fsys) linkAttrs(s *ossclient.Symlink) attrs {
 // of its text, as POSIX wants, which costs a GetSymlink (the cache prefetches
 // the links a listing reports, and readlink needs the same answer).
 func (l *linkNode) linkAttr(ctx context.Context, key string, out *fuse.Attr) syscall.Errno {
-	text, s, err := l.f.readlinkKey(ctx, key)
+	text, s, err := l.readlink(ctx, key)
 	if err != nil {
 		return l.f.errno("getattr", key, err)
 	}
@@ -112,7 +146,7 @@ func (l *linkNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.Set
 		return syscall.ENOENT
 	}
 	ctx = ctxFor(ctx, true)
-	s, err := l.f.bucket.GetSymlink(ctx, key)
+	_, s, err := l.readlink(ctx, key)
 	if err != nil {
 		return l.f.errno("setattr", key, err)
 	}
@@ -122,7 +156,11 @@ func (l *linkNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.Set
 		return errno
 	}
 	a.mode = 0o777 // a link's mode never changes (Linux has no lchmod)
-	if a != old {
+	if a != old && s.Target == "" {
+		if errno := l.setLegacyAttrs(ctx, key, s, a); errno != 0 {
+			return errno
+		}
+	} else if a != old {
 		meta := map[string]string{}
 		for k, v := range s.Meta {
 			meta[k] = v
