@@ -49,17 +49,22 @@ func newLegacyTexts() *lru.Cache[string, legacyText] {
 // maybeLegacy reports whether o, a non-link object, could be a legacy link
 // whose metadata must be read to tell.
 func (f *fsys) maybeLegacy(o *ossclient.Object) bool {
-	return !f.opts.NoLegacyLinks && o.MetaUnknown && !o.IsSymlink() && o.Size < names.PathMax
+	return f.legacyLinks() && o.MetaUnknown && !o.IsSymlink() && o.Size < names.PathMax
 }
 
 // isLegacyLink reports whether o, an answer with metadata, is a legacy link.
 func (f *fsys) isLegacyLink(o *ossclient.Object) bool {
-	if f.opts.NoLegacyLinks || o.MetaUnknown || o.IsSymlink() || o.Size >= names.PathMax {
+	if !f.legacyLinks() || o.MetaUnknown || o.IsSymlink() || o.Size >= names.PathMax {
 		return false
 	}
 	fm, _, _ := legacy.Classify(o.Meta)
 	return fm != legacy.NotLink
 }
+
+// legacyLinks reports whether this mount reads legacy links: not with
+// NoLegacyLinks, and not without metadata (PersistMetadata false), where no
+// metadata is read at all.
+func (f *fsys) legacyLinks() bool { return !f.opts.NoLegacyLinks && f.opts.PersistMetadata }
 
 // errEmptyLegacy is a legacy link without a text (ossfs 1.x answers EIO).
 var errEmptyLegacy = errors.New("legacy symlink without a text")

@@ -64,6 +64,7 @@ type Options struct {
 	// x-oss-meta-symlink-target) as the regular files they are stored as.
 	// Default false: they are symlinks, at the cost of reading the
 	// metadata of any object under 4 KiB a lookup meets without it.
+	// Without PersistMetadata no metadata is read, and neither are they.
 	NoLegacyLinks bool
 
 	// ReadAhead is the most a handle reading sequentially keeps requested

@@ -55,7 +55,7 @@ func (f *fsys) readlinkAs(ctx context.Context, key string, legacy bool) (string,
 		}
 	}
 	s, err := f.bucket.GetSymlink(ctx, key)
-	if errors.Is(err, ossclient.ErrNotSymlink) && !f.opts.NoLegacyLinks && !legacy {
+	if errors.Is(err, ossclient.ErrNotSymlink) && f.legacyLinks() && !legacy {
 		return f.readLegacy(ctx, key)
 	}
 	if err != nil {
