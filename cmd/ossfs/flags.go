@@ -72,6 +72,7 @@ func mountFlags() []cli.Flag {
 		&cli.StringFlag{Name: "gid", Category: catFiles, Usage: "group of files without ossfs metadata (default: the mounting user's group)"},
 		&cli.StringFlag{Name: "file-mode", Category: catFiles, Value: fmt.Sprintf("%04o", fd.FileMode), Usage: "permission bits of files without ossfs metadata (octal)"},
 		&cli.StringFlag{Name: "dir-mode", Category: catFiles, Value: fmt.Sprintf("%04o", fd.DirMode), Usage: "permission bits of directories without ossfs metadata (octal)"},
+		&cli.BoolFlag{Name: "no-legacy-links", Category: catSymlink, Usage: "show links written by ossfs 1.x / s3fs (S_IFLNK in x-oss-meta-mode, or x-oss-meta-symlink-target) as the regular files they are stored as; saves the HEAD of small files a lookup meets without metadata"},
 		&cli.BoolFlag{Name: "no-metadata", Category: catFiles, Usage: "do not store or read mode/uid/gid/times in x-oss-meta-* (every object shows the defaults; chmod, chown, touch -m, mkfifo and mknod then fail)"},
 		&cli.BoolFlag{Name: "allow-other", Category: catFiles, Usage: "let other users access the mount; the kernel checks every access against the mode, uid and gid stored with each object (non-root needs user_allow_other in /etc/fuse.conf)"},
 		&cli.BoolFlag{Name: "read-only", Category: catFiles, Usage: "mount read-only: every change fails with EROFS"},
@@ -172,6 +173,7 @@ func fsOptions(c *cli.Context, mountpoint, prefix string, logger *slog.Logger) (
 		return o, err
 	}
 	o.PersistMetadata = !c.Bool("no-metadata")
+	o.NoLegacyLinks = c.Bool("no-legacy-links")
 	if o.ReadAhead, err = parseSize("read-ahead", c.String("read-ahead")); err != nil {
 		return o, err
 	}

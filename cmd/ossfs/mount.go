@@ -36,6 +36,13 @@ mode 0600 required); an ECS RAM role (--ecs-role). --credentials picks one sourc
 With --local DIR no account is needed: a built-in OSS-compatible server backed by DIR
 serves BUCKET on a loopback port, and the mount uses it.
 
+Symlinks: ln -s writes a native OSS symlink. Links written by ossfs 1.x and s3fs
+(a regular object whose x-oss-meta-mode has the S_IFLNK type, or with
+x-oss-meta-symlink-target) read as symlinks too; "ossfs links convert" rewrites them
+as native links. Extended attributes: user.* are stored in x-oss-meta-xattr (ossfs
+1.x's format); system.oss.etag, .object_type, .storage_class and .symlink_target
+show what OSS holds (getfattr -m -). See docs/semantics.md.
+
 The command returns once the mount is ready and keeps serving in the background
 (logs go to --log-file); --foreground stays attached. Unmount with "umount MOUNTPOINT"
 or "fusermount3 -u MOUNTPOINT", or SIGINT/SIGTERM/SIGHUP in the foreground: pending uploads
