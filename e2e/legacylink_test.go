@@ -94,3 +94,25 @@ func TestLegacyLinksOff(t *testing.T) {
 		t.Errorf("with NoLegacyLinks: %q", got)
 	}
 }
+
+// TestLegacyLinkLookupCost: what reading legacy links costs a mount that
+// reads them (the default): reading a small file another client wrote,
+// right after a names-only listing, is the lookup's HEAD (its metadata may
+// mark it a link) plus the read's GET; a file of 4 KiB or more, which no
+// legacy link can be, is its GET alone.
+func TestLegacyLinkLookupCost(t *testing.T) {
+	e := newEnv(t, config{})
+	e.put("d/small", strings.Repeat("s", 100))
+	e.put("d/big", strings.Repeat("b", names.PathMax))
+	e.sh(`ls d >/dev/null`)
+	for _, c := range []struct {
+		name       string
+		head, gets int64
+	}{{"small", 1, 1}, {"big", 0, 1}} {
+		e.srv.ResetCounts()
+		e.sh(`cat d/` + c.name + ` >/dev/null`)
+		if h, g, all := e.srv.Count("HeadObject"), e.srv.Count("GetObject"), e.srv.TotalRequests(); h != c.head || g != c.gets || all != h+g {
+			t.Errorf("cat d/%s: %v; want %d HEAD and %d GET", c.name, e.srv.Counts(), c.head, c.gets)
+		}
+	}
+}
