@@ -5,8 +5,8 @@
 // ListObjectsV2 page per 1,000 keys) names the candidates: objects that are
 // not already native links or directory markers and are shorter than
 // PATH_MAX (a legacy link's body is at most its text). Each candidate is
-// read with one GetObject (headers and body in one response, conditional on
-// the ETag the listing reported). Package fs/legacy decides from the
+// read with one GetObject (ossclient's Get: headers and body in one response,
+// conditional on the ETag the listing reported). Package fs/legacy decides from the
 // metadata whether it is a link and in which format; a regular file is
 // never written. A link is rewritten with one PutSymlink whose target key
 // and stored text come from names.Mapper.Native, the code path ln -s on the
@@ -50,7 +50,7 @@ import (
 // implements it.
 type Store interface {
 	List(ctx context.Context, prefix string, opts ossclient.ListOptions) (*ossclient.Listing, error)
-	ReadSmall(ctx context.Context, key, etag string, max int64) (*ossclient.Object, []byte, error)
+	Get(ctx context.Context, key string, off, length int64, opts ossclient.ReadOptions) (*ossclient.Body, error)
 	GetSymlink(ctx context.Context, key string) (*ossclient.Symlink, error)
 	PutSymlink(ctx context.Context, key, target string, opts ossclient.SymlinkOptions) error
 	Put(ctx context.Context, key string, r io.Reader, opts ossclient.PutOptions) (*ossclient.Object, error)
@@ -252,13 +252,13 @@ func convertOne(ctx context.Context, s Store, o ossclient.Object, opts Options) 
 // changed reports whether err says the object is not what the listing saw.
 func changed(err error) bool {
 	return errors.Is(err, ossclient.ErrPreconditionFailed) || errors.Is(err, ossclient.ErrNotFound) ||
-		errors.Is(err, ossclient.ErrTooLarge) || errors.Is(err, ossclient.ErrNotSymlink) ||
+		errors.Is(err, errGrown) || errors.Is(err, ossclient.ErrNotSymlink) ||
 		errors.Is(err, ossclient.ErrDanglingSymlink)
 }
 
 func toNative(ctx context.Context, s Store, o ossclient.Object, opts Options) Item {
 	it := Item{Key: o.Key}
-	obj, body, err := s.ReadSmall(ctx, o.Key, o.ETag, names.PathMax)
+	obj, body, err := readSmall(ctx, s, o)
 	if err != nil {
 		return fail(it, err)
 	}
@@ -303,6 +303,28 @@ func toNative(ctx context.Context, s Store, o ossclient.Object, opts Options) It
 	}
 	it.Action = Converted
 	return it
+}
+
+// errGrown: the object is larger than the listing said (so, changed).
+var errGrown = errors.New("object larger than listed")
+
+// readSmall reads a candidate's metadata and body in one GetObject,
+// conditional on the ETag the listing reported (a changed object is
+// ErrPreconditionFailed and sends no byte).
+func readSmall(ctx context.Context, s Store, o ossclient.Object) (*ossclient.Object, []byte, error) {
+	b, err := s.Get(ctx, o.Key, 0, names.PathMax, ossclient.ReadOptions{IfMatch: o.ETag})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer b.Close()
+	if b.Object.Size >= names.PathMax {
+		return nil, nil, fmt.Errorf("%q: %w", o.Key, errGrown)
+	}
+	body, err := io.ReadAll(b)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &b.Object, body, nil
 }
 
 func toLegacy(ctx context.Context, s Store, o ossclient.Object, opts Options) Item {

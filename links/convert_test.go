@@ -274,10 +274,13 @@ func TestConvertToLegacyAndBack(t *testing.T) {
 		t.Errorf("to legacy: requests %v, want %v; summary %+v", got, want, sum)
 	}
 	for key, text := range texts {
-		o, body, err := c.ReadSmall(ctx, key, "", 4096)
+		b, err := c.Get(ctx, key, 0, -1, ossclient.ReadOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
+		body, _ := io.ReadAll(b)
+		b.Close()
+		o := b.Object
 		if f, _, _ := legacy.Classify(o.Meta); f != legacy.Format1 || string(body) != text || o.Meta[names.MetaSymlink] != "" {
 			t.Errorf("%s: format %v body %q meta %v, want format 1 with %q", key, f, body, o.Meta, text)
 		}

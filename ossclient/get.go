@@ -113,6 +113,8 @@ func (c *Client) getRange(ctx context.Context, key, full string, off, length int
 		Type: ObjectType(oss.ToString(res.ObjectType)),
 		Meta: lowerMeta(res.Metadata),
 		Size: res.ContentLength,
+
+		StorageClass: oss.ToString(res.StorageClass),
 	}
 	if res.LastModified != nil {
 		o.ModTime = *res.LastModified
