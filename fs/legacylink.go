@@ -91,19 +91,20 @@ func (f *fsys) readLegacy(ctx context.Context, key string) (string, *ossclient.S
 	if t, hit := f.legacyTexts.Get(key); hit && t.etag == o.ETag && t.sec == o.ModTime.Unix() {
 		return t.text, s, nil
 	}
-	r, err := f.bucket.Read(ctx, key, 0, names.PathMax)
+	b, err := f.bucket.Get(ctx, key, 0, names.PathMax, ossclient.ReadOptions{})
 	if err != nil {
 		return "", nil, err
 	}
-	body, err := io.ReadAll(r)
-	r.Close()
+	body, err := io.ReadAll(b)
+	b.Close()
 	if err != nil {
 		return "", nil, err
 	}
 	if text = legacy.BodyText(body); text == "" {
 		return "", nil, fmt.Errorf("%q: %w", key, errEmptyLegacy)
 	}
-	f.legacyTexts.Add(key, legacyText{etag: o.ETag, sec: o.ModTime.Unix(), text: text})
+	// Kept with the version the body came from (the GET's own answer).
+	f.legacyTexts.Add(key, legacyText{etag: b.Object.ETag, sec: b.Object.ModTime.Unix(), text: text})
 	return text, s, nil
 }
 
