@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -183,28 +184,40 @@ func TestOtherUserSeesChmodFromOtherMount(t *testing.T) {
 
 // TestLegacySymlinkObjectNotWorldWritable: ossfs 1.x and s3fs store a
 // symlink as a plain object holding the target, its x-oss-meta-mode
-// S_IFLNK|0777. This mount shows such an object as a regular file; the
-// link's 0777 must not become a regular file's rwx for everyone: on an
-// --allow-other mount any user could then rewrite where the link points
-// for the ossfs 1.x clients of the bucket. It shows --file-mode.
+// S_IFLNK|0777. This mount shows it as a symlink (legacylink_test.go); with
+// --no-legacy-links as a regular file, and then the link's 0777 must not
+// become a regular file's rwx for everyone: on an --allow-other mount any
+// user could then rewrite where the link points for the ossfs 1.x clients
+// of the bucket. It shows --file-mode, and uid 65534 cannot rewrite it.
 func TestLegacySymlinkObjectNotWorldWritable(t *testing.T) {
-	cfg := config{fs: func(o *ossfs.Options) { o.AllowOther = true }}
-	e := newEnv(t, cfg)
-	if err := os.Chmod(filepath.Dir(e.mnt), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.raw.Put(e.ctx(), "link", strings.NewReader("/usr/bin/python3"), ossclient.PutOptions{
-		Meta: map[string]string{"mode": strconv.Itoa(syscall.S_IFLNK | 0o777), "uid": "0", "gid": "0"}}); err != nil {
-		t.Fatal(err)
-	}
-	if got := e.sh(`stat -c '%F %a %u' link`); got != "regular file 644 0\n" {
-		t.Errorf("an ossfs 1.x symlink object shows as %q, want regular file 644 0 (--file-mode)", got)
-	}
-	if out, err := asUser("sh", "-c", "echo /tmp/evil > "+e.p("link")); err == nil {
-		t.Errorf("uid 65534 rewrote root's ossfs 1.x symlink object: %s", out)
-	}
-	if got := e.mustGet("link"); got != "/usr/bin/python3" {
-		t.Errorf("the link object holds %q", got)
+	for _, c := range []struct {
+		noLegacy bool
+		want     string
+	}{{false, "symbolic link 777 0\n"}, {true, "regular file 644 0\n"}} {
+		t.Run(fmt.Sprintf("NoLegacyLinks=%v", c.noLegacy), func(t *testing.T) {
+			cfg := config{fs: func(o *ossfs.Options) { o.AllowOther, o.NoLegacyLinks = true, c.noLegacy }}
+			e := newEnv(t, cfg)
+			if err := os.Chmod(filepath.Dir(e.mnt), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.raw.Put(e.ctx(), "link", strings.NewReader("/usr/bin/python3"), ossclient.PutOptions{
+				Meta: map[string]string{"mode": strconv.Itoa(syscall.S_IFLNK | 0o777), "uid": "0", "gid": "0"}}); err != nil {
+				t.Fatal(err)
+			}
+			if got := e.sh(`stat -c '%F %a %u' link`); got != c.want {
+				t.Errorf("an ossfs 1.x symlink object shows as %q, want %q", got, c.want)
+			}
+			// As a symlink, a write would go to /usr/bin/python3 itself: not
+			// something to try. No write through the mount changes a link.
+			if c.noLegacy {
+				if out, err := asUser("sh", "-c", "echo /tmp/evil > "+e.p("link")); err == nil {
+					t.Errorf("uid 65534 rewrote root's ossfs 1.x symlink object: %s", out)
+				}
+			}
+			if got := e.mustGet("link"); got != "/usr/bin/python3" {
+				t.Errorf("the link object holds %q", got)
+			}
+		})
 	}
 }
 
