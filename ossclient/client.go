@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
+	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/retry"
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/transport"
 
 	"github.com/ossfs/ossfs/ossclient/internal/opname"
@@ -71,6 +72,12 @@ func New(cfg Config) (*Client, error) {
 		WithUseCName(cfg.CNAME)
 	if cfg.Region != "" {
 		sc = sc.WithRegion(cfg.Region)
+	}
+	if cfg.RetryBaseDelay > 0 {
+		sc = sc.WithRetryer(retry.NewStandard(func(o *retry.RetryOptions) {
+			o.MaxAttempts = cfg.MaxAttempts
+			o.BaseDelay = cfg.RetryBaseDelay
+		}))
 	}
 	sdk := oss.NewClient(sc)
 	// The provider holds the key now: keep no secret in the Client, so

@@ -136,8 +136,9 @@
 // by authentication or answered by a fault, so SDK retries are visible),
 // SetLatency, SetBandwidth (per direction,
 // shared by all requests), AddFault (error status/code, next N times or with
-// a probability, stalls, holds released by the test, connections dropped
-// mid-body), OpenUploads.
+// a probability, stalls, holds until released, connections dropped
+// mid-body), FaultsFired (per operation; "faults" in /_ossfs/stats),
+// OpenUploads.
 //
 // # Choices where the public documentation is silent
 //
