@@ -40,6 +40,10 @@ type Uploads interface {
 
 var _ Uploads = (*Client)(nil)
 
+// uploadsPageSize is max-uploads per ListMultipartUploads page (OSS's
+// largest); tests lower it to exercise paging.
+var uploadsPageSize int32 = maxListKeys
+
 // ListUploads implements Uploads.
 func (c *Client) ListUploads(ctx context.Context, prefix string) ([]Upload, error) {
 	const op = "ListMultipartUploads"
@@ -48,7 +52,7 @@ func (c *Client) ListUploads(ctx context.Context, prefix string) ([]Upload, erro
 	if full != "" {
 		req.Prefix = &full
 	}
-	p := c.sdk.NewListMultipartUploadsPaginator(req, func(o *oss.PaginatorOptions) { o.Limit = maxListKeys })
+	p := c.sdk.NewListMultipartUploadsPaginator(req, func(o *oss.PaginatorOptions) { o.Limit = uploadsPageSize })
 	var out []Upload
 	for p.HasNext() {
 		page, err := p.NextPage(ctx)
