@@ -42,6 +42,7 @@ func mountFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "connect-timeout", Category: catOSS, Value: ossclient.DefaultConnectTimeout, Usage: "timeout to establish a connection"},
 		&cli.DurationFlag{Name: "read-write-timeout", Category: catOSS, Value: ossclient.DefaultReadWriteTimeout, Usage: "timeout for each read or write on a connection"},
 		&cli.Int64Flag{Name: "part-size", Category: catOSS, Value: ossclient.DefaultPartSize, Usage: "multipart upload part size in bytes; smaller files go in one PutObject"},
+		&cli.DurationFlag{Name: "abort-stale-uploads", Category: catOSS, Usage: "at mount, abort multipart uploads under the prefix initiated at least this long ago, e.g. 24h: what a killed mount left open (0: off; see ossfs uploads --help)"},
 		&cli.IntFlag{Name: "upload-parallelism", Category: catOSS, Value: ossclient.DefaultUploadParallelism, Usage: "parts of one file uploaded in parallel"},
 
 		&cli.StringFlag{Name: "credentials", Category: catCreds, Usage: "use only this credential source: flags, env, file, ecs or anonymous (default: try flags, env, file, then ecs when --ecs-role is set)"},

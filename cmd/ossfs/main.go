@@ -27,6 +27,7 @@ func main() {
 		Commands: []*cli.Command{
 			mountCommand(),
 			serveCommand(),
+			uploadsCommand(),
 		},
 		// Errors are printed once, as one sentence, by main.
 		ExitErrHandler: func(*cli.Context, error) {},

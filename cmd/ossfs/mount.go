@@ -135,6 +135,7 @@ func serveMount(c *cli.Context, s *mountSetup) error {
 	if err != nil {
 		return err
 	}
+	abortStaleAtMount(client, c.Duration("abort-stale-uploads"), logger)
 	cached := cache.NewBucket(client, cacheOptions(c, logger))
 	defer cached.Close()
 
