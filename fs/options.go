@@ -59,7 +59,7 @@ type Options struct {
 
 	// ReadAhead is the most a handle reading sequentially keeps requested
 	// ahead of the reader, in parallel ranged GETs of up to 8 MiB. The
-	// window starts at 1 MiB and doubles as the reader keeps up, so short
+	// window starts at 256 KiB and doubles as the reader keeps up, so short
 	// reads never pay for it. Default 64 MiB: at 8 GETs in flight it covers
 	// a link of ~5 Gbit/s at 100 ms round trips.
 	ReadAhead int64
