@@ -337,8 +337,10 @@ func (r *prefetcher) forget(c *chunk) {
 
 // fetch runs the chunk's GET.
 func (c *chunk) fetch(ctx context.Context, b ossclient.Bucket, key string) {
-	defer c.release()
+	// done is closed after the GET's reference is released: once every
+	// chunk's done is closed, no GET holds any of the budget.
 	defer close(c.done)
+	defer c.release()
 	defer c.cancel()
 	body, err := b.Read(ctx, key, c.off, c.size)
 	if err == nil {
