@@ -1,0 +1,402 @@
+package e2e
+
+import (
+	"bytes"
+	"crypto/rand"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ossfs/ossfs/cache"
+	"github.com/ossfs/ossfs/ossclient"
+	"github.com/ossfs/ossfs/ossclient/osstest"
+)
+
+// The fault matrix (docs/semantics.md, "Faults"): each scenario runs a real
+// workload on a mount of the local server with a fault injected, and checks
+//
+//	(a) nothing acknowledged is lost: every file whose close returned 0 is
+//	    in OSS byte for byte;
+//	(b) every failure reaches the program as an errno (never a silent short
+//	    file): a Go writer gets a syscall.Errno, a tool exits non-zero with
+//	    the errno's message;
+//	(c) no partial object is ever visible: a key a failed write was for holds
+//	    nothing, its old bytes, or all the new bytes;
+//	(d) nothing is left open: no multipart upload (and the harness unmounts);
+//
+// and that the fault fired (the server's FaultsFired counter). The scenarios
+// that kill a process live in faults_proc_test.go.
+
+// faultPartSize makes files over 1 MiB multipart uploads, so that the
+// multipart faults are reached with small files; files over the 8 MiB the
+// write path keeps in memory stream for real.
+const faultPartSize = 1 << 20
+
+// written is one file a workload wrote and what the program was told.
+type written struct {
+	key  string
+	data []byte
+	err  error // first error of the writes and the close; nil: acknowledged
+	old  []byte
+}
+
+// faultEnv is a mount made for fault injection: 1 MiB parts, retries that
+// wait milliseconds (the SDK's attempts count stays the default 3).
+type faultEnv struct {
+	*env
+	files []written
+}
+
+func newFaultEnv(t *testing.T, c config) *faultEnv {
+	t.Helper()
+	mod := c.client
+	c.client = func(cfg *ossclient.Config) {
+		cfg.PartSize = faultPartSize
+		cfg.RetryBaseDelay = time.Millisecond
+		if mod != nil {
+			mod(cfg)
+		}
+	}
+	return &faultEnv{env: newEnv(t, c)}
+}
+
+func randBytes(n int) []byte {
+	b := make([]byte, n)
+	rand.Read(b)
+	return b
+}
+
+// goWrite writes data to key through the mount, in 256 KiB writes, and
+// closes; it records the outcome. The file is closed even after a failed
+// write, so nothing is left open on the mount.
+func (e *faultEnv) goWrite(key string, data []byte) error {
+	var old []byte
+	if s, err := e.get(key); err == nil {
+		old = []byte(s)
+	}
+	err := writeAndClose(e.p(key), data, 0, nil)
+	e.files = append(e.files, written{key: key, data: data, err: err, old: old})
+	return err
+}
+
+// writeAndClose writes data to path in 256 KiB writes and closes it; mid,
+// when not nil, runs once when midAt bytes are written.
+func writeAndClose(path string, data []byte, midAt int, mid func()) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	var werr error
+	for off := 0; off < len(data) && werr == nil; off += 256 << 10 {
+		if mid != nil && off >= midAt {
+			mid()
+			mid = nil
+		}
+		_, werr = f.Write(data[off:min(off+256<<10, len(data))])
+	}
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	return werr
+}
+
+// check asserts (a)-(d) for every file recorded, and that op's fault fired
+// at least fired times. It unmounts: it is the scenario's last step.
+func (e *faultEnv) check(t *testing.T, op string, fired int64) {
+	t.Helper()
+	if n := e.srv.FaultsFired()[op]; n < fired {
+		t.Errorf("the %s fault fired %d times, want at least %d: the scenario did not test it", op, n, fired)
+	}
+	for _, f := range e.files {
+		got, err := e.get(f.key)
+		switch {
+		case f.err == nil && (err != nil || got != string(f.data)):
+			t.Errorf("(a) %s: close returned 0 but OSS holds %d bytes (%v), want the %d written", f.key, len(got), err, len(f.data))
+		case f.err != nil:
+			var errno syscall.Errno
+			if !errors.As(f.err, &errno) {
+				t.Errorf("(b) %s: the failure is not an errno: %v", f.key, f.err)
+			}
+			absent := errors.Is(err, ossclient.ErrNotFound)
+			if !absent && got != string(f.old) && got != string(f.data) {
+				t.Errorf("(c) %s: a partial object is visible after a failed write: %d bytes", f.key, len(got))
+			}
+		}
+	}
+	e.checkNoUploads(t)
+}
+
+// checkNoUploads unmounts (which waits for the uploads of files released
+// while dirty: a close that failed may be followed by one more attempt at
+// release), checks the mount is gone, then that no upload is open.
+func (e *faultEnv) checkNoUploads(t *testing.T) {
+	t.Helper()
+	e.unmount()
+	e.gone = true
+	if mounted(e.mnt) {
+		t.Errorf("(d) %s is still mounted after the unmount", e.mnt)
+	}
+	if n := e.srv.OpenUploads(bucketName); n != 0 {
+		t.Errorf("(d) %d multipart uploads left open", n)
+	}
+}
+
+// wantToolFailure asserts a tool failed and said why with errno's message.
+func wantToolFailure(t *testing.T, what, out string, err error, errno syscall.Errno) {
+	t.Helper()
+	if err == nil {
+		t.Errorf("%s succeeded despite the fault:\n%s", what, out)
+	} else if !strings.Contains(strings.ToLower(out), strings.ToLower(errno.Error())) {
+		t.Errorf("%s failed (%v) without saying %q:\n%s", what, err, errno.Error(), out)
+	}
+}
+
+// localTree makes a directory of files outside the mount (a source for cp
+// and tar) and returns it with the files' contents by relative path.
+func localTree(t *testing.T, sizes map[string]int) (string, map[string][]byte) {
+	t.Helper()
+	dir := t.TempDir()
+	files := map[string][]byte{}
+	for rel, n := range sizes {
+		p := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		files[rel] = randBytes(n)
+		if err := os.WriteFile(p, files[rel], 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir, files
+}
+
+// checkTree asserts that every file of files is under prefix in OSS, byte
+// for byte (complete), or that none is visible partially (failed).
+func (e *faultEnv) checkTree(t *testing.T, prefix string, files map[string][]byte, complete bool) {
+	t.Helper()
+	for rel, data := range files {
+		got, err := e.get(prefix + rel)
+		switch {
+		case complete && (err != nil || got != string(data)):
+			t.Errorf("(a) %s%s: the tool succeeded but OSS holds %d bytes (%v), want %d", prefix, rel, len(got), err, len(data))
+		case !complete && err == nil && got != string(data):
+			t.Errorf("(c) %s%s: a partial object is visible: %d of %d bytes", prefix, rel, len(got), len(data))
+		}
+	}
+}
+
+func TestFaultUploadPart503Thrice(t *testing.T) {
+	e := newFaultEnv(t, config{})
+	e.srv.AddFault(osstest.Fault{Op: "UploadPart", Status: 503, Times: 3})
+	if err := e.goWrite("a", randBytes(4<<20)); err != nil {
+		t.Errorf("Go writer: %v, want success (SDK retries, then a retry from the in-memory head)", err)
+	}
+	src, files := localTree(t, map[string]int{"big": 3 << 20})
+	if out, err := e.trySh(`cp "$SRC/big" cp-big`, "SRC="+src); err != nil {
+		t.Errorf("cp: %v\n%s", err, out)
+	}
+	e.checkTree(t, "cp-", files, true)
+	e.check(t, "UploadPart", 3)
+}
+
+func TestFaultUploadPart503Always(t *testing.T) {
+	e := newFaultEnv(t, config{})
+	e.srv.AddFault(osstest.Fault{Op: "UploadPart", Status: 503})
+	wantErrno(t, "Go writer of 10 MiB (past the in-memory head)", e.goWrite("big", randBytes(10<<20)), syscall.EIO)
+	wantErrno(t, "Go writer of 2 MiB (within the head)", e.goWrite("mid", randBytes(2<<20)), syscall.EIO)
+	if err := e.goWrite("small", []byte("one PutObject")); err != nil {
+		t.Errorf("a small file (no UploadPart): %v", err)
+	}
+	e.check(t, "UploadPart", 3)
+}
+
+func TestFaultPutObject503Always(t *testing.T) {
+	e := newFaultEnv(t, config{})
+	e.put("keep", "old bytes")
+	e.srv.AddFault(osstest.Fault{Op: "PutObject", Status: 503})
+	wantErrno(t, "Go writer", e.goWrite("new", []byte("new bytes")), syscall.EIO)
+	wantErrno(t, "Go writer over an object", e.goWrite("keep", []byte("replacement")), syscall.EIO)
+	src, files := localTree(t, map[string]int{"a": 1000, "b": 2000})
+	out, err := e.trySh(`cp -r "$SRC"/. .`, "SRC="+src)
+	wantToolFailure(t, "cp -r", out, err, syscall.EIO)
+	e.checkTree(t, "", files, false)
+	e.check(t, "PutObject", 3)
+}
+
+func TestFaultComplete500Once(t *testing.T) {
+	e := newFaultEnv(t, config{})
+	e.srv.AddFault(osstest.Fault{Op: "CompleteMultipartUpload", Status: 500, Times: 1})
+	if err := e.goWrite("big", randBytes(10<<20)); err != nil {
+		t.Errorf("Go writer: %v, want success (the SDK retries the completion)", err)
+	}
+	e.check(t, "CompleteMultipartUpload", 1)
+}
+
+func TestFaultInitiate503Once(t *testing.T) {
+	e := newFaultEnv(t, config{})
+	e.srv.AddFault(osstest.Fault{Op: "InitiateMultipartUpload", Status: 503, Times: 1})
+	if err := e.goWrite("big", randBytes(10<<20)); err != nil {
+		t.Errorf("Go writer: %v, want success (the SDK retries the initiation)", err)
+	}
+	e.check(t, "InitiateMultipartUpload", 1)
+}
+
+// TestFaultServerRestart: the server is killed while a file is being
+// streamed (past the in-memory head) and restarted on the same directory.
+// Files closed before the kill are there; the open upload died with the
+// server, so the writer gets EIO, never a silent short file.
+func TestFaultServerRestart(t *testing.T) {
+	dir := t.TempDir()
+	srv, err := osstest.Start(osstest.Options{Buckets: []string{bucketName}, Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := strings.TrimPrefix(srv.Endpoint(), "http://")
+	restarted := srv
+	t.Cleanup(func() { restarted.Close() })
+	e := newFaultEnv(t, config{srv: srv})
+	if err := e.goWrite("before", randBytes(3<<20)); err != nil {
+		t.Fatal(err)
+	}
+	data := randBytes(14 << 20)
+	err = writeAndClose(e.p("streamed"), data, 10<<20, func() { // past the 8 MiB head
+		srv.Close()
+		restarted, err = osstest.Start(osstest.Options{Addr: addr, Buckets: []string{bucketName}, Dir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.srv = restarted
+	})
+	e.files = append(e.files, written{key: "streamed", data: data, err: err})
+	wantErrno(t, "the writer whose upload died with the server", err, syscall.EIO)
+	if err := e.goWrite("after", randBytes(2<<20)); err != nil {
+		t.Errorf("a file written after the restart: %v", err)
+	}
+	for _, key := range []string{"before", "after"} {
+		if _, err := e.get(key); err != nil {
+			t.Errorf("(a) %s after the restart: %v", key, err)
+		}
+	}
+	if got, err := e.get("streamed"); err == nil && got != string(data) {
+		t.Errorf("(c) a partial object is visible: %d bytes", len(got))
+	}
+	e.checkNoUploads(t)
+}
+
+// TestFaultGetStalled: a GET that stalls past --read-write-timeout is
+// abandoned and tried again; the reader gets the right bytes.
+func TestFaultGetStalled(t *testing.T) {
+	e := newFaultEnv(t, config{client: func(c *ossclient.Config) { c.ReadWriteTimeout = 500 * time.Millisecond }})
+	data := randBytes(2 << 20)
+	e.put("f", string(data))
+	e.srv.AddFault(osstest.Fault{Op: "GetObject", KeyPrefix: "f", Stall: 5 * time.Second, Times: 1})
+	got, err := os.ReadFile(e.p("f"))
+	if err != nil || !bytes.Equal(got, data) {
+		t.Errorf("read through a stalled GET: %d bytes, %v; want the %d bytes", len(got), err, len(data))
+	}
+	e.check(t, "GetObject", 1)
+}
+
+// TestFaultHead503: a lookup whose HEAD keeps failing is EIO, never ENOENT
+// (a missing name would make programs create it over the real one); a
+// transient failure during git is absorbed by the SDK's retries.
+func TestFaultHead503(t *testing.T) {
+	need(t, "git")
+	e := newFaultEnv(t, config{cache: func(o *cache.Options) { o.StatTTL, o.NegativeTTL, o.ListTTL = -1, -1, -1 }})
+	e.put("h", "x")
+	remove := e.srv.AddFault(osstest.Fault{Op: "HeadObject", Status: 503})
+	_, err := os.Stat(e.p("h"))
+	wantErrno(t, "stat during HEAD 503", err, syscall.EIO)
+	remove()
+	if _, err := os.Stat(e.p("h")); err != nil {
+		t.Errorf("stat after the fault: %v", err)
+	}
+
+	e.srv.AddFault(osstest.Fault{Op: "HeadObject", Status: 503, Times: 2})
+	out, err := e.trySh(`mkdir repo && cd repo && git init -q && echo hi > f && git add f && git -c user.name=t -c user.email=t@e commit -qm one && git log --oneline | wc -l`)
+	if err != nil || strings.TrimSpace(out) != "1" {
+		t.Errorf("git with two HEAD 503s: %v\n%s", err, out)
+	}
+	if e.mustGet("repo/f") != "hi\n" {
+		t.Error("repo/f differs")
+	}
+	e.check(t, "HeadObject", 3)
+}
+
+func TestFaultList503(t *testing.T) {
+	e := newFaultEnv(t, config{cache: func(o *cache.Options) { o.ListTTL = -1 }})
+	e.put("d/a", "1")
+	e.put("d/b", "2")
+	dir, err := os.Open(e.p("d")) // looked up before the fault: the readdir meets it
+	if err != nil {
+		t.Fatal(err)
+	}
+	remove := e.srv.AddFault(osstest.Fault{Op: "ListObjectsV2", Status: 503})
+	names, err := dir.Readdirnames(-1)
+	wantErrno(t, "readdir during ListObjectsV2 503", err, syscall.EIO)
+	if len(names) != 0 {
+		t.Errorf("readdir returned %q with an error", names)
+	}
+	dir.Close()
+	out, err := e.trySh(`ls d`)
+	wantToolFailure(t, "ls during ListObjectsV2 503", out, err, syscall.EIO)
+	remove()
+	if out := e.sh(`ls d`); out != "a\nb\n" {
+		t.Errorf("ls after the fault: %q", out)
+	}
+	e.check(t, "ListObjectsV2", 2)
+}
+
+func TestFaultPutSymlink503(t *testing.T) {
+	e := newFaultEnv(t, config{})
+	remove := e.srv.AddFault(osstest.Fault{Op: "PutSymlink", Status: 503})
+	out, err := e.trySh(`ln -s target link`)
+	wantToolFailure(t, "ln -s during PutSymlink 503", out, err, syscall.EIO)
+	if e.exists("link") {
+		t.Error("(c) a link exists after a failed ln -s")
+	}
+	remove()
+	e.srv.AddFault(osstest.Fault{Op: "PutSymlink", Status: 503, Times: 1})
+	e.sh(`ln -s target link2`)
+	if s, err := e.raw.GetSymlink(e.ctx(), "link2"); err != nil || s.Target != "target" {
+		t.Errorf("ln -s with one PutSymlink 503: %+v, %v", s, err)
+	}
+	e.check(t, "PutSymlink", 4)
+}
+
+// TestFaultCopy503MidRename: a directory rename whose second CopyObject
+// keeps failing fails with EIO and is rolled back: the source is whole and
+// nothing is left under the new name.
+func TestFaultCopy503MidRename(t *testing.T) {
+	e := newFaultEnv(t, config{})
+	files := map[string][]byte{"a": []byte("A"), "b": []byte("B"), "c": []byte("C")}
+	for k, v := range files {
+		e.put("src/"+k, string(v))
+	}
+	e.srv.AddFault(osstest.Fault{Op: "CopyObject", KeyPrefix: "dst/b", Status: 503})
+	wantErrno(t, "rename of the directory", os.Rename(e.p("src"), e.p("dst")), syscall.EIO)
+	e.checkTree(t, "src/", files, true)
+	l, err := e.raw.List(e.ctx(), "dst/", ossclient.ListOptions{Recursive: true})
+	if err != nil || len(l.Objects) != 0 {
+		t.Errorf("objects left under dst/ after the rollback: %+v, %v", l, err)
+	}
+	if out := e.sh(`ls src`); out != "a\nb\nc\n" {
+		t.Errorf("ls src after the failed rename: %q", out)
+	}
+	e.check(t, "CopyObject", 1)
+}
+
+// mounted reports whether mnt is a mount point in this namespace.
+func mounted(mnt string) bool {
+	data, _ := os.ReadFile("/proc/self/mounts")
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[1] == mnt {
+			return true
+		}
+	}
+	return false
+}
