@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ossfs/ossfs/cache"
+	ossfs "github.com/ossfs/ossfs/fs"
 	"github.com/ossfs/ossfs/ossclient"
 	"github.com/ossfs/ossfs/ossclient/osstest"
 )
@@ -108,7 +110,7 @@ func writeAndClose(path string, data []byte, midAt int, mid func()) error {
 // at least fired times. It unmounts: it is the scenario's last step.
 func (e *faultEnv) check(t *testing.T, op string, fired int64) {
 	t.Helper()
-	if n := e.srv.FaultsFired()[op]; n < fired {
+	if n := e.srv.FaultsFired()[op]; op != "" && n < fired {
 		t.Errorf("the %s fault fired %d times, want at least %d: the scenario did not test it", op, n, fired)
 	}
 	for _, f := range e.files {
@@ -135,8 +137,10 @@ func (e *faultEnv) check(t *testing.T, op string, fired int64) {
 // release), checks the mount is gone, then that no upload is open.
 func (e *faultEnv) checkNoUploads(t *testing.T) {
 	t.Helper()
-	e.unmount()
-	e.gone = true
+	if !e.gone {
+		e.unmount()
+		e.gone = true
+	}
 	if mounted(e.mnt) {
 		t.Errorf("(d) %s is still mounted after the unmount", e.mnt)
 	}
@@ -399,4 +403,97 @@ func mounted(mnt string) bool {
 		}
 	}
 	return false
+}
+
+// TestFaultDelete503AfterRenameCopy: mv of a file whose source cannot be
+// deleted after the copy fails with EIO; the copy is undone, so the file is
+// where it was and nothing is at the new name (fs/rename.go undoCopy).
+func TestFaultDelete503AfterRenameCopy(t *testing.T) {
+	e := newFaultEnv(t, config{})
+	e.put("f", "payload")
+	e.srv.AddFault(osstest.Fault{Op: "DeleteObject", KeyPrefix: "f", Status: 503})
+	err := os.Rename(e.p("f"), e.p("g"))
+	wantErrno(t, "rename whose delete fails", err, syscall.EIO)
+	if got, err := e.get("f"); err != nil || got != "payload" {
+		t.Errorf("f after the failed rename: %q, %v", got, err)
+	}
+	if e.exists("g") {
+		t.Errorf("g exists after the failed rename")
+	}
+	e.check(t, "DeleteObject", 1)
+}
+
+// TestFaultTempDirFull: a file written other than sequentially is staged
+// in --temp-dir; when that is full the write fails with ENOSPC and nothing
+// reaches OSS. A sequential writer (streamed, no temp file) is unaffected.
+func TestFaultTempDirFull(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a small tmpfs as the temp dir needs root")
+	}
+	tmp := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", tmp).CombinedOutput(); err != nil {
+		t.Fatalf("mount tmpfs: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", "-l", tmp).Run() })
+	e := newFaultEnv(t, config{fs: func(o *ossfs.Options) { o.TempDir = tmp }})
+	data := randBytes(3 << 20)
+	f, err := os.Create(e.p("random"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Back to front: not an append, so the file is staged. model is what
+	// the writes that succeeded put in the file (as on a local disk, the
+	// file keeps them after one fails).
+	var werr error
+	var model []byte
+	for off := len(data) - 256<<10; off >= 0 && werr == nil; off -= 256 << 10 {
+		if _, werr = f.WriteAt(data[off:off+256<<10], int64(off)); werr == nil {
+			if model == nil {
+				model = make([]byte, len(data))
+			}
+			copy(model[off:], data[off:off+256<<10])
+		}
+	}
+	cerr := f.Close()
+	wantErrno(t, "staged writes into a full temp dir", werr, syscall.ENOSPC)
+	// The close's result is what the program is told about the file as it
+	// stands after the failed write: success means exactly model is in OSS.
+	e.files = append(e.files, written{key: "random", data: model, err: cerr})
+	if err := e.goWrite("sequential", randBytes(3<<20)); err != nil {
+		t.Errorf("a sequential writer while the temp dir is full: %v", err)
+	}
+	e.check(t, "", 0)
+}
+
+// TestFaultLazyUnmountDuringUpload: umount -l while a file is being
+// streamed: the file's descriptor keeps working, its close uploads it
+// whole, and the mount ends once it is closed.
+func TestFaultLazyUnmountDuringUpload(t *testing.T) {
+	e := newFaultEnv(t, config{})
+	hold := make(chan struct{})
+	e.srv.AddFault(osstest.Fault{Op: "UploadPart", Hold: hold, Times: 1})
+	data := randBytes(10 << 20)
+	err := writeAndClose(e.p("big"), data, 4<<20, func() {
+		waitFault(t, e.srv, "UploadPart", 1) // a part is in flight, held
+		if out, err := exec.Command("umount", "-l", e.mnt).CombinedOutput(); err != nil {
+			t.Errorf("umount -l: %v %s", err, out)
+		}
+		if mounted(e.mnt) {
+			t.Error("still in the namespace after umount -l")
+		}
+		close(hold)
+	})
+	e.files = append(e.files, written{key: "big", data: data, err: err})
+	if err != nil {
+		t.Errorf("writer across umount -l: %v", err)
+	}
+	done := make(chan struct{})
+	go func() { e.m.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the mount did not end after umount -l and the last close")
+	}
+	e.gone = true
+	e.check(t, "UploadPart", 1)
 }
