@@ -337,10 +337,8 @@ func (r *prefetcher) forget(c *chunk) {
 
 // fetch runs the chunk's GET.
 func (c *chunk) fetch(ctx context.Context, b ossclient.Bucket, key string) {
-	// done is closed after the GET's reference is released: once every
-	// chunk's done is closed, no GET holds any of the budget.
-	defer close(c.done)
 	defer c.release()
+	defer close(c.done)
 	defer c.cancel()
 	body, err := b.Read(ctx, key, c.off, c.size)
 	if err == nil {
