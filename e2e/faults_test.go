@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -498,4 +499,70 @@ func TestFaultLazyUnmountDuringUpload(t *testing.T) {
 	}
 	e.gone = true
 	e.check(t, "UploadPart", 1)
+}
+
+// pendingGETResume skips the GET-cut scenarios until the read path resumes
+// a cut body (issue 10 point 3, branch readpath); set
+// OSSFS_FAULTS_PENDING=1 to run them anyway. Today a cut body is EIO.
+func pendingGETResume(t *testing.T) {
+	if os.Getenv("OSSFS_FAULTS_PENDING") != "1" {
+		t.Skip("pending: a GET cut mid-body is resumed only with issue 10 point 3 (branch readpath); today the reader gets EIO")
+	}
+}
+
+// readCut reads f through the mount n times with O_DIRECT (every read
+// reaches ossfs: neither the page cache nor the kernel's retry of a failed
+// read-ahead hides an error) with a fault installed, each read byte for
+// byte, then checks the fault fired.
+func (e *faultEnv) readCut(t *testing.T, f osstest.Fault, n int, fired int64) {
+	t.Helper()
+	data := randBytes(3 << 20)
+	e.put("f", string(data))
+	e.srv.AddFault(f)
+	for i := range n {
+		got, err := readDirect(e.p("f"))
+		if err != nil || !bytes.Equal(got, data) {
+			t.Errorf("read %d through cut GETs: %d bytes, %v; want the %d bytes", i, len(got), err, len(data))
+		}
+	}
+	e.check(t, "GetObject", fired)
+}
+
+// readDirect reads path with O_DIRECT in 1 MiB reads.
+func readDirect(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_DIRECT, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []byte
+	buf := make([]byte, 1<<20)
+	for {
+		n, err := f.Read(buf)
+		out = append(out, buf[:n]...)
+		if err == io.EOF || (err == nil && n == 0) {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+	}
+}
+
+func TestFaultGetCutOnce(t *testing.T) {
+	pendingGETResume(t)
+	e := newFaultEnv(t, config{})
+	e.readCut(t, osstest.Fault{Op: "GetObject", KeyPrefix: "f", DropAfter: 64 << 10, Times: 1}, 1, 1)
+}
+
+func TestFaultGetCutThrice(t *testing.T) {
+	pendingGETResume(t)
+	e := newFaultEnv(t, config{})
+	e.readCut(t, osstest.Fault{Op: "GetObject", KeyPrefix: "f", DropAfter: 64 << 10, Times: 3}, 1, 3)
+}
+
+func TestFaultGetCutOneInTen(t *testing.T) {
+	pendingGETResume(t)
+	e := newFaultEnv(t, config{})
+	e.readCut(t, osstest.Fault{Op: "GetObject", KeyPrefix: "f", DropAfter: 1000, Probability: 0.1}, 8, 1)
 }
