@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -73,10 +74,13 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Region != "" {
 		sc = sc.WithRegion(cfg.Region)
 	}
-	if cfg.RetryBaseDelay > 0 {
+	if r, ok := prov.(*refresher); ok || cfg.RetryBaseDelay > 0 {
 		sc = sc.WithRetryer(retry.NewStandard(func(o *retry.RetryOptions) {
 			o.MaxAttempts = cfg.MaxAttempts
-			o.BaseDelay = cfg.RetryBaseDelay
+			o.BaseDelay = cfg.RetryBaseDelay // 0: the SDK's
+			if ok {
+				o.ErrorRetryables = append(slices.Clone(retry.DefaultErrorRetryables), staleKeyRetryable{r})
+			}
 		}))
 	}
 	sdk := oss.NewClient(sc)

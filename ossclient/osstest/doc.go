@@ -138,7 +138,8 @@
 // shared by all requests), AddFault (error status/code, next N times or with
 // a probability, stalls, holds until released, connections dropped
 // mid-body), FaultsFired (per operation; "faults" in /_ossfs/stats),
-// OpenUploads.
+// OpenUploads, SetCredential and ExpireCredential (an STS token that
+// expires mid-run: 403 SecurityTokenExpired, EC 0002-00000066, ours).
 //
 // # Choices where the public documentation is silent
 //
