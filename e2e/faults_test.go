@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"errors"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -565,4 +567,48 @@ func TestFaultGetCutOneInTen(t *testing.T) {
 	pendingGETResume(t)
 	e := newFaultEnv(t, config{})
 	e.readCut(t, osstest.Fault{Op: "GetObject", KeyPrefix: "f", DropAfter: 1000, Probability: 0.1}, 8, 1)
+}
+
+// TestFaultTokenExpires: the STS token expires mid-run, while a file is
+// being streamed; the credential source can hand out a new one. The
+// upload's next requests are rejected (403 SecurityTokenExpired), signed
+// again with the new key, and the writer never notices.
+func TestFaultTokenExpires(t *testing.T) {
+	gen1 := osstest.Credential{AccessKeyID: "sts-1", AccessKeySecret: "secret-1", SecurityToken: "token-1"}
+	gen2 := osstest.Credential{AccessKeyID: "sts-2", AccessKeySecret: "secret-2", SecurityToken: "token-2"}
+	srv, err := osstest.Start(osstest.Options{Buckets: []string{bucketName},
+		Credentials: []osstest.Credential{{AccessKeyID: osstest.DefaultAccessKeyID, AccessKeySecret: osstest.DefaultAccessKeySecret}, gen1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	var current atomic.Pointer[osstest.Credential]
+	current.Store(&gen1)
+	e := newFaultEnv(t, config{srv: srv, client: func(c *ossclient.Config) {
+		c.Credentials = ossclient.Credentials{Refresh: func(context.Context) (ossclient.Key, error) {
+			k := current.Load()
+			return ossclient.Key{ID: k.AccessKeyID, Secret: k.AccessKeySecret, Token: k.SecurityToken, Expires: time.Now().Add(time.Hour)}, nil
+		}}
+	}})
+	if err := e.goWrite("before", []byte("small")); err != nil {
+		t.Fatal(err)
+	}
+	hold := make(chan struct{})
+	srv.AddFault(osstest.Fault{Op: "UploadPart", Hold: hold, Times: 1})
+	data := randBytes(10 << 20)
+	err = writeAndClose(e.p("big"), data, 4<<20, func() {
+		waitFault(t, srv, "UploadPart", 1) // the upload is under way, signed with gen1
+		srv.ExpireCredential(gen1.AccessKeyID)
+		srv.SetCredential(gen2)
+		current.Store(&gen2)
+		close(hold)
+	})
+	e.files = append(e.files, written{key: "big", data: data, err: err})
+	if err != nil {
+		t.Errorf("writer across the token's expiry: %v", err)
+	}
+	if out, err := e.trySh(`ls && cat before`); err != nil || out != "before\nbig\nsmall" {
+		t.Errorf("ls and cat after the expiry: %v %q", err, out)
+	}
+	e.check(t, "SecurityTokenExpired", 1)
 }
