@@ -55,7 +55,7 @@ func New(cfg Config) (*Client, error) {
 		t.Proxy = http.ProxyFromEnvironment
 	})
 	pathStyle := cfg.PathStyle || pathStyleHost(cfg.Endpoint)
-	httpClient.Transport = &logTransport{next: httpClient.Transport, log: cfg.Logger, pathStyle: pathStyle && !cfg.CNAME}
+	httpClient.Transport = &logTransport{next: bodyWaitTransport{next: httpClient.Transport}, log: cfg.Logger, pathStyle: pathStyle && !cfg.CNAME}
 
 	sig := oss.SignatureVersionV4
 	if cfg.SignatureVersion == 1 {
