@@ -26,7 +26,7 @@ import (
 //	    nothing, its old bytes, or all the new bytes;
 //	(d) nothing is left open: no multipart upload (and the harness unmounts);
 //
-// and that the fault fired (the server's FaultsFired counter). The scenarios
+// and that the fault fired (the server's FaultCounts counter). The scenarios
 // that kill a process live in faults_proc_test.go.
 
 // faultPartSize makes files over 1 MiB multipart uploads, so that the
@@ -106,7 +106,7 @@ func writeAndClose(path string, data []byte, midAt int, mid func()) error {
 // at least fired times. It unmounts: it is the scenario's last step.
 func (e *faultEnv) check(t *testing.T, op string, fired int64) {
 	t.Helper()
-	if n := e.srv.FaultsFired()[op]; op != "" && n < fired {
+	if n := e.srv.FaultCounts()[op]; op != "" && n < fired {
 		t.Errorf("the %s fault fired %d times, want at least %d: the scenario did not test it", op, n, fired)
 	}
 	for _, f := range e.files {

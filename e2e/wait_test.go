@@ -12,7 +12,7 @@ import (
 // 30 s. It polls a counter: it never guesses how long something takes.
 func waitFault(t *testing.T, srv *osstest.Server, op string, n int64) {
 	t.Helper()
-	waitUntil(t, op+" fault fired", func() bool { return srv.FaultsFired()[op] >= n })
+	waitUntil(t, op+" fault fired", func() bool { return srv.FaultCounts()[op] >= n })
 }
 
 // waitUntil polls cond every few milliseconds until it holds, failing the

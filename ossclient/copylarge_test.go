@@ -185,7 +185,7 @@ func TestCopyLargeFailures(t *testing.T) {
 		cctx, cancel := context.WithCancel(ctx)
 		cdone := make(chan error, 1)
 		go func() { _, err := c.Copy(cctx, "big", "new", ossclient.CopyOptions{}); cdone <- err }()
-		for srv.FaultsFired()["UploadPartCopy"] == 0 {
+		for srv.FaultCounts()["UploadPartCopy"] == 0 {
 			time.Sleep(5 * time.Millisecond) // polls for the held request
 		}
 		cancel()
@@ -200,7 +200,7 @@ func TestCopyLargeFailures(t *testing.T) {
 		srv.ResetCounts()
 		done := make(chan error, 1)
 		go func() { _, err := c.Copy(ctx, "big", "new", ossclient.CopyOptions{}); done <- err }()
-		for srv.FaultsFired()["UploadPartCopy"] == 0 {
+		for srv.FaultCounts()["UploadPartCopy"] == 0 {
 			time.Sleep(5 * time.Millisecond) // polls for the held request
 		}
 		other := bytes.Clone(data)

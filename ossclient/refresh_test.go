@@ -41,7 +41,7 @@ func TestRefreshOnExpiredToken(t *testing.T) {
 		srv.SetCredential(gen2)
 		current.Store(&gen2)
 		put(t, c, "c", "3", ossclient.PutOptions{})
-		if n := srv.FaultsFired()["SecurityTokenExpired"]; n != 1 {
+		if n := srv.FaultCounts()["SecurityTokenExpired"]; n != 1 {
 			t.Errorf("%d requests rejected as expired, want 1", n)
 		}
 		if n := calls.Load(); n != 2 {

@@ -336,7 +336,7 @@ func (s *Server) SetCredential(c Credential) {
 
 // ExpireCredential makes every later request signed with key id fail with
 // 403 SecurityTokenExpired, as OSS answers once an STS token has expired.
-// Each such answer counts in FaultsFired under "SecurityTokenExpired".
+// Each such answer counts in FaultCounts under "SecurityTokenExpired".
 func (s *Server) ExpireCredential(id string) {
 	s.credMu.Lock()
 	s.expired[id] = true

@@ -137,7 +137,7 @@
 // SetLatency, SetBandwidth (per direction,
 // shared by all requests), AddFault (error status/code, next N times or with
 // a probability, stalls, holds until released, connections dropped
-// mid-body), FaultsFired (per operation; "faults" in /_ossfs/stats),
+// mid-body), FaultCounts (per operation; "faults" in /_ossfs/stats),
 // OpenUploads, SetCredential and ExpireCredential (an STS token that
 // expires mid-run: 403 SecurityTokenExpired, EC 0002-00000066, ours).
 //

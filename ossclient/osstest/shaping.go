@@ -243,10 +243,12 @@ func (st *stats) fault(op string) {
 	st.mu.Unlock()
 }
 
-// FaultsFired returns a copy of how many requests of each operation an
-// injected fault (AddFault, --fault/--stall/--drop) has matched and acted on
-// since the last reset: how a fault-injection test proves its fault fired.
-func (s *Server) FaultsFired() map[string]int64 {
+// FaultCounts returns a copy of how many requests of each operation an
+// injected fault (AddFault, --fault/--stall/--drop) has matched and acted on,
+// and of the requests rejected by ExpireCredential ("SecurityTokenExpired"),
+// since the last ResetCounts: how a fault-injection test proves its fault
+// fired, per operation.
+func (s *Server) FaultCounts() map[string]int64 {
 	s.stats.mu.Lock()
 	defer s.stats.mu.Unlock()
 	out := make(map[string]int64, len(s.stats.faults))
@@ -346,7 +348,7 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 			Counts map[string]int64 `json:"counts"`
 			Total  int64            `json:"total"`
 			Faults map[string]int64 `json:"faults"`
-		}{s.Counts(), s.TotalRequests(), s.FaultsFired()})
+		}{s.Counts(), s.TotalRequests(), s.FaultCounts()})
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(body)
 	case r.URL.Path == "/_ossfs/stats/reset" && r.Method == http.MethodPost:
