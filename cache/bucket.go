@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,10 +31,16 @@ type Bucket struct {
 	pages *LRU[string, *ossclient.Listing] // prefix -> first page of a longer listing
 	empty *LRU[string, struct{}]           // prefix -> nothing lies under it
 	syms  *LRU[string, symEntry]           // key -> GetSymlink answer
+	metas *LRU[string, metaEntry]          // key -> user metadata of one version (meta.go)
 	fl    *flights                         // in-flight fetches; serialises stores with invalidations
 	muts  map[string]*inflight             // GUARDED_BY(fl.mu): mutations in flight per key (update.go)
 	sem   chan struct{}                    // prefetch concurrency slots
-	c     counters
+	// metaSem bounds the metadata prefetches; metaDone counts, per prefix,
+	// the metadata misses in its cached listing (meta.go).
+	metaSem  chan struct{}
+	metaMu   sync.Mutex // guards the counts in metaDone
+	metaDone *LRU[string, *metaMisses]
+	c        counters
 
 	bg     context.Context // cancelled by Close; background work runs under it
 	cancel context.CancelFunc
@@ -63,6 +70,7 @@ func NewBucket(inner ossclient.Bucket, opts Options) *Bucket {
 		pages:  NewLRU[string, *ossclient.Listing](o.ListEntries, o.ListTTL, o.Clock),
 		empty:  NewLRU[string, struct{}](o.StatEntries, o.NegativeTTL, o.Clock),
 		syms:   NewLRU[string, symEntry](o.SymlinkEntries, o.SymlinkTTL, o.Clock),
+		metas:  NewLRU[string, metaEntry](o.StatEntries, metaTTL, o.Clock),
 		fl:     newFlights(),
 		muts:   map[string]*inflight{},
 		bg:     bg,
@@ -70,6 +78,10 @@ func NewBucket(inner ossclient.Bucket, opts Options) *Bucket {
 	}
 	if o.PrefetchSymlinks > 0 {
 		b.sem = make(chan struct{}, o.PrefetchSymlinks)
+	}
+	b.metaDone = NewLRU[string, *metaMisses](o.ListEntries, o.ListTTL, o.Clock)
+	if o.PrefetchMeta > 0 {
+		b.metaSem = make(chan struct{}, o.PrefetchMeta)
 	}
 	return b
 }
@@ -102,16 +114,21 @@ func (b *Bucket) spawn(fn func(ctx context.Context)) bool {
 }
 
 // Stat answers from the stat cache, then from a fresh listing of the parent
-// directory, then with one HEAD shared by concurrent callers.
+// directory, then with one HEAD shared by concurrent callers. With
+// ossclient.WithMeta it answers only with metadata: see statMeta
+// (meta.go).
 //
-// Object.Meta tells where an answer came from: nil means it came from a
-// listing (metadata unknown; for a symlink, Size is the link's listed size,
-// and a dangling link is reported as an Object of Type Symlink rather than
-// ErrDanglingSymlink); non-nil (possibly empty) means it came from a HEAD.
-func (b *Bucket) Stat(ctx context.Context, key string) (*ossclient.Object, error) {
+// An answer from a listing has MetaUnknown set (for a symlink, Size is the
+// link's listed size, and a dangling link is reported as an Object of Type
+// Symlink rather than ErrDanglingSymlink), unless the metadata of the
+// version listed is known (meta.go): then it carries it.
+func (b *Bucket) Stat(ctx context.Context, key string, opts ...ossclient.StatOption) (*ossclient.Object, error) {
+	if slices.Contains(opts, ossclient.WithMeta) {
+		return b.statMeta(ctx, key)
+	}
 	if o, err, ok := b.statCached(key); ok {
 		b.c.statHits.Add(1)
-		return cloneObject(o), err
+		return b.answer(o), err
 	}
 	b.c.statMisses.Add(1)
 	v, err, shared := b.fl.do(ctx, "s:"+key,
@@ -122,7 +139,21 @@ func (b *Bucket) Stat(ctx context.Context, key string) (*ossclient.Object, error
 	if err != nil {
 		return nil, err
 	}
-	return cloneObject(v.(*ossclient.Object)), nil
+	return b.answer(v.(*ossclient.Object)), nil
+}
+
+// answer clones a cached object for a caller, with the metadata of its
+// version when a listing gave it and that is known.
+func (b *Bucket) answer(o *ossclient.Object) *ossclient.Object {
+	if o == nil {
+		return nil
+	}
+	if o.MetaUnknown {
+		if k := b.knownMeta(o); k != nil {
+			return k
+		}
+	}
+	return cloneObject(o)
 }
 
 // statCached answers Stat from the stat cache or a fresh parent listing.
@@ -138,42 +169,17 @@ func (b *Bucket) statCached(key string) (*ossclient.Object, error, bool) {
 	return nil, nil, false
 }
 
-// StatMeta is Stat that always carries the object's metadata: an answer a
-// listing gave (Meta nil) is replaced by a HEAD, shared by concurrent
-// callers and cached like any HEAD answer. For when the metadata matters
-// more than a request: the kernel checking the execute bit before running
-// a file.
-func (b *Bucket) StatMeta(ctx context.Context, key string) (*ossclient.Object, error) {
-	withMeta := func() (any, error, bool) {
-		if e, ok := b.stat.Get(key); ok && (e.err != nil || e.obj.Meta != nil) {
-			return e.obj, e.err, true
-		}
-		return nil, nil, false
-	}
-	if v, err, ok := withMeta(); ok {
-		b.c.statHits.Add(1)
-		return cloneObject(v.(*ossclient.Object)), err
-	}
-	b.c.statMisses.Add(1)
-	v, err, shared := b.fl.do(ctx, "m:"+key, withMeta,
-		func(ctx context.Context) (any, error) { return b.inner.Stat(ctx, key) },
-		func(v any, err error) { b.storeStat(key, v, err) })
-	b.countShared(shared)
-	if err != nil {
-		return nil, err
-	}
-	return cloneObject(v.(*ossclient.Object)), nil
-}
-
 // storeStat caches a HEAD answer. LOCKS_REQUIRED(b.fl.mu)
 func (b *Bucket) storeStat(key string, v any, err error) {
 	switch {
 	case err == nil:
 		o := cloneObject(v.(*ossclient.Object))
 		if o.Meta == nil {
-			o.Meta = map[string]string{} // non-nil: "from a HEAD"
+			o.Meta = map[string]string{}
 		}
+		o.MetaUnknown = false
 		b.stat.Add(key, statEntry{obj: o})
+		b.rememberMetaLocked(o)
 	case errors.Is(err, ossclient.ErrNotFound), errors.Is(err, ossclient.ErrDanglingSymlink):
 		b.stat.AddTTL(key, statEntry{err: err}, b.opts.NegativeTTL)
 	}
@@ -198,11 +204,22 @@ func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, opts ossclien
 	return o, err
 }
 
-// Copy copies src to dst, then invalidates dst.
+// Copy copies src to dst, then invalidates dst; a copy that replaced the
+// metadata remembers it for the new version (meta.go), so that listing
+// dst again needs no HEAD.
 func (b *Bucket) Copy(ctx context.Context, src, dst string, opts ossclient.CopyOptions) (*ossclient.Object, error) {
 	m := b.begin(dst)
 	o, err := b.inner.Copy(ctx, src, dst, opts)
 	b.invalidateEnd(m, true)
+	if err == nil && opts.ReplaceMeta && o != nil {
+		meta := opts.Meta
+		if meta == nil {
+			meta = map[string]string{}
+		}
+		b.fl.mu.Lock()
+		b.rememberMetaLocked(&ossclient.Object{Key: dst, ETag: o.ETag, ModTime: o.ModTime, Meta: meta})
+		b.fl.mu.Unlock()
+	}
 	return o, err
 }
 
@@ -307,21 +324,23 @@ type counters struct {
 	probeHits, probeMisses             atomic.Uint64
 	symHits, symMisses                 atomic.Uint64
 	prefetches, shared                 atomic.Uint64
+	metaPrefetches                     atomic.Uint64
 }
 
 // Stats counts cache hits and misses since NewBucket.
 type Stats struct {
-	StatHits      uint64 // Stat answered from a cache (listing answers included)
-	StatFromList  uint64 // of StatHits, answered from a parent listing
-	StatMisses    uint64 // Stat that went to (or waited on) the inner Bucket
-	ListHits      uint64 // full one-level List answered from the cache
-	ListMisses    uint64
-	ProbeHits     uint64 // List with a Limit answered from a cached listing
-	ProbeMisses   uint64 // List with a Limit passed through
-	SymlinkHits   uint64 // GetSymlink answered from the cache
-	SymlinkMisses uint64
-	Prefetches    uint64 // GetSymlink requests made by prefetching
-	SharedWaits   uint64 // callers that waited on another caller's request
+	StatHits       uint64 // Stat answered from a cache (listing answers included)
+	StatFromList   uint64 // of StatHits, answered from a parent listing
+	StatMisses     uint64 // Stat that went to (or waited on) the inner Bucket
+	ListHits       uint64 // full one-level List answered from the cache
+	ListMisses     uint64
+	ProbeHits      uint64 // List with a Limit answered from a cached listing
+	ProbeMisses    uint64 // List with a Limit passed through
+	SymlinkHits    uint64 // GetSymlink answered from the cache
+	SymlinkMisses  uint64
+	Prefetches     uint64 // GetSymlink requests made by prefetching
+	MetaPrefetches uint64 // HEAD requests made by the metadata prefetch
+	SharedWaits    uint64 // callers that waited on another caller's request
 }
 
 // Stats returns a snapshot of the counters.
@@ -333,5 +352,6 @@ func (b *Bucket) Stats() Stats {
 		ProbeHits: b.c.probeHits.Load(), ProbeMisses: b.c.probeMisses.Load(),
 		SymlinkHits: b.c.symHits.Load(), SymlinkMisses: b.c.symMisses.Load(),
 		Prefetches: b.c.prefetches.Load(), SharedWaits: b.c.shared.Load(),
+		MetaPrefetches: b.c.metaPrefetches.Load(),
 	}
 }

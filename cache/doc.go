@@ -12,13 +12,25 @@
 //   - List: full one-level listings (Limit 0, not recursive), per prefix, for
 //     ListTTL. A fresh listing is authoritative for its directory: Stat of a
 //     child answers from it (present, or ErrNotFound) with no request, and
-//     every entry is also put in the stat cache. A Stat answer with nil Meta
-//     came from a listing (metadata unknown; a symlink then has its listed
-//     size and is reported as an Object of Type Symlink even when dangling);
-//     an answer from a HEAD always has non-nil Meta. Stat("x") is about the
+//     every entry is also put in the stat cache. A Stat answer with
+//     MetaUnknown came from a listing (a symlink then has its listed size
+//     and is reported as an Object of Type Symlink even when dangling);
+//     an answer from a HEAD never has it. Stat("x") is about the
 //     object "x" only: a directory "x/" is asked with List("x/", Limit 1),
 //     which a cached listing of "x/" or of its parent also answers.
 //     Recursive listings are never cached.
+//   - Metadata, per object version (ETag and Last-Modified second, see
+//     ossclient.SameVersion): what a HEAD, a Put or a metadata-replacing
+//     Copy through the Bucket said, so that a later listing of an unchanged
+//     object carries it (listing answers, and Stat answers from listings,
+//     have MetaUnknown set otherwise). Stat with ossclient.WithMeta answers
+//     only with metadata: from these caches, or with a HEAD; its second miss
+//     in a directory whose listing is cached starts HEADs of the rest of
+//     that listing in the background (objects and subdirectory markers,
+//     at most PrefetchMeta at a time), which `ls -l` then finds done or in
+//     flight. Names-only walks never ask WithMeta and start none.
+//     Metadata read within its version's Last-Modified second is kept for
+//     StatTTL only (meta.go).
 //   - Probes: a List with a Limit that no cache answers fetches a whole page
 //     (1,000 entries) in its one request. A page holding the whole
 //     directory is stored as its listing; a full page is kept as the first
@@ -35,7 +47,10 @@
 //     NegativeTTL). A one-level listing that reports uncached symlinks starts
 //     background GetSymlinks for them (at most PrefetchSymlinks at a time),
 //     so readlink after readdir costs nothing and the cold requests overlap.
-//   - Read is never cached here.
+//   - Read and Get are never cached here. A Get whose answer shows another
+//     version than the cached one (ETag or size), or the key missing,
+//     drops the key's entries and its directory's listing (get.go): the
+//     open-time revalidation of package fs refreshes stat and ls too.
 //
 // Every cache is an [LRU]: golang-lru/v2 bounded in entries, with a TTL read
 // from an injected [Clock]; expired entries are never returned.

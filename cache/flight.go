@@ -17,7 +17,7 @@ import (
 // result is either stored before an invalidation (which then removes it) or
 // refused after it; there is no window for a stale store.
 //
-// Flight keys are namespaced: "s:"+key (Stat), "m:"+key (StatMeta),
+// Flight keys are namespaced: "s:"+key (Stat), "m:"+key (Stat WithMeta, and its prefetch),
 // "y:"+key (GetSymlink), "l:"+prefix (List), "p:"+prefix (a probe's page).
 type flights struct {
 	mu    sync.Mutex

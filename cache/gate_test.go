@@ -73,8 +73,8 @@ func (g *gated) waitReached(op string) bool {
 	}
 }
 
-func (g *gated) Stat(ctx context.Context, key string) (*ossclient.Object, error) {
-	o, err := g.Bucket.Stat(ctx, key)
+func (g *gated) Stat(ctx context.Context, key string, opts ...ossclient.StatOption) (*ossclient.Object, error) {
+	o, err := g.Bucket.Stat(ctx, key, opts...)
 	if herr := g.hold(ctx, "Stat"); herr != nil {
 		return nil, herr
 	}
@@ -128,7 +128,7 @@ func (m *memBucket) object(key string, o memObj) ossclient.Object {
 	return ossclient.Object{Key: key, Size: int64(len(o.data)), ETag: key + "|" + o.data + "|" + o.target, Type: t, ModTime: o.mod}
 }
 
-func (m *memBucket) Stat(_ context.Context, key string) (*ossclient.Object, error) {
+func (m *memBucket) Stat(_ context.Context, key string, _ ...ossclient.StatOption) (*ossclient.Object, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	o, ok := m.objs[key]
@@ -158,7 +158,9 @@ func (m *memBucket) List(_ context.Context, prefix string, opts ossclient.ListOp
 			}
 			continue
 		}
-		l.Objects = append(l.Objects, m.object(k, o))
+		obj := m.object(k, o)
+		obj.MetaUnknown = true
+		l.Objects = append(l.Objects, obj)
 	}
 	sort.Slice(l.Objects, func(i, j int) bool { return l.Objects[i].Key < l.Objects[j].Key })
 	sort.Strings(l.Prefixes)
@@ -166,6 +168,10 @@ func (m *memBucket) List(_ context.Context, prefix string, opts ossclient.ListOp
 }
 
 func (m *memBucket) Read(_ context.Context, key string, off, length int64) (io.ReadCloser, error) {
+	return nil, &ossclient.Error{Kind: ossclient.KindOther, Op: "GetObject", Key: key}
+}
+
+func (m *memBucket) Get(_ context.Context, key string, off, length int64, _ ossclient.ReadOptions) (*ossclient.Body, error) {
 	return nil, &ossclient.Error{Kind: ossclient.KindOther, Op: "GetObject", Key: key}
 }
 

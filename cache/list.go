@@ -32,7 +32,9 @@ func (b *Bucket) List(ctx context.Context, prefix string, opts ossclient.ListOpt
 	}
 	if l, ok := b.lists.Get(prefix); ok {
 		b.c.listHits.Add(1)
-		return cloneListing(l, 0), nil
+		c := cloneListing(l, 0)
+		b.fillKnownMeta(c)
+		return c, nil
 	}
 	b.c.listMisses.Add(1)
 	l, err := b.listOnce(ctx, "l:"+prefix,
@@ -42,7 +44,9 @@ func (b *Bucket) List(ctx context.Context, prefix string, opts ossclient.ListOpt
 	if err != nil {
 		return nil, err
 	}
-	return cloneListing(l, 0), nil
+	c := cloneListing(l, 0)
+	b.fillKnownMeta(c)
+	return c, nil
 }
 
 // listOnce runs, or joins, the listing fetch under flight key fk: lookup
@@ -111,7 +115,7 @@ func (b *Bucket) storeListingLocked(prefix string, l *ossclient.Listing) {
 	}
 	for i := range l.Objects {
 		o := &l.Objects[i]
-		if e, ok := b.stat.Peek(o.Key); ok && e.obj != nil && e.obj.Meta != nil && e.obj.ETag == o.ETag {
+		if e, ok := b.stat.Peek(o.Key); ok && e.obj != nil && !e.obj.MetaUnknown && ossclient.SameVersion(e.obj, o) {
 			continue
 		}
 		b.stat.AddUntil(o.Key, statEntry{obj: o}, until)
@@ -227,8 +231,9 @@ func mergeListings(page, rest *ossclient.Listing) *ossclient.Listing {
 	return l
 }
 
-// statFromListing answers Stat(key) from a fresh full listing, when one is
-// authoritative for key; ok is false when none is. A plain key "d/x" is in
+// statFromListing answers Stat(key) from a fresh full listing (or, for a
+// marker, the first page of its own listing), when one is authoritative for
+// key; ok is false when none is. A plain key "d/x" is in
 // the listing of "d/" as an object or absent. A marker "d/x/" is an object
 // in the listing of "d/x/" itself; in the listing of "d/" it only shows as a
 // common prefix, so that listing proves absence (no "d/x/" prefix) but
@@ -239,6 +244,11 @@ func (b *Bucket) statFromListing(key string) (*ossclient.Object, error, bool) {
 	}
 	if strings.HasSuffix(key, "/") {
 		if l, ok := b.lists.Get(key); ok {
+			return b.answerFrom(l, key)
+		}
+		// A marker "d/" is the first key under "d/" in byte order: the
+		// first page of "d/" holds it, or proves it absent.
+		if l, ok := b.pages.Get(key); ok {
 			return b.answerFrom(l, key)
 		}
 	}

@@ -8,8 +8,8 @@ import (
 // Options configure NewBucket. A zero TTL, size, Clock or Logger means that
 // field's default; a negative TTL means no caching of that kind (as a
 // negative timeout does in fs.Options; the CLI maps a TTL of 0 onto it).
-// PrefetchSymlinks is the exception: 0 disables prefetching, so start from
-// DefaultOptions() to get every default.
+// PrefetchSymlinks and PrefetchMeta are the exceptions: 0 disables
+// prefetching, so start from DefaultOptions() to get every default.
 type Options struct {
 	// Clock tells time for every TTL. Default: the real clock.
 	Clock Clock
@@ -65,6 +65,16 @@ type Options struct {
 	// prefetching.
 	PrefetchSymlinks int
 
+	// PrefetchMeta is how many HEAD requests may run at once in the
+	// background to learn the metadata (mode, owner, times) of the objects
+	// of a cached one-level listing, started by the second Stat WithMeta of
+	// one of them that no cache answers (a single stat does not start it): `ls -l` of a directory of objects
+	// whose metadata is not known yet pays its HEADs in parallel. Names-only
+	// walks (ls, find -name) ask for no metadata and start none. Default
+	// (DefaultOptions) 128: 10,000 HEADs at 10 ms round trips take about
+	// 0.8 s; 0 or less disables it.
+	PrefetchMeta int
+
 	// Logger receives debug records (prefetch failures). Default
 	// slog.Default().
 	Logger *slog.Logger
@@ -80,11 +90,12 @@ const (
 	DefaultListEntries      = 10_000
 	DefaultSymlinkEntries   = 100_000
 	DefaultPrefetchSymlinks = 64
+	DefaultPrefetchMeta     = 128
 )
 
 // DefaultOptions returns Options with every field at its default.
 func DefaultOptions() Options {
-	o := Options{PrefetchSymlinks: DefaultPrefetchSymlinks}
+	o := Options{PrefetchSymlinks: DefaultPrefetchSymlinks, PrefetchMeta: DefaultPrefetchMeta}
 	return o.withDefaults()
 }
 
@@ -115,6 +126,9 @@ func (o Options) withDefaults() Options {
 	size(&o.SymlinkEntries, DefaultSymlinkEntries)
 	if o.PrefetchSymlinks < 0 {
 		o.PrefetchSymlinks = 0
+	}
+	if o.PrefetchMeta < 0 {
+		o.PrefetchMeta = 0
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

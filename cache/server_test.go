@@ -203,7 +203,7 @@ func TestServerListingAnswersStats(t *testing.T) {
 	e.expect(t, "listing", map[string]int64{"ListObjectsV2": pages})
 	for i := 0; i < n; i++ {
 		o, err := e.b.Stat(e.ctx, fmt.Sprintf("d/f%04d", i))
-		if err != nil || o.Size != 4 || o.Meta != nil || o.ETag == "" || o.Type != ossclient.TypeNormal {
+		if err != nil || o.Size != 4 || !o.MetaUnknown || o.ETag == "" || o.Type != ossclient.TypeNormal {
 			t.Fatalf("Stat d/f%04d = %+v, %v", i, o, err)
 		}
 	}
@@ -248,7 +248,7 @@ func TestServerMarkerStat(t *testing.T) {
 		t.Fatalf("Stat a/none/ = %v", err)
 	}
 	e.expect(t, "absent marker", none())
-	if o, err := e.b.Stat(e.ctx, "a/explicit/"); err != nil || o.Meta == nil {
+	if o, err := e.b.Stat(e.ctx, "a/explicit/"); err != nil || o.MetaUnknown {
 		t.Fatalf("Stat a/explicit/ = %+v, %v (want a HEAD answer)", o, err)
 	}
 	if _, err := e.b.Stat(e.ctx, "a/implicit/"); !errors.Is(err, ossclient.ErrNotFound) {
@@ -273,7 +273,7 @@ func TestServerStatCachesPositiveNegativeDangling(t *testing.T) {
 	e.link(t, "dangling", "no/such/key")
 	e.srv.ResetCounts()
 	for i := 0; i < 3; i++ {
-		if o, err := e.b.Stat(e.ctx, "f"); err != nil || o.Size != 5 || o.Meta == nil {
+		if o, err := e.b.Stat(e.ctx, "f"); err != nil || o.Size != 5 || o.MetaUnknown {
 			t.Fatalf("Stat f = %+v, %v", o, err)
 		}
 		if _, err := e.b.Stat(e.ctx, "missing"); !errors.Is(err, ossclient.ErrNotFound) {

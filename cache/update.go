@@ -169,12 +169,14 @@ func (b *Bucket) noteWritten(obj *ossclient.Object, m mutation) {
 		}
 		o := cloneObject(obj)
 		if o.Meta == nil {
-			o.Meta = map[string]string{} // non-nil: as good as a HEAD
+			o.Meta = map[string]string{}
 		}
+		o.MetaUnknown = false // as good as a HEAD
 		b.stat.Add(key, statEntry{obj: o})
+		b.rememberMetaLocked(o)
 		b.syms.Remove(key)
 		entry := *obj
-		entry.Meta = nil // listing entries carry no metadata
+		entry.Meta, entry.MetaUnknown = nil, true // as a listing has it
 		// A plain key is an object of its directory's listing; a marker
 		// "d/" is an object of its own listing and a prefix of its parent's.
 		own, start := parentDir(key), parentDir(key)

@@ -34,11 +34,14 @@ func TestReadlinkWarmIsFree(t *testing.T) {
 	}
 }
 
-// TestLsLargeDirectory: `ls -l` of a 1,000-entry directory costs the
-// listing only: no HEAD, GetSymlink or GetObject per regular file. Links in
-// it (made by the SDK, half of them dangling) are links to ls and find from
-// the listing's Type, with at most one GetSymlink each (for their text) and
-// no HEAD.
+// TestLsLargeDirectory: `ls -l` of a 1,000-entry directory of objects
+// written by another tool (no ossfs metadata) costs the listing and one
+// HEAD per regular file (its metadata: the mode shown is the one stored,
+// here the default), never a GetObject; a second `ls -l` within the TTLs
+// costs nothing. Links in it (made by the SDK, half of them dangling) are
+// links to ls and find from the listing's Type, with at most one
+// GetSymlink each (for their text and owner) and no HEAD. A names-only
+// walk (ls, find -name) costs the listing only.
 func TestLsLargeDirectory(t *testing.T) {
 	e := newEnv(t, config{})
 	const n, links = 1000, 20
@@ -54,7 +57,20 @@ func TestLsLargeDirectory(t *testing.T) {
 	}
 	e.sh(`test -d big`) // the directory itself is looked up first
 	e.srv.ResetCounts()
-	out := e.sh(`ls -l big`)
+	if got := e.sh(`ls big | wc -l; find big -name f0999`); got != fmt.Sprintf("%d\nbig/f0999\n", n+links) {
+		t.Fatalf("ls | wc -l; find -name: %q", got)
+	}
+	c := e.srv.Counts()
+	if lists := c["ListObjects"] + c["ListObjectsV2"]; lists < 1 || lists > 2 || c["HeadObject"] != 0 {
+		t.Errorf("ls and find -name made %v, want the listing only (1 or 2 pages)", c)
+	}
+	if extra := e.srv.TotalRequests() - c["ListObjects"] - c["ListObjectsV2"] - c["GetSymlink"]; extra != 0 {
+		t.Errorf("ls and find -name made %d requests besides listings and GetSymlink: %v", extra, c)
+	}
+
+	e2 := newEnv(t, config{srv: e.srv}) // a fresh mount: nothing cached
+	e.srv.ResetCounts()
+	out := e2.sh(`ls -l big`)
 	lines := strings.Count(out, "\n")
 	if lines != n+links+1 { // "total" + one line per entry
 		t.Fatalf("ls -l printed %d lines, want %d", lines, n+links+1)
@@ -62,28 +78,34 @@ func TestLsLargeDirectory(t *testing.T) {
 	if got := strings.Count(out, "\nl"); got != links {
 		t.Errorf("ls -l shows %d links, want %d", got, links)
 	}
-	c := e.srv.Counts()
+	if got := strings.Count(out, "\n-rw-r--r-- "); got != n {
+		t.Errorf("ls -l shows %d files with the default mode, want %d", got, n)
+	}
+	c = e.srv.Counts()
 	lists := c["ListObjects"] + c["ListObjectsV2"]
 	if lists < 1 || lists > 2 {
 		t.Errorf("ls -l made %d listing requests, want 1 (or 2 pages)", lists)
 	}
-	for _, op := range []string{"HeadObject", "GetObject", "GetObjectMeta"} {
-		if c[op] != 0 {
-			t.Errorf("ls -l made %d %s requests, want 0 (counts %v)", c[op], op, c)
-		}
+	// The fresh mount looks "big" up: a HEAD of the object "big" and the
+	// listing's first page, which also tells that no marker "big/" exists.
+	if c["HeadObject"] != n+1 {
+		t.Errorf("ls -l made %d HeadObject requests, want %d (one per file, and the lookup)", c["HeadObject"], n+1)
 	}
 	if c["GetSymlink"] > links {
 		t.Errorf("ls -l made %d GetSymlink requests for %d links", c["GetSymlink"], links)
 	}
-	if extra := e.srv.TotalRequests() - lists - c["GetSymlink"]; extra != 0 {
-		t.Errorf("ls -l made %d requests besides listings and GetSymlink: %v", extra, c)
+	if extra := e.srv.TotalRequests() - lists - c["GetSymlink"] - c["HeadObject"]; extra != 0 {
+		t.Errorf("ls -l made %d requests besides listings, HEADs and GetSymlink: %v", extra, c)
 	}
 	e.srv.ResetCounts()
-	if got := e.sh(`find big -type l | wc -l`); strings.TrimSpace(got) != fmt.Sprint(links) {
+	if again := e2.sh(`ls -l big`); again != out {
+		t.Errorf("second ls -l differs:\n%s\nfirst:\n%s", again, out)
+	}
+	if got := e2.sh(`find big -type l | wc -l`); strings.TrimSpace(got) != fmt.Sprint(links) {
 		t.Errorf("find -type l found %s links, want %d", got, links)
 	}
 	if n := e.srv.TotalRequests(); n != 0 {
-		t.Errorf("find -type l after ls -l made %d requests: %v", n, e.srv.Counts())
+		t.Errorf("ls -l and find -type l after ls -l made %d requests: %v", n, e.srv.Counts())
 	}
 }
 

@@ -317,14 +317,8 @@ func TestFaultLazyUnmountDuringUpload(t *testing.T) {
 	e.check(t, "UploadPart", 1)
 }
 
-// pendingGETResume skips the GET-cut scenarios until the read path resumes
-// a cut body (issue 10 point 3, branch readpath); set
-// OSSFS_FAULTS_PENDING=1 to run them anyway. Today a cut body is EIO.
-func pendingGETResume(t *testing.T) {
-	if os.Getenv("OSSFS_FAULTS_PENDING") != "1" {
-		t.Skip("pending: a GET cut mid-body is resumed only with issue 10 point 3 (branch readpath); today the reader gets EIO")
-	}
-}
+// The GET-cut scenarios (8-10): a body cut short is resumed from the byte
+// reached (issue 10 point 3).
 
 // readCut reads f through the mount at least n times with O_DIRECT (every read
 // reaches ossfs: neither the page cache nor the kernel's retry of a failed
@@ -347,19 +341,16 @@ func (e *faultEnv) readCut(t *testing.T, f osstest.Fault, n int, fired int64) {
 }
 
 func TestFaultGetCutOnce(t *testing.T) {
-	pendingGETResume(t)
 	e := newFaultEnv(t, config{})
 	e.readCut(t, osstest.Fault{Op: "GetObject", KeyPrefix: "f", DropAfter: 64 << 10, Times: 1}, 1, 1)
 }
 
 func TestFaultGetCutThrice(t *testing.T) {
-	pendingGETResume(t)
 	e := newFaultEnv(t, config{})
 	e.readCut(t, osstest.Fault{Op: "GetObject", KeyPrefix: "f", DropAfter: 64 << 10, Times: 3}, 1, 3)
 }
 
 func TestFaultGetCutOneInTen(t *testing.T) {
-	pendingGETResume(t)
 	e := newFaultEnv(t, config{})
 	e.readCut(t, osstest.Fault{Op: "GetObject", KeyPrefix: "f", DropAfter: 1000, Probability: 0.1}, 8, 3)
 }

@@ -88,6 +88,9 @@ func newEnv(t *testing.T, c config) *env {
 	client := func(prefix string, mod func(*ossclient.Config)) *ossclient.Client {
 		cfg := tg.Config()
 		cfg.Prefix, cfg.Logger = tg.Prefix+prefix, logger
+		// A download cut off is resumed at once: no test waits out a
+		// backoff (ossclient tests cover the default one).
+		cfg.ResumeBackoff = func(int) time.Duration { return 0 }
 		if mod != nil {
 			mod(&cfg)
 		}

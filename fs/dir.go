@@ -80,14 +80,17 @@ func (f *fsys) caller(ctx context.Context) (uint32, uint32) {
 
 // probe is what a lookup learns about a key.
 type probe struct {
-	typ    uint32            // S_IFDIR, S_IFREG, S_IFLNK; 0: nothing there
+	typ    uint32            // S_IFDIR, S_IFREG, S_IFLNK, or a special file's type; 0: nothing there
 	obj    *ossclient.Object // the file or link
 	marker bool              // a directory with a marker object
 }
 
 // probeKey asks Stat(key) and List(key/, Limit 1) at once; the cache
 // answers both from a fresh parent listing. A directory wins over a file of
-// the same name.
+// the same name. An empty object whose metadata is unknown is asked again
+// with its metadata: it may be a FIFO, socket or device node, whose type
+// only the metadata tells (and the kernel takes a node's type from the
+// lookup).
 func (f *fsys) probeKey(ctx context.Context, key string) (probe, error) {
 	var (
 		wg   sync.WaitGroup
@@ -106,29 +109,34 @@ func (f *fsys) probeKey(ctx context.Context, key string) (probe, error) {
 	if len(lst.Objects)+len(lst.Prefixes) > 0 {
 		return probe{typ: syscall.S_IFDIR, marker: len(lst.Objects) > 0 && lst.Objects[0].Key == key+"/"}, nil
 	}
+	if serr == nil && !obj.IsSymlink() && obj.MetaUnknown && obj.Size == 0 && f.opts.PersistMetadata {
+		obj, serr = f.bucket.Stat(ctx, key, ossclient.WithMeta)
+	}
 	switch {
 	case serr == nil && obj.IsSymlink():
 		return probe{typ: syscall.S_IFLNK, obj: obj}, nil
 	case serr == nil:
-		return probe{typ: syscall.S_IFREG, obj: obj}, nil
+		return probe{typ: f.fileTypeOf(obj), obj: obj}, nil
 	case errors.Is(serr, ossclient.ErrDanglingSymlink):
 		return probe{typ: syscall.S_IFLNK}, nil
 	case errors.Is(serr, ossclient.ErrNotFound):
 		return probe{}, nil
-	case unfollowableLink(serr) && f.isLink(ctx, key):
+	case errors.Is(serr, ossclient.ErrUnfollowableSymlink) && f.isLink(ctx, key):
 		return probe{typ: syscall.S_IFLNK}, nil
 	}
 	return probe{}, serr
 }
 
-// unfollowableLink reports whether a HEAD error may mean "a link whose
-// target OSS will not follow": a link to a link (InvalidTargetType), which
-// is also how links to targets outside the bucket are stored (they point at
-// themselves). A HEAD answer has no body, so the code may be missing: any
-// 4xx other than not-found qualifies, and isLink decides.
-func unfollowableLink(err error) bool {
-	var oe *ossclient.Error
-	return errors.As(err, &oe) && (oe.Code == "InvalidTargetType" || oe.Status >= 400 && oe.Status < 500)
+// fileTypeOf is the type of a (non-link) object: S_IFREG, or the type of a
+// FIFO, socket or device node its metadata stores.
+func (f *fsys) fileTypeOf(o *ossclient.Object) uint32 {
+	if o.MetaUnknown || o.Size != 0 {
+		return syscall.S_IFREG
+	}
+	if a := f.attrsFromMeta(o.Meta, o.ModTime, 0); a.ftype != 0 {
+		return a.ftype
+	}
+	return syscall.S_IFREG
 }
 
 // isLink asks GetSymlink whether key is a link (the answer is cached, and
@@ -149,7 +157,7 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	// A file created here and not uploaded yet exists only in this mount.
 	if ch := d.GetChild(name); ch != nil {
 		if fn, ok := ch.Operations().(*fileNode); ok && fn.staged() {
-			fn.fillAttr(&out.Attr)
+			d.f.setEntry(out, fn.fillAttr(&out.Attr))
 			return ch, 0
 		}
 	}
@@ -160,13 +168,46 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	if p.typ == 0 {
 		return nil, syscall.ENOENT
 	}
-	return d.childFor(ctx, name, key, p, out), 0
+	if d.f.ownersChecked() {
+		if errno := d.f.withStoredAttrs(ctx, key, &p); errno != 0 {
+			return nil, errno
+		}
+	}
+	return d.childFor(ctx, name, key, p, out)
+}
+
+// ownersChecked reports whether the kernel checks ownership on this mount
+// (default_permissions, with --allow-other). It does so (chmod, chown,
+// utimes, the sticky bit) on the uid and gid it holds for an inode, without
+// asking again even when their validity is 0: there, a lookup must give the
+// stored owner, and a READDIRPLUS entry whose metadata is unknown gives no
+// attributes at all (dirHandle.Lookup), so that the kernel looks it up.
+func (f *fsys) ownersChecked() bool { return f.opts.AllowOther && f.opts.PersistMetadata }
+
+// withStoredAttrs completes p, for a lookup on a mount where owners are
+// checked: a file's answer from a listing is replaced by one with its
+// metadata (Stat WithMeta); a directory's marker is read by childFor.
+func (f *fsys) withStoredAttrs(ctx context.Context, key string, p *probe) syscall.Errno {
+	if p.obj == nil || !p.obj.MetaUnknown || p.typ == syscall.S_IFLNK || p.typ == syscall.S_IFDIR {
+		return 0
+	}
+	o, err := f.bucket.Stat(ctx, key, ossclient.WithMeta)
+	if err != nil {
+		return f.errno("lookup", key, err)
+	}
+	p.obj = o
+	return 0
 }
 
 // childFor returns the inode for name: the one the tree already has when it
 // is the same kind of object (stable inode numbers while the kernel holds
-// it), a new one otherwise; and fills out.
-func (d *dirNode) childFor(ctx context.Context, name, key string, p probe, out *fuse.EntryOut) *gofs.Inode {
+// it), a new one otherwise; and fills out, timeouts included. A
+// directory's attributes are marked unknown here (its getattr reads its
+// marker) unless owners are checked (ownersChecked): then its marker is
+// read now. A file's are known when its answer carried metadata. Where
+// owners are checked, a directory or link whose stored owner cannot be read
+// fails the lookup: the kernel would check ownership on the defaults'.
+func (d *dirNode) childFor(ctx context.Context, name, key string, p probe, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
 	ch := d.GetChild(name)
 	if ch == nil || ch.StableAttr().Mode != p.typ {
 		var ops gofs.InodeEmbedder
@@ -180,36 +221,88 @@ func (d *dirNode) childFor(ctx context.Context, name, key string, p probe, out *
 		}
 		ch = d.NewInode(ctx, ops, gofs.StableAttr{Mode: p.typ})
 	}
+	known := false
 	switch n := ch.Operations().(type) {
 	case *dirNode:
 		if p.marker {
 			n.marker.Store(true)
 		}
+		if d.f.ownersChecked() {
+			if err := n.refresh(ctx, key); err != nil {
+				return nil, d.f.errno("lookup", key, err)
+			}
+			known = true
+		}
 		n.fillAttr(&out.Attr)
 	case *linkNode:
-		n.lookupAttr(ctx, key, p.obj, &out.Attr)
+		if d.f.ownersChecked() {
+			if errno := n.linkAttr(ctx, key, &out.Attr); errno != 0 {
+				return nil, errno
+			}
+			known = true
+			break
+		}
+		known = n.lookupAttr(ctx, key, p.obj, &out.Attr)
 	case *fileNode:
 		if p.obj != nil && !n.staged() { // local changes not uploaded yet win
 			n.learn(p.obj, uint32(d.f.opts.FileMode))
 			n.setRemoteSize(p.obj.Size)
 		}
-		n.fillAttr(&out.Attr)
+		known = n.fillAttr(&out.Attr)
 	}
-	return ch
+	d.f.setEntry(out, known)
+	return ch, 0
 }
 
 func (d *dirNode) fillAttr(out *fuse.Attr) {
 	fill(out, syscall.S_IFDIR, dirSize, d.attrs())
 }
 
+// Getattr reads the directory's marker metadata (Stat WithMeta of "d/",
+// which the cache answers while it holds it): a directory without a marker
+// (implicit) has the mount's defaults, and so has the root.
 func (d *dirNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	if key, ok := d.key(); ok {
+		if err := d.refresh(ctx, key); err != nil {
+			return d.f.errno("getattr", key, err)
+		}
+	}
 	d.fillAttr(&out.Attr)
+	out.SetTimeout(d.f.opts.AttrTimeout)
 	return 0
+}
+
+// refresh reads the stored attributes of the directory at key from its
+// marker; without one (and for the root) they are the mount's defaults.
+func (d *dirNode) refresh(ctx context.Context, key string) error {
+	if key == "" || !d.f.opts.PersistMetadata {
+		return nil
+	}
+	o, err := d.f.bucket.Stat(ctx, key+"/", ossclient.WithMeta)
+	switch {
+	case err == nil:
+		d.marker.Store(true)
+		d.setAttrs(d.f.attrsFromMeta(o.Meta, o.ModTime, uint32(d.f.opts.DirMode)))
+	case errors.Is(err, ossclient.ErrNotFound):
+		a := d.f.defaultAttrs(time.Time{}, uint32(d.f.opts.DirMode))
+		a.known = true
+		d.setAttrs(a)
+	default:
+		return err
+	}
+	return nil
 }
 
 func (d *dirNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
 	if d.f.opts.ReadOnly {
 		return errROFS
+	}
+	if key, ok := d.key(); ok {
+		// The attributes a change does not touch are stored with it: they
+		// must be the stored ones.
+		if err := d.refresh(ctx, key); err != nil {
+			return d.f.errno("setattr", key, err)
+		}
 	}
 	a, errno := d.f.applySetattr(d.attrs(), in)
 	if errno != 0 {
@@ -220,7 +313,15 @@ func (d *dirNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.SetA
 		if !ok {
 			return syscall.ENOENT
 		}
-		if key != "" { // the root has no marker to keep attributes on
+		if key == "" && modeOrOwnerChanged(a, d.attrs()) {
+			// The root has no marker to keep attributes on: a mode or
+			// owner kept here alone would vanish at the next mount
+			// (--dir-mode, --uid and --gid set them). Times stay in
+			// memory, so that rsync -a into the root works.
+			d.f.log.Warn("the mount root's mode and owner come from --dir-mode, --uid and --gid; chmod and chown of it are refused", "op", "setattr")
+			return syscall.EPERM
+		}
+		if key != "" {
 			if errno := d.writeMarker(ctx, key+"/", a, true); errno != 0 {
 				return errno
 			}
@@ -228,7 +329,13 @@ func (d *dirNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.SetA
 		d.setAttrs(a)
 	}
 	d.fillAttr(&out.Attr)
+	out.SetTimeout(d.f.opts.AttrTimeout)
 	return 0
+}
+
+// modeOrOwnerChanged reports whether a has another mode, uid or gid than old.
+func modeOrOwnerChanged(a, old attrs) bool {
+	return a.mode != old.mode || a.uid != old.uid || a.gid != old.gid
 }
 
 // writeMarker stores the marker "d/" carrying a's metadata: a metadata
@@ -283,7 +390,7 @@ func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse
 	}
 	uid, gid := d.f.caller(ctx)
 	nd := d.f.newDir()
-	nd.a = attrs{mode: mode & 0o7777, uid: uid, gid: gid, mtime: time.Now(), fromMeta: true}
+	nd.a = d.f.newAttrs(mode, uid, gid)
 	_, err := d.f.bucket.Put(ctxFor(ctx, true), key+"/", bytes.NewReader(nil),
 		ossclient.PutOptions{Meta: d.f.metaOf(nd.a, syscall.S_IFDIR), ForbidOverwrite: true})
 	if err != nil {
@@ -291,6 +398,7 @@ func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse
 	}
 	nd.marker.Store(true)
 	nd.fillAttr(&out.Attr)
+	d.f.setEntry(out, true)
 	return d.NewInode(ctx, nd, gofs.StableAttr{Mode: syscall.S_IFDIR}), 0
 }
 
@@ -383,14 +491,9 @@ func (d *dirNode) Link(ctx context.Context, target gofs.InodeEmbedder, name stri
 	if d.f.opts.ReadOnly {
 		return nil, errROFS
 	}
-	return nil, syscall.ENOTSUP // OSS has no hard links
-}
-
-func (d *dirNode) Mknod(ctx context.Context, name string, mode, dev uint32, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
-	if d.f.opts.ReadOnly {
-		return nil, errROFS
-	}
-	return nil, syscall.ENOTSUP // devices, FIFOs and sockets have no OSS form
+	// OSS has no hard links: EPERM, what link(2) documents for a
+	// filesystem that does not support them.
+	return nil, syscall.EPERM
 }
 
 func (d *dirNode) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {

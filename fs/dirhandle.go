@@ -60,7 +60,7 @@ func (d *dirNode) listDir(ctx context.Context) ([]dirEntry, syscall.Errno) {
 			d.marker.Store(true) // the directory's own marker
 			continue
 		}
-		typ := uint32(syscall.S_IFREG)
+		typ := d.f.fileTypeOf(o)
 		if o.IsSymlink() {
 			typ = syscall.S_IFLNK
 		}
@@ -143,7 +143,11 @@ func (h *dirHandle) Seekdir(ctx context.Context, off uint64) syscall.Errno {
 	return 0
 }
 
-// Lookup answers READDIRPLUS for the entry just returned, from the listing.
+// Lookup answers READDIRPLUS for the entry just returned, from the listing:
+// no request for a file, whose attributes are marked unknown (validity 0)
+// unless the listing carried the metadata of its version (the cache fills
+// in what it knows), so a names-only walk costs the listing only and
+// `ls -l`'s stat of each entry reads the metadata (getattr).
 func (h *dirHandle) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
 	var e *dirEntry
 	if i := h.next - 1; i >= 0 && i < len(h.ents) && h.ents[i].name == name {
@@ -158,7 +162,23 @@ func (h *dirHandle) Lookup(ctx context.Context, name string, out *fuse.EntryOut)
 	if e.typ == syscall.S_IFREG && e.obj == nil { // created here, not uploaded
 		return h.d.Lookup(ctx, name, out)
 	}
-	return h.d.childFor(ctx, name, key, probe{typ: e.typ, obj: e.obj}, out), 0
+	if h.d.f.ownersChecked() && (e.typ == syscall.S_IFDIR || e.obj != nil && e.obj.MetaUnknown && e.typ != syscall.S_IFLNK) {
+		// No attributes for this entry (go-fuse then sends node id 0): the
+		// kernel would hold the defaults' owner for its ownership checks.
+		// It looks the name up when it is used; a names-only walk never.
+		return nil, syscall.EAGAIN
+	}
+	ch, errno := h.d.childFor(ctx, name, key, probe{typ: e.typ, obj: e.obj}, out)
+	if errno != 0 {
+		return nil, errno
+	}
+	if e.typ == syscall.S_IFREG && e.obj.MetaUnknown && e.obj.Size == 0 && h.d.f.opts.PersistMetadata {
+		// Maybe a FIFO, socket or device node, which only its metadata
+		// tells: the next lookup of the name asks (Lookup reads the
+		// metadata of empty objects), not this listing's guess.
+		out.SetEntryTimeout(0)
+	}
+	return ch, 0
 }
 
 func (h *dirHandle) Releasedir(ctx context.Context, flags uint32) {}

@@ -20,10 +20,30 @@
 // prefetched). Lookup asks Stat(key) and List(key+"/", Limit 1)
 // concurrently; a directory wins over a file of the same name. A directory
 // handle lists once and answers READDIRPLUS lookups from that listing, so
-// `ls -l` costs the listing pages only. Per inode the fs remembers the
-// attributes learned from metadata together with the ETag they belong to,
-// so that a later listing (which carries no metadata) of the same object
-// does not make a chmod'ed file look like the default mode again.
+// `ls` and `find -name` cost the listing pages only.
+//
+// # Attributes: stored, or not cached by the kernel
+//
+// Every attribute the kernel is given is read from the object's metadata
+// (x-oss-meta-mode, uid, gid, mtime, ctime, atime, rdev: node.go), or is
+// given with an attribute validity of 0, so that the kernel asks getattr
+// before using it for anything (under --allow-other's default_permissions,
+// permission checks included). go-fuse gets no default timeouts: every
+// answer sets its own (fsys.setEntry, attrTimeout), and one that forgot
+// would simply not be cached. A listing entry carries metadata only when
+// the Bucket knows that version's (package cache keeps it per ETag and
+// Last-Modified); otherwise it shows the defaults, marked unknown, and
+// getattr reads the metadata with Stat WithMeta (a HEAD, which the cache
+// turns into a parallel prefetch of the whole listed directory). A
+// directory's getattr reads its marker's metadata; an implicit directory
+// has the defaults. A symlink's owner and times come from its own metadata,
+// with the GetSymlink readlink needs anyway. An empty object may be a FIFO,
+// socket or device node (its type is in its mode): lookup reads its
+// metadata, since the kernel takes the type from the lookup. Under
+// --allow-other the kernel also checks ownership (chmod, chown, sticky
+// bit) on the uid it holds, without asking again even at validity 0: there
+// lookups read the stored owner and READDIRPLUS entries with unknown
+// metadata carry no attributes (fsys.ownersChecked).
 //
 // Kernel caches are controlled by Options.EntryTimeout, AttrTimeout and
 // NegativeTimeout (1s defaults); kernel symlink caching is off, since
@@ -60,7 +80,13 @@
 //
 // A handle without staging reads with a prefetcher (prefetch.go): parallel
 // ranged GETs in growing chunks ahead of a sequential reader, exact ranged
-// GETs for random reads, memory bounded per handle and per mount.
+// GETs for random reads, memory bounded per handle and per mount. Reads are
+// close-to-open consistent (version.go): an open asks OSS for the current
+// version with one GET of the first chunk (If-None-Match the version whose
+// pages the kernel may keep), the handle pins that version and every later
+// GET is If-Match its ETag; a version replaced under a reader is ESTALE,
+// never mixed bytes. A body cut off by a dropped connection is resumed by
+// the Bucket (ossclient.Body).
 //
 // # Locking
 //

@@ -27,6 +27,9 @@ import (
 //	                                programs spin or fail obscurely
 //	names.ErrNameTooLong            ENAMETOOLONG
 //	names.ErrEmptyTarget            ENOENT (as symlink(2) with "")
+//	errVersionGone                  ESTALE (logged): the version a read
+//	                                handle pinned was replaced or deleted
+//	                                in OSS (412/404 on its If-Match GET)
 //	context.Canceled                EINTR (the caller was interrupted)
 //	a syscall.Errno (local files)   itself
 //	anything else                   EIO (logged)
@@ -38,6 +41,11 @@ func toErrno(log *slog.Logger, op, key string, err error) syscall.Errno {
 	switch {
 	case errors.Is(err, context.Canceled):
 		return syscall.EINTR
+	case errors.Is(err, errVersionGone):
+		if log != nil {
+			log.Warn("file changed in OSS under an open reader", "op", op, "key", key, "err", err)
+		}
+		return syscall.ESTALE
 	case errors.Is(err, names.ErrNameTooLong):
 		return syscall.ENAMETOOLONG
 	case errors.Is(err, names.ErrEmptyTarget):

@@ -19,6 +19,18 @@ type fileNode struct {
 	size     int64           // GUARDED_BY(mu): the object's size as last learned
 	stage    *writeback.File // GUARDED_BY(mu): non-nil while open for writing (writer.go)
 	uploaded bool            // GUARDED_BY(mu): false for a file created here and never uploaded
+	// seen is the newest version of the object this mount knows of: from
+	// the last open's revalidation or, seenLocal, this mount's last upload
+	// (see version.go).
+	seen      version // GUARDED_BY(mu)
+	seenLocal bool    // GUARDED_BY(mu)
+	// paged is the ETag of the one version whose bytes the kernel's page
+	// cache may hold for this file ("" unknown): set by a read open that let
+	// the kernel drop its pages, cleared by an open for writing or a
+	// truncation. An open that finds this version still current keeps the
+	// pages (FOPEN_KEEP_CACHE).
+	paged    string // GUARDED_BY(mu)
+	setattrs uint64 // GUARDED_BY(mu): attribute changes begun (persistAttrs)
 }
 
 var (
@@ -52,20 +64,36 @@ func (n *fileNode) setRemoteSize(size int64) {
 	n.mu.Unlock()
 }
 
-func (n *fileNode) fillAttr(out *fuse.Attr) {
+// fillAttr fills out from what the node holds and says whether that is
+// known (the stored attributes, or local ones not uploaded yet).
+func (n *fileNode) fillAttr(out *fuse.Attr) (known bool) {
 	n.mu.Lock()
 	size := n.size
 	if n.stage != nil {
 		size = n.stage.Size()
 	}
 	a := n.a
+	known = a.known || n.stage != nil
 	n.mu.Unlock()
-	fill(out, syscall.S_IFREG, uint64(size), a)
+	fill(out, n.fileType(a), uint64(size), a)
+	return known
+}
+
+// fileType is S_IFREG, or the type of a FIFO, socket or device node.
+func (n *fileNode) fileType(a attrs) uint32 {
+	if a.ftype != 0 {
+		return a.ftype
+	}
+	return syscall.S_IFREG
 }
 
 func (n *fileNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	if n.staged() {
-		n.fillAttr(&out.Attr)
+		out.SetTimeout(n.f.attrTimeout(n.fillAttr(&out.Attr)))
+		return 0
+	}
+	if v, ok := n.currentHandle(fh); ok {
+		fill(&out.Attr, syscall.S_IFREG, uint64(v.size), n.attrs())
 		return 0
 	}
 	key, ok := n.key()
@@ -73,13 +101,22 @@ func (n *fileNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.At
 		n.fillAttr(&out.Attr) // unlinked while open: what we knew
 		return 0
 	}
-	o, err := n.statForAttrs(ctx, key)
-	if err != nil {
+	if err := n.refresh(ctx, key); err != nil {
 		if errors.Is(err, ossclient.ErrNotFound) && n.staged() {
-			n.fillAttr(&out.Attr)
+			out.SetTimeout(n.f.attrTimeout(n.fillAttr(&out.Attr)))
 			return 0
 		}
 		return n.f.errno("getattr", key, err)
+	}
+	out.SetTimeout(n.f.attrTimeout(n.fillAttr(&out.Attr)))
+	return 0
+}
+
+// refresh reads the stored attributes and size of the object at key.
+func (n *fileNode) refresh(ctx context.Context, key string) error {
+	o, err := n.statForAttrs(ctx, key)
+	if err != nil {
+		return err
 	}
 	n.learn(o, uint32(n.f.opts.FileMode))
 	n.mu.Lock()
@@ -87,34 +124,20 @@ func (n *fileNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.At
 		n.size = o.Size
 	}
 	n.mu.Unlock()
-	n.fillAttr(&out.Attr)
-	return 0
+	return nil
 }
 
-// metaStater is a Bucket whose Stat may answer from a listing, without
-// metadata (cache.Bucket), and that can be asked for the metadata.
-type metaStater interface {
-	StatMeta(ctx context.Context, key string) (*ossclient.Object, error)
-}
-
-// statForAttrs is Stat for getattr. A listing carries no metadata, so a
-// file first seen in one shows the default mode; getattr is where the
-// kernel asks when it needs the real one (it refreshes the attributes
-// before refusing to execute a file without an x bit), so here an answer
-// without metadata is completed with a HEAD, unless this node already
-// holds the metadata of that version.
+// statForAttrs is Stat for getattr, which the kernel sends when it needs
+// attributes it holds none valid of (all those marked unknown): the answer
+// carries the stored metadata. An answer from a listing (MetaUnknown) is
+// completed with Stat WithMeta: a HEAD, unless the Bucket knows that
+// version's metadata.
 func (n *fileNode) statForAttrs(ctx context.Context, key string) (*ossclient.Object, error) {
 	o, err := n.f.bucket.Stat(ctx, key)
-	if err != nil || o.Meta != nil || !n.f.opts.PersistMetadata {
+	if err != nil || !o.MetaUnknown || !n.f.opts.PersistMetadata {
 		return o, err
 	}
-	if a := n.attrs(); a.fromMeta && a.etag == o.ETag {
-		return o, nil
-	}
-	if ms, ok := n.f.bucket.(metaStater); ok {
-		return ms.StatMeta(ctx, key)
-	}
-	return o, nil
+	return n.f.bucket.Stat(ctx, key, ossclient.WithMeta)
 }
 
 func (n *fileNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
@@ -123,8 +146,20 @@ func (n *fileNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.Set
 	}
 	ctx = ctxFor(ctx, true)
 	if sz, ok := in.GetSize(); ok {
+		n.mu.Lock()
+		n.paged = ""
+		n.mu.Unlock()
 		if errno := n.truncate(ctx, int64(sz)); errno != 0 {
 			return errno
+		}
+	}
+	if !n.staged() && !n.attrs().known {
+		// A change is stored with the attributes it does not change:
+		// those must be the stored ones, not the defaults of a listing.
+		if key, ok := n.key(); ok {
+			if err := n.refresh(ctx, key); err != nil {
+				return n.f.errno("setattr", key, err)
+			}
 		}
 	}
 	old := n.attrs()
@@ -137,39 +172,56 @@ func (n *fileNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.Set
 			return errno
 		}
 	}
-	n.fillAttr(&out.Attr)
+	out.SetTimeout(n.f.attrTimeout(n.fillAttr(&out.Attr)))
 	return 0
 }
 
-// persistAttrs stores changed attributes: in the staged file when the file
-// is open for writing (the upload carries them), else with a metadata
-// replacing copy of the object onto itself.
+// persistAttrs stores changed attributes: with the next upload when the
+// file has content not uploaded yet (the upload carries them), else at
+// once, with a metadata replacing copy of the object onto itself. A file
+// still open but clean (closed, its release not processed yet; or open and
+// not written) takes the copy too: a chmod after close must not wait for
+// the release. The node holds the new attributes before the copy, so an
+// upload starting meanwhile carries them whichever lands last. A getattr
+// during the copy reads what is stored until it ends; once it has
+// succeeded the node holds the new attributes, unless a later change began.
 func (n *fileNode) persistAttrs(ctx context.Context, a attrs) syscall.Errno {
 	n.mu.Lock()
-	if st := n.stage; st != nil {
+	n.setattrs++
+	gen := n.setattrs
+	if st := n.stage; st != nil && st.Dirty() {
 		n.a = a
 		st.AttrsChanged()
 		n.mu.Unlock()
 		return 0
 	}
+	old := n.a
+	n.a = a
 	n.mu.Unlock()
 	key, ok := n.key()
 	if !ok {
-		n.setAttrs(a)
 		return 0
 	}
-	o, err := n.f.bucket.Copy(ctx, key, key, ossclient.CopyOptions{ReplaceMeta: true, Meta: n.f.metaOf(a, syscall.S_IFREG)})
-	if err != nil {
+	o, err := n.f.bucket.Copy(ctx, key, key, ossclient.CopyOptions{ReplaceMeta: true, Meta: n.f.metaOf(a, n.fileType(a))})
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.setattrs != gen { // changed meanwhile: the later change decides
 		return n.f.errno("setattr", key, err)
 	}
-	a.etag = o.ETag
-	n.setAttrs(a)
+	if err != nil {
+		n.a = old
+		return n.f.errno("setattr", key, err)
+	}
+	n.a = a
+	n.a.setVersion(o)
+	n.sawVersionLocked(version{etag: o.ETag, size: n.size}, true) // a copy onto itself may change the ETag
 	return 0
 }
 
-// applySetattr returns a with the changes of in that ossfs keeps (mode, uid,
-// gid, mtime; atime and ctime are not kept). Without metadata persistence a
-// change is ENOTSUP.
+// applySetattr returns a with the changes of in: mode, uid, gid, atime and
+// mtime as asked, and ctime now when anything changed (as POSIX wants for
+// chmod, chown and utimes). Without metadata persistence a change is
+// ENOTSUP.
 func (f *fsys) applySetattr(a attrs, in *fuse.SetAttrIn) (attrs, syscall.Errno) {
 	old := a
 	if m, ok := in.GetMode(); ok {
@@ -184,13 +236,17 @@ func (f *fsys) applySetattr(a attrs, in *fuse.SetAttrIn) (attrs, syscall.Errno) 
 	if t, ok := in.GetMTime(); ok {
 		a.mtime = t
 	}
+	if t, ok := in.GetATime(); ok {
+		a.atime = t
+	}
 	if a == old {
 		return a, 0
 	}
 	if !f.opts.PersistMetadata {
 		return old, syscall.ENOTSUP
 	}
-	a.fromMeta = true
+	a.ctime = time.Now()
+	a.known = true
 	return a, 0
 }
 
@@ -218,7 +274,7 @@ func (n *fileNode) truncateStaged(ctx context.Context, st *writeback.File, size 
 	err := st.Truncate(ctx, size)
 	if err == nil {
 		n.mu.Lock()
-		n.a.mtime = time.Now()
+		n.a.touch()
 		n.mu.Unlock()
 	}
 	return err
@@ -228,13 +284,25 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uin
 	write := flags&syscall.O_ACCMODE != syscall.O_RDONLY
 	trunc := flags&syscall.O_TRUNC != 0
 	if !write {
-		return n.newHandle(ctx, false), 0, 0
+		return n.openRead(ctx)
 	}
 	if n.f.opts.ReadOnly {
 		return nil, 0, errROFS
 	}
+	n.mu.Lock()
+	n.paged = "" // writes go through the page cache; the next read open drops it
+	staged, before := n.stage != nil, n.size
+	n.mu.Unlock()
 	if errno := n.acquire(ctxFor(ctx, true), !trunc, trunc); errno != 0 {
 		return nil, 0, errno
+	}
+	if trunc { // a truncation, as POSIX says for O_TRUNC: new mtime and ctime
+		n.mu.Lock()
+		n.a.touch()
+		n.mu.Unlock()
+	}
+	if !staged && !trunc {
+		n.syncKernelSize(ctx, before)
 	}
 	return n.newHandle(ctx, true), 0, 0
 }
@@ -249,12 +317,12 @@ func (d *dirNode) Create(ctx context.Context, name string, flags, mode uint32, o
 	uid, gid := d.f.caller(ctx)
 	n := d.f.newFile()
 	n.uploaded = false
-	n.a = attrs{mode: mode & 0o7777, uid: uid, gid: gid, mtime: time.Now(), fromMeta: true}
+	n.a = d.f.newAttrs(mode, uid, gid)
 	// The file exists only here until its first flush uploads it (empty or
 	// not); Lookup and Readdir show such files from the tree.
 	// No temp file yet: a sequential writer streams without one.
 	n.stage, _ = writeback.Open(ctx, d.f.bucket, host{n}, d.f.wbOptions(), false, true) // no I/O: never fails
-	n.fillAttr(&out.Attr)
+	d.f.setEntry(out, n.fillAttr(&out.Attr))
 	ch := d.NewInode(ctx, n, gofs.StableAttr{Mode: syscall.S_IFREG})
 	return ch, n.newHandle(ctx, true), 0, 0
 }

@@ -2,8 +2,9 @@ package fs
 
 import (
 	"context"
+	"errors"
+	"sync"
 	"syscall"
-	"time"
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
@@ -11,11 +12,17 @@ import (
 
 // fileHandle is an open regular file. A writable handle holds a reference
 // on the file's staging; every handle reads from the staging while there is
-// one (so readers see the writers' data) and from OSS otherwise.
+// one (so readers see the writers' data) and from OSS otherwise, pinned to
+// one version (version.go).
 type fileHandle struct {
 	n     *fileNode
 	write bool
-	rd    objectReader
+
+	mu     sync.Mutex
+	pinned bool         // GUARDED_BY(mu): rd reads one version, ver
+	ver    version      // GUARDED_BY(mu)
+	rd     objectReader // GUARDED_BY(mu)
+
 	// opener is the process that opened the descriptor (processOf; 0 when
 	// unknown or read-only): a flush from another process (a forked child
 	// closing its inherited copy) does not end a stream.
@@ -30,16 +37,73 @@ var (
 	_ gofs.FileReleaser = (*fileHandle)(nil)
 )
 
+// newHandle returns a handle pinned to no version yet: its first read from
+// OSS pins one (reader).
 func (n *fileNode) newHandle(ctx context.Context, write bool) *fileHandle {
-	n.mu.Lock()
-	size := n.size
-	n.mu.Unlock()
-	h := &fileHandle{n: n, write: write, rd: newPrefetcher(n.f.bucket, size, n.f.opts.ReadAhead, n.f.readBudget)}
+	h := &fileHandle{n: n, write: write, rd: closedReader{}}
 	if write {
 		h.opener = processOf(ctx)
 	}
 	return h
 }
+
+// pin makes the handle read version o.v, starting from o's first chunk
+// (when o has a body), and returns the reader. A handle already pinned to
+// o.v keeps its reader.
+func (h *fileHandle) pin(key string, o *opened) objectReader {
+	h.mu.Lock()
+	if h.pinned && h.ver == o.v {
+		rd := h.rd
+		h.mu.Unlock()
+		if o.body != nil {
+			o.body.Close()
+			o.stop()
+		}
+		return rd
+	}
+	p := newPrefetcher(h.n.f.bucket, o.v, h.n.f.opts.ReadAhead, h.n.f.readBudget)
+	if o.body != nil {
+		p.seed(o.ctx, o.stop, key, o.body)
+	}
+	old := h.rd
+	h.pinned, h.ver, h.rd = true, o.v, p
+	h.mu.Unlock()
+	old.Close()
+	return p
+}
+
+// reader returns the reader for a read from OSS: the pinned version's while
+// it is the newest this mount knows of; the newest one when this mount's
+// own upload made it (readers see the writers' data), or when the handle,
+// opened while the file was staged here, has none yet; errVersionGone when
+// another open saw a newer version.
+func (h *fileHandle) reader(ctx context.Context, key string) (objectReader, error) {
+	cur, local := h.n.current()
+	h.mu.Lock()
+	pinned, ver, rd := h.pinned, h.ver, h.rd
+	h.mu.Unlock()
+	switch {
+	case pinned && ver.etag == cur.etag:
+		return rd, nil
+	case pinned && !local:
+		return nil, errVersionGone
+	case cur.etag != "" && local:
+		return h.pin(key, &opened{v: cur}), nil
+	}
+	o, err := h.n.revalidate(ctx, key, false)
+	if err != nil {
+		return nil, err
+	}
+	return h.pin(key, o), nil
+}
+
+// closedReader is the reader of a handle not pinned yet: it reads nothing.
+type closedReader struct{}
+
+func (closedReader) Read(context.Context, string, []byte, int64) (fuse.ReadResult, error) {
+	return nil, errors.New("fs: read from a handle without a version") // a bug, never silent
+}
+func (closedReader) Close() {}
 
 func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
 	n := h.n
@@ -54,11 +118,14 @@ func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.Rea
 	if !ok {
 		return nil, syscall.ESTALE
 	}
-	res, err := h.rd.Read(ctx, key, dest, off)
-	if err != nil {
-		return nil, n.f.errno("read", key, err)
+	rd, err := h.reader(ctx, key)
+	if err == nil {
+		var res fuse.ReadResult
+		if res, err = rd.Read(ctx, key, dest, off); err == nil {
+			return res, 0
+		}
 	}
-	return res, 0
+	return nil, n.f.errno("read", key, versionGone(err))
 }
 
 func (h *fileHandle) Write(ctx context.Context, data []byte, off int64) (uint32, syscall.Errno) {
@@ -73,7 +140,7 @@ func (h *fileHandle) Write(ctx context.Context, data []byte, off int64) (uint32,
 	}
 	if c > 0 {
 		n.mu.Lock()
-		n.a.mtime = time.Now()
+		n.a.touch()
 		n.mu.Unlock()
 	}
 	return uint32(c), 0
@@ -109,7 +176,10 @@ func (h *fileHandle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
 }
 
 func (h *fileHandle) Release(ctx context.Context) syscall.Errno {
-	h.rd.Close()
+	h.mu.Lock()
+	rd := h.rd
+	h.mu.Unlock()
+	rd.Close()
 	if h.write {
 		h.n.releaseStage()
 	}

@@ -125,11 +125,15 @@ func Mount(bucket ossclient.Bucket, opts Options) (*Mounted, error) {
 			ExtraCapabilities: fuse.CAP_ATOMIC_O_TRUNC,
 			Logger:            log.New(slogWriter{o.Logger, traceLevel(o.Debug)}, "", 0),
 		},
-		EntryTimeout:    &o.EntryTimeout,
-		AttrTimeout:     &o.AttrTimeout,
+		// No default entry and attribute timeouts: every answer sets its
+		// own (fsys.setEntry, attrTimeout), 0 for attributes whose
+		// metadata is unknown; go-fuse would replace that 0 with its
+		// default. An answer that sets none is not cached.
 		NegativeTimeout: &o.NegativeTimeout,
-		UID:             o.UID,
-		GID:             o.GID,
+		// Mode 0000 is shown as 0000 (go-fuse would add 0644), and uid and
+		// gid 0 as root: no UID/GID here, since go-fuse puts those in place
+		// of 0, making root-owned objects the mounting user's.
+		NullPermissions: true,
 		// Small inode numbers: some 32-bit programs fail stat(2) with
 		// EOVERFLOW on numbers above 2^32; the counter never goes back.
 		FirstAutomaticIno: 2,
@@ -140,6 +144,9 @@ func Mount(bucket ossclient.Bucket, opts Options) (*Mounted, error) {
 	}
 	if o.AllowOther {
 		fo.MountOptions.Options = append(fo.MountOptions.Options, "default_permissions")
+		if !o.PersistMetadata {
+			o.Logger.Warn("--no-metadata with --allow-other: every user gets access by --file-mode, --dir-mode, --uid and --gid, whatever mode and owner are stored with each object")
+		}
 	}
 	srv, err := gofs.Mount(o.Mountpoint, root, fo)
 	if err != nil {

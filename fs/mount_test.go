@@ -252,10 +252,16 @@ func TestMountFiles(t *testing.T) {
 			m.wantNoObject("i")
 			wantErrno(t, "unlink missing", os.Remove(m.p("i")), syscall.ENOENT)
 		}},
-		{"hard link and mknod are not supported", func(t *testing.T) {
+		{"hard links are EPERM; a FIFO is an empty object typed by its mode", func(t *testing.T) {
 			must(t, os.WriteFile(m.p("j"), []byte("x"), 0o644))
-			wantErrno(t, "link", os.Link(m.p("j"), m.p("j2")), syscall.ENOTSUP)
-			wantErrno(t, "mkfifo", syscall.Mkfifo(m.p("fifo"), 0o644), syscall.ENOTSUP)
+			wantErrno(t, "link", os.Link(m.p("j"), m.p("j2")), syscall.EPERM)
+			must(t, syscall.Mkfifo(m.p("fifo"), 0o640))
+			must(t, os.Chmod(m.p("fifo"), 0o640)) // whatever the umask
+			fi, err := os.Lstat(m.p("fifo"))
+			must(t, err)
+			if fi.Mode()&os.ModeNamedPipe == 0 || fi.Mode().Perm() != 0o640 {
+				t.Errorf("mkfifo made %v", fi.Mode())
+			}
 		}},
 		{"a fork's close does not end a stream", func(t *testing.T) {
 			f, err := os.Create(m.p("k"))

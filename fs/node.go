@@ -14,12 +14,17 @@ import (
 	"github.com/ossfs/ossfs/ossclient"
 )
 
-// Names of the ossfs 1.x user metadata (x-oss-meta-NAME).
+// Names of the ossfs 1.x / s3fs user metadata (x-oss-meta-NAME); every
+// value is decimal: mode is a whole st_mode (file type included), times are
+// Unix seconds.
 const (
 	metaMode  = "mode"
 	metaUID   = "uid"
 	metaGID   = "gid"
 	metaMtime = "mtime"
+	metaCtime = "ctime"
+	metaAtime = "atime"
+	metaRdev  = "rdev"
 )
 
 // blockSize is st_blksize: the preferred I/O size tools such as cp use.
@@ -30,11 +35,19 @@ const blockSize = 128 << 10
 type attrs struct {
 	mode     uint32 // permission bits (07777)
 	uid, gid uint32
-	mtime    time.Time
-	// etag is the object these attributes were learned from; fromMeta says
-	// they came from a HEAD (or a local change) rather than defaults.
-	etag     string
-	fromMeta bool
+	// Times are kept, stored and shown at second resolution.
+	atime, mtime, ctime time.Time
+	// ftype is the file type of a FIFO, socket or device node (S_IFIFO,
+	// ...), stored in the mode; 0 for everything else. rdev is a device
+	// node's number.
+	ftype, rdev uint32
+	// known says these are what OSS stores (read from the object's
+	// metadata, or set and stored here), not the defaults shown while the
+	// metadata is unknown; etag and vsec name the version they belong to
+	// (ETag and Last-Modified second, see ossclient.SameVersion).
+	known bool
+	etag  string
+	vsec  int64
 }
 
 // node is what files, directories and symlinks share: the go-fuse Inode, the
@@ -80,42 +93,80 @@ func (n *node) setAttrs(a attrs) {
 	n.mu.Unlock()
 }
 
-// learn updates the node's attributes from an object answer. An answer with
-// metadata (a HEAD: Meta non-nil) is authoritative. An answer from a listing
-// (Meta nil) keeps what the node knew when it is about the same object
-// (ETag), and otherwise falls back to the mount's defaults.
+// sameVersion reports whether a was learned from o's version.
+func (a *attrs) sameVersion(o *ossclient.Object) bool {
+	return a.etag != "" && a.etag == o.ETag && a.vsec == o.ModTime.Unix()
+}
+
+// setVersion records o as the version a belongs to.
+func (a *attrs) setVersion(o *ossclient.Object) {
+	a.etag, a.vsec = o.ETag, o.ModTime.Unix()
+}
+
+// touch sets mtime and ctime to now: a write or a truncation.
+func (a *attrs) touch() {
+	now := time.Now()
+	a.mtime, a.ctime = now, now
+}
+
+// learn updates the node's attributes from an object answer. An answer
+// with metadata (not MetaUnknown) is authoritative. An answer from a
+// listing is marked unknown: it shows what the node knew of that same
+// version, else the mount's defaults. (The node does not vouch for a
+// version's metadata on its own: the Bucket's cache does, and fills it into
+// listing answers while it may.)
 func (n *node) learn(o *ossclient.Object, defMode uint32) attrs {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	switch {
-	case o.Meta != nil:
+	case !o.MetaUnknown:
 		n.a = n.f.attrsFromMeta(o.Meta, o.ModTime, defMode)
-		n.a.etag = o.ETag
-	case n.a.fromMeta && n.a.etag == o.ETag:
+	case !n.f.opts.PersistMetadata: // the defaults are all there is
+		n.a = n.f.defaultAttrs(o.ModTime, defMode)
+		n.a.known = true
+	case n.a.sameVersion(o):
+		n.a.known = false
 	default:
 		n.a = n.f.defaultAttrs(o.ModTime, defMode)
-		n.a.etag = o.ETag
 	}
+	n.a.setVersion(o)
 	return n.a
+}
+
+// newAttrs are the attributes of a node made here: known, every time now.
+func (f *fsys) newAttrs(mode, uid, gid uint32) attrs {
+	now := time.Now()
+	return attrs{mode: mode & 0o7777, uid: uid, gid: gid, atime: now, mtime: now, ctime: now, known: true}
 }
 
 func (f *fsys) defaultAttrs(mtime time.Time, mode uint32) attrs {
 	if mtime.IsZero() {
 		mtime = f.mountTime
 	}
-	return attrs{mode: mode, uid: f.opts.UID, gid: f.opts.GID, mtime: mtime}
+	return attrs{mode: mode, uid: f.opts.UID, gid: f.opts.GID, atime: mtime, mtime: mtime, ctime: mtime}
 }
 
-// attrsFromMeta reads ossfs 1.x metadata: mode is a decimal st_mode, uid and
-// gid decimal ids, mtime decimal Unix seconds (a fraction is accepted).
+// attrsFromMeta reads ossfs 1.x metadata: mode a decimal st_mode, uid and
+// gid decimal ids, times decimal Unix seconds (a fraction is accepted),
+// rdev a decimal device number. What is missing is the mount's default
+// (times: modTime, the object's Last-Modified). The result is known.
 func (f *fsys) attrsFromMeta(m map[string]string, modTime time.Time, defMode uint32) attrs {
 	a := f.defaultAttrs(modTime, defMode)
+	a.known = true
 	if !f.opts.PersistMetadata {
 		return a
 	}
-	a.fromMeta = true
 	if v, err := strconv.ParseUint(m[metaMode], 10, 32); err == nil {
 		a.mode = uint32(v) & 0o7777
+		switch t := uint32(v) & syscall.S_IFMT; t {
+		case syscall.S_IFIFO, syscall.S_IFSOCK, syscall.S_IFCHR, syscall.S_IFBLK:
+			a.ftype = t
+		case syscall.S_IFLNK:
+			// An ossfs 1.x / s3fs link: a plain object holding the
+			// target, shown here as a file. Its 0777 is a link's, not
+			// the file's (everyone could rewrite the link).
+			a.mode = defMode
+		}
 	}
 	if v, err := strconv.ParseUint(m[metaUID], 10, 32); err == nil {
 		a.uid = uint32(v)
@@ -123,13 +174,22 @@ func (f *fsys) attrsFromMeta(m map[string]string, modTime time.Time, defMode uin
 	if v, err := strconv.ParseUint(m[metaGID], 10, 32); err == nil {
 		a.gid = uint32(v)
 	}
-	if t, ok := parseMtime(m[metaMtime]); ok {
-		a.mtime = t
+	if v, err := strconv.ParseUint(m[metaRdev], 10, 32); err == nil {
+		a.rdev = uint32(v)
+	}
+	if t, ok := parseTime(m[metaMtime]); ok {
+		a.mtime, a.atime, a.ctime = t, t, t
+	}
+	if t, ok := parseTime(m[metaCtime]); ok {
+		a.ctime = t
+	}
+	if t, ok := parseTime(m[metaAtime]); ok {
+		a.atime = t
 	}
 	return a
 }
 
-func parseMtime(s string) (time.Time, bool) {
+func parseTime(s string) (time.Time, bool) {
 	if s == "" {
 		return time.Time{}, false
 	}
@@ -149,23 +209,28 @@ func parseMtime(s string) (time.Time, bool) {
 }
 
 // metaOf returns the user metadata that persists a (nil when metadata is not
-// persisted). typ is the file type bits stored in mode, as ossfs 1.x does.
+// persisted). typ is the file type stored in mode, as ossfs 1.x does.
 func (f *fsys) metaOf(a attrs, typ uint32) map[string]string {
 	if !f.opts.PersistMetadata {
 		return nil
 	}
+	sec := func(t time.Time) string { return strconv.FormatInt(t.Unix(), 10) }
 	m := map[string]string{
 		metaMode:  strconv.FormatUint(uint64(typ|a.mode), 10),
-		metaMtime: strconv.FormatInt(a.mtime.Unix(), 10),
+		metaUID:   strconv.FormatUint(uint64(a.uid), 10),
+		metaGID:   strconv.FormatUint(uint64(a.gid), 10),
+		metaMtime: sec(a.mtime),
+		metaCtime: sec(a.ctime),
+		metaAtime: sec(a.atime),
 	}
-	if a.uid != f.opts.UID || a.gid != f.opts.GID {
-		m[metaUID] = strconv.FormatUint(uint64(a.uid), 10)
-		m[metaGID] = strconv.FormatUint(uint64(a.gid), 10)
+	if typ == syscall.S_IFCHR || typ == syscall.S_IFBLK {
+		m[metaRdev] = strconv.FormatUint(uint64(a.rdev), 10)
 	}
 	return m
 }
 
-// fill writes a complete attribute set.
+// fill writes a complete attribute set. Times are shown at the second
+// resolution they are stored at.
 func fill(out *fuse.Attr, typ uint32, size uint64, a attrs) {
 	out.Mode = typ | a.mode
 	out.Size = size
@@ -175,7 +240,28 @@ func fill(out *fuse.Attr, typ uint32, size uint64, a attrs) {
 	// from assuming st_nlink-2 subdirectories.
 	out.Nlink = 1
 	out.Owner = fuse.Owner{Uid: a.uid, Gid: a.gid}
-	out.SetTimes(&a.mtime, &a.mtime, &a.mtime)
+	out.Rdev = a.rdev
+	at, mt, ct := a.atime.Truncate(time.Second), a.mtime.Truncate(time.Second), a.ctime.Truncate(time.Second)
+	out.SetTimes(&at, &mt, &ct)
+}
+
+// attrTimeout is how long the kernel may keep attributes: AttrTimeout when
+// they are what OSS stores (known), 0 otherwise, so that the kernel asks
+// again (getattr, which reads the metadata) before it uses them for
+// anything, permission checks included.
+func (f *fsys) attrTimeout(known bool) time.Duration {
+	if known {
+		return f.opts.AttrTimeout
+	}
+	return 0
+}
+
+// setEntry sets the timeouts of a lookup answer: the name for
+// EntryTimeout, the attributes per attrTimeout. go-fuse is given no
+// defaults (Mount), so an answer that forgets this is not cached at all.
+func (f *fsys) setEntry(out *fuse.EntryOut, known bool) {
+	out.SetEntryTimeout(f.opts.EntryTimeout)
+	out.SetAttrTimeout(f.attrTimeout(known))
 }
 
 // ctxFor returns the context for a request: reads honour the kernel's

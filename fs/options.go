@@ -29,7 +29,8 @@ type Options struct {
 	// ReadOnly makes every change fail with EROFS. Default false.
 	ReadOnly bool
 	// AllowOther lets other users use the mount (FUSE allow_other; the
-	// kernel then also enforces permission bits, default_permissions).
+	// kernel then also enforces permission bits, default_permissions, on
+	// attributes that are always the stored ones: see the package doc).
 	// Default false.
 	AllowOther bool
 
@@ -50,11 +51,12 @@ type Options struct {
 	// Default "": not sent.
 	SymlinkACL, SymlinkStorageClass string
 
-	// PersistMetadata stores mode, uid, gid and mtime in x-oss-meta-mode,
-	// -uid, -gid, -mtime (ossfs 1.x names and formats) and reads them back.
-	// When false, those come from the options above and the object's
-	// Last-Modified, and chmod/chown/utimes fail with ENOTSUP.
-	// Default (DefaultOptions) true.
+	// PersistMetadata stores mode, uid, gid and times in x-oss-meta-mode,
+	// -uid, -gid, -mtime, -ctime, -atime (and -rdev for device nodes;
+	// ossfs 1.x / s3fs names and formats) and reads them back. When false,
+	// those come from the options above and the object's Last-Modified,
+	// chmod/chown/utimes fail with ENOTSUP and mknod of anything but a
+	// regular file with EPERM. Default (DefaultOptions) true.
 	PersistMetadata bool
 
 	// ReadAhead is the most a handle reading sequentially keeps requested

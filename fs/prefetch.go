@@ -28,6 +28,12 @@ import (
 // asked. Read-ahead starts again only when a read continues where the last
 // one ended — so random reads never pay for megabytes they do not use.
 //
+// Versions: every GET is If-Match the ETag of the version the handle's open
+// saw (version.go), so bytes of another version never come back: the GET
+// fails (412, or 404 once deleted) and the read with it. The open's own GET
+// of the first chunk becomes the queue's first chunk (seed). A connection
+// dropped mid-body is resumed by the Bucket (ossclient.Body).
+//
 // Memory: chunks hold their buffers until the reader has moved past them;
 // every handle's chunks together stay under Options.ReadAheadTotal (a read
 // that finds the budget spent is served directly, without read-ahead).
@@ -89,7 +95,8 @@ func (c *chunk) release() {
 // prefetcher is one handle's objectReader.
 type prefetcher struct {
 	bucket   ossclient.Bucket
-	size     int64 // object size at open; chunks never go past it
+	etag     string // the version read (If-Match); "" any
+	size     int64  // the version's size; chunks never go past it
 	maxAhead int64
 	budget   *readBudget
 
@@ -102,10 +109,34 @@ type prefetcher struct {
 	grown   int64    // GUARDED_BY(mu): chunk end up to which the window has grown
 	lastEnd int64    // GUARDED_BY(mu): end of the previous read; -1 none yet
 	closed  bool     // GUARDED_BY(mu)
+
+	// fetches counts the chunk GETs still running (a dropped chunk's GET
+	// holds its buffer until it has ended); tests wait for them.
+	fetches sync.WaitGroup
 }
 
-func newPrefetcher(b ossclient.Bucket, size, maxAhead int64, budget *readBudget) *prefetcher {
-	return &prefetcher{bucket: b, size: size, maxAhead: max(maxAhead, firstChunk), budget: budget, lastEnd: -1}
+func newPrefetcher(b ossclient.Bucket, v version, maxAhead int64, budget *readBudget) *prefetcher {
+	return &prefetcher{bucket: b, etag: v.etag, size: v.size, maxAhead: max(maxAhead, firstChunk), budget: budget, lastEnd: -1}
+}
+
+// seed makes body (the bytes from 0 of key, from a GET under ctx that stop
+// cancels) the queue's first chunk, as if a first read at 0 had asked for
+// it; without budget for it, the body is dropped.
+func (r *prefetcher) seed(ctx context.Context, stop context.CancelFunc, key string, body io.ReadCloser) {
+	size := min(int64(firstChunk), r.size)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if size <= 0 || r.closed || len(r.chunks) > 0 || !r.budget.take(size) {
+		body.Close()
+		stop()
+		return
+	}
+	r.key = key
+	c := &chunk{off: 0, size: size, buf: getBuf(size), done: make(chan struct{}), budget: r.budget, cancel: stop}
+	c.refs.Store(2)
+	r.fetches.Go(func() { c.fill(ctx, body) })
+	r.chunks = append(r.chunks, c)
+	r.next, r.nextSz, r.ahead, r.grown = size, min(2*firstChunk, maxChunk), firstChunk, 0
 }
 
 // Read serves a FUSE read of p at off: from the queue when the read is
@@ -225,7 +256,8 @@ func (r *prefetcher) scheduleLocked(end int64) {
 		c.refs.Store(2) // the queue's and the GET's
 		ctx, cancel := context.WithCancel(context.Background())
 		c.cancel = cancel
-		go c.fetch(ctx, r.bucket, r.key)
+		bucket, key, etag := r.bucket, r.key, r.etag
+		r.fetches.Go(func() { c.fetch(ctx, bucket, key, etag) })
 		r.chunks = append(r.chunks, c)
 		r.next += size
 		r.nextSz = min(2*r.nextSz, maxChunk)
@@ -336,24 +368,38 @@ func (r *prefetcher) forget(c *chunk) {
 }
 
 // fetch runs the chunk's GET.
-func (c *chunk) fetch(ctx context.Context, b ossclient.Bucket, key string) {
+func (c *chunk) fetch(ctx context.Context, b ossclient.Bucket, key, etag string) {
+	body, err := b.Get(ctx, key, c.off, c.size, ossclient.ReadOptions{IfMatch: etag})
+	if err != nil {
+		c.finish(ctx, 0, err)
+		return
+	}
+	c.fill(ctx, body)
+}
+
+// fill reads the chunk from body, its GET's answer under ctx.
+func (c *chunk) fill(ctx context.Context, body io.ReadCloser) {
+	n, err := readBody(body, c.buf[:c.size])
+	body.Close()
+	c.finish(ctx, n, err)
+}
+
+// finish records the chunk's outcome and ends its GET. An error caused by
+// the chunk being dropped (its request's context, ctx, cancelled) is
+// errDropped.
+func (c *chunk) finish(ctx context.Context, n int, err error) {
 	defer c.release()
 	defer close(c.done)
-	defer c.cancel()
-	body, err := b.Read(ctx, key, c.off, c.size)
-	if err == nil {
-		c.n, err = readBody(body, c.buf[:c.size])
-		body.Close()
-	}
 	if err != nil && ctx.Err() != nil {
 		err = errDropped
 	}
-	c.err = err
+	c.n, c.err = n, err
+	c.cancel()
 }
 
 // direct reads exactly p at off with one ranged GET.
 func (r *prefetcher) direct(ctx context.Context, key string, p []byte, off int64) (int, error) {
-	body, err := r.bucket.Read(ctx, key, off, int64(len(p)))
+	body, err := r.bucket.Get(ctx, key, off, int64(len(p)), ossclient.ReadOptions{IfMatch: r.etag})
 	if err != nil {
 		return 0, err
 	}
@@ -386,32 +432,4 @@ func (r *prefetcher) Close() {
 	r.closed = true
 	r.dropLocked()
 	r.mu.Unlock()
-}
-
-// Chunk buffers are pooled by size class (powers of two), so a long read
-// reuses a handful of buffers instead of allocating a gigabyte.
-var bufPools sync.Map // size class -> *sync.Pool
-
-func sizeClass(n int64) int64 {
-	c := int64(firstChunk)
-	for c < n {
-		c *= 2
-	}
-	return c
-}
-
-func getBuf(n int64) []byte {
-	cl := sizeClass(n)
-	p, _ := bufPools.LoadOrStore(cl, &sync.Pool{New: func() any { b := make([]byte, cl); return &b }})
-	return (*p.(*sync.Pool).Get().(*[]byte))[:n]
-}
-
-func putBuf(b []byte) {
-	if b == nil {
-		return
-	}
-	b = b[:cap(b)]
-	if p, ok := bufPools.Load(int64(cap(b))); ok {
-		p.(*sync.Pool).Put(&b)
-	}
 }

@@ -82,13 +82,18 @@ func (f *fsys) move(ctx context.Context, typ uint32, ch gofs.InodeEmbedder, src,
 	case syscall.S_IFLNK:
 		return f.undoCopy(ctx, dst, fresh, f.renameLink(ctx, src, dst))
 	}
-	if fn, ok := ch.(*fileNode); ok {
+	fn, _ := ch.(*fileNode)
+	if fn != nil {
 		// Data still being written goes up first, at the old name.
 		if err := fn.upload(ctx); err != nil {
 			return err
 		}
 	}
-	return f.undoCopy(ctx, dst, fresh, f.renameFile(ctx, src, dst))
+	o, err := f.renameFile(ctx, src, dst)
+	if err == nil && fn != nil {
+		fn.movedTo(o) // the copy may have a new ETag: its readers stay current
+	}
+	return f.undoCopy(ctx, dst, fresh, err)
 }
 
 // errSourceKept marks a rename whose copy succeeded but whose source could
@@ -127,14 +132,15 @@ func (d *dirNode) childType(ctx context.Context, name, key string) (uint32, gofs
 	return p.typ, nil, 0
 }
 
-func (f *fsys) renameFile(ctx context.Context, src, dst string) error {
-	if _, err := f.bucket.Copy(ctx, src, dst, ossclient.CopyOptions{}); err != nil {
-		return err
+func (f *fsys) renameFile(ctx context.Context, src, dst string) (*ossclient.Object, error) {
+	o, err := f.bucket.Copy(ctx, src, dst, ossclient.CopyOptions{})
+	if err != nil {
+		return nil, err
 	}
 	if err := f.bucket.Delete(ctx, src); err != nil {
-		return errSourceKept{err}
+		return o, errSourceKept{err}
 	}
-	return nil
+	return o, nil
 }
 
 func (f *fsys) renameLink(ctx context.Context, src, dst string) error {
@@ -150,11 +156,11 @@ func (f *fsys) renameLink(ctx context.Context, src, dst string) error {
 // relink writes at dst a link with the same text as the link at src, its
 // OSS target recomputed for dst's place: never a plain copy of a link.
 func (f *fsys) relink(ctx context.Context, src, dst string) error {
-	text, _, err := f.readlinkKey(ctx, src)
+	text, s, err := f.readlinkKey(ctx, src)
 	if err != nil {
 		return err
 	}
-	return f.putLink(ctx, dst, text, false)
+	return f.putLink(ctx, dst, text, false, attrMeta(s.Meta))
 }
 
 // renameDir copies every key under src/ to dst/ (links re-targeted), then

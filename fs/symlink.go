@@ -57,6 +57,16 @@ func (l *linkNode) Readlink(ctx context.Context) ([]byte, syscall.Errno) {
 	return []byte(text), 0
 }
 
+// linkAttrs are the attributes of link s: mode 0777, as every symlink's;
+// owner and times from the link's own metadata (x-oss-meta-uid, ...), else
+// the mount's defaults and the link's Last-Modified. Known: GetSymlink
+// always returns the link's metadata.
+func (f *fsys) linkAttrs(s *ossclient.Symlink) attrs {
+	a := f.attrsFromMeta(s.Meta, s.ModTime, 0o777)
+	a.mode, a.ftype, a.rdev = 0o777, 0, 0
+	return a
+}
+
 // linkAttr fills the attributes of the link at key: st_size is the length
 // of its text, as POSIX wants, which costs a GetSymlink (the cache prefetches
 // the links a listing reports, and readlink needs the same answer).
@@ -65,21 +75,20 @@ func (l *linkNode) linkAttr(ctx context.Context, key string, out *fuse.Attr) sys
 	if err != nil {
 		return l.f.errno("getattr", key, err)
 	}
-	a := l.attrs()
-	if !s.ModTime.IsZero() {
-		a.mtime = s.ModTime
-		l.setAttrs(a)
-	}
+	a := l.f.linkAttrs(s)
+	l.setAttrs(a)
 	fill(out, syscall.S_IFLNK, uint64(len(text)), a)
 	return 0
 }
 
 // lookupAttr is linkAttr for a lookup: a failure to read the link (it just
-// changed) still shows a link, of size 0.
-func (l *linkNode) lookupAttr(ctx context.Context, key string, obj *ossclient.Object, out *fuse.Attr) {
+// changed) still shows a link, of size 0, with attributes marked unknown.
+func (l *linkNode) lookupAttr(ctx context.Context, key string, obj *ossclient.Object, out *fuse.Attr) (known bool) {
 	if errno := l.linkAttr(ctx, key, out); errno != 0 {
 		fill(out, syscall.S_IFLNK, 0, l.attrs())
+		return false
 	}
+	return true
 }
 
 func (l *linkNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
@@ -88,40 +97,94 @@ func (l *linkNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.At
 		fill(&out.Attr, syscall.S_IFLNK, 0, l.attrs())
 		return 0
 	}
-	return l.linkAttr(ctx, key, &out.Attr)
+	if errno := l.linkAttr(ctx, key, &out.Attr); errno != 0 {
+		return errno
+	}
+	out.SetTimeout(l.f.opts.AttrTimeout)
+	return 0
 }
 
-// Setattr on a link (lchown, lutimes from tar and cp -a) is accepted and not
-// kept: a link's own metadata holds only its text, and rewriting the link
-// for a timestamp would change its identity for other clients.
+// Setattr on a link (lchown, lutimes from tar, cp -a and rsync) stores the
+// new owner and times in the link's own metadata: a PutSymlink of the same
+// target with the metadata changed (OSS has no other way to change a
+// link's metadata), so the link's ACL becomes the mount's SymlinkACL.
 func (l *linkNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
 	if l.f.opts.ReadOnly {
 		return errROFS
 	}
+	key, ok := l.key()
+	if !ok {
+		return syscall.ENOENT
+	}
+	ctx = ctxFor(ctx, true)
+	s, err := l.f.bucket.GetSymlink(ctx, key)
+	if err != nil {
+		return l.f.errno("setattr", key, err)
+	}
+	old := l.f.linkAttrs(s)
+	a, errno := l.f.applySetattr(old, in)
+	if errno != 0 {
+		return errno
+	}
+	a.mode = 0o777 // a link's mode never changes (Linux has no lchmod)
+	if a != old {
+		meta := map[string]string{}
+		for k, v := range s.Meta {
+			meta[k] = v
+		}
+		for k, v := range l.f.metaOf(a, syscall.S_IFLNK) {
+			meta[k] = v
+		}
+		o := l.f.symlinkOptions(false)
+		o.Meta = meta
+		if err := l.f.bucket.PutSymlink(ctx, key, s.Target, o); err != nil {
+			return l.f.errno("setattr", key, err)
+		}
+	}
 	return l.Getattr(ctx, fh, out)
 }
 
-// symlinkOptions are the PutSymlink options for a link with text lit that
-// must be stored (store) because the target cannot give it back.
-func (f *fsys) symlinkOptions(lit string, store, forbid bool) ossclient.SymlinkOptions {
-	o := ossclient.SymlinkOptions{
+// attrMeta keeps the attribute names (mode, uid, gid, times) of a link's
+// metadata: what a rename carries over to the new link.
+func attrMeta(m map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, k := range []string{metaMode, metaUID, metaGID, metaMtime, metaCtime, metaAtime} {
+		if v, ok := m[k]; ok {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// symlinkOptions are the mount's PutSymlink options.
+func (f *fsys) symlinkOptions(forbid bool) ossclient.SymlinkOptions {
+	return ossclient.SymlinkOptions{
 		ForbidOverwrite: forbid,
 		ACL:             f.opts.SymlinkACL,
 		StorageClass:    f.opts.SymlinkStorageClass,
 	}
-	if store {
-		o.Meta = map[string]string{names.MetaSymlink: names.EncodeMeta(lit)}
-	}
-	return o
 }
 
-// putLink writes the link at key with text lit: exactly one PutSymlink.
-func (f *fsys) putLink(ctx context.Context, key, lit string, forbid bool) error {
+// putLink writes the link at key with text lit and the attribute metadata
+// meta (plus the text when the target cannot give it back): exactly one
+// PutSymlink.
+func (f *fsys) putLink(ctx context.Context, key, lit string, forbid bool, meta map[string]string) error {
 	target, store, err := f.mapper.Target(key, lit)
 	if err != nil {
 		return err
 	}
-	return f.bucket.PutSymlink(ctx, key, target, f.symlinkOptions(lit, store, forbid))
+	o := f.symlinkOptions(forbid)
+	o.Meta = map[string]string{}
+	for k, v := range meta {
+		o.Meta[k] = v
+	}
+	if store {
+		o.Meta[names.MetaSymlink] = names.EncodeMeta(lit)
+	}
+	if len(o.Meta) == 0 {
+		o.Meta = nil
+	}
+	return f.bucket.PutSymlink(ctx, key, target, o)
 }
 
 func (d *dirNode) Symlink(ctx context.Context, target, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
@@ -132,11 +195,14 @@ func (d *dirNode) Symlink(ctx context.Context, target, name string, out *fuse.En
 	if errno != 0 {
 		return nil, errno
 	}
-	if err := d.f.putLink(ctxFor(ctx, true), key, target, d.f.opts.SymlinkForbidOverwrite); err != nil {
+	uid, gid := d.f.caller(ctx)
+	a := d.f.newAttrs(0o777, uid, gid)
+	if err := d.f.putLink(ctxFor(ctx, true), key, target, d.f.opts.SymlinkForbidOverwrite, d.f.metaOf(a, syscall.S_IFLNK)); err != nil {
 		return nil, d.f.errno("symlink", key, err)
 	}
 	l := d.f.newLink()
-	l.a.mtime = time.Now()
+	l.a = a
 	fill(&out.Attr, syscall.S_IFLNK, uint64(len(target)), l.a)
+	d.f.setEntry(out, true)
 	return d.NewInode(ctx, l, gofs.StableAttr{Mode: syscall.S_IFLNK}), 0
 }

@@ -2,6 +2,7 @@ package fs
 
 import (
 	"context"
+	"errors"
 	"syscall"
 
 	"github.com/ossfs/ossfs/fs/writeback"
@@ -21,7 +22,8 @@ var _ writeback.Host = host{}
 func (h host) Key() (string, bool) { return h.n.key() }
 
 func (h host) Meta() map[string]string {
-	return h.n.f.metaOf(h.n.attrs(), syscall.S_IFREG)
+	a := h.n.attrs()
+	return h.n.f.metaOf(a, h.n.fileType(a))
 }
 
 func (h host) Uploaded(obj *ossclient.Object, size int64) {
@@ -30,14 +32,17 @@ func (h host) Uploaded(obj *ossclient.Object, size int64) {
 	defer n.mu.Unlock()
 	n.uploaded = true
 	n.size = size
-	n.a.etag = obj.ETag
-	n.a.fromMeta = n.f.opts.PersistMetadata
+	n.a.setVersion(obj)
+	n.a.known = true
+	n.sawVersionLocked(version{etag: obj.ETag, size: size}, true)
 }
 
 func (h host) MetaStored(obj *ossclient.Object) {
-	h.n.mu.Lock()
-	h.n.a.etag = obj.ETag
-	h.n.mu.Unlock()
+	n := h.n
+	n.mu.Lock()
+	n.a.setVersion(obj)
+	n.sawVersionLocked(version{etag: obj.ETag, size: n.seen.size}, true) // a copy onto itself may change the ETag
+	n.mu.Unlock()
 }
 
 // wbOptions are the writeback options of this mount.
@@ -69,6 +74,13 @@ func (n *fileNode) acquire(ctx context.Context, needContent, trunc bool) syscall
 	key, ok := n.key()
 	if !ok {
 		return syscall.ENOENT
+	}
+	// Every upload stores all the attributes: the node must hold the
+	// stored ones, not the defaults a listing entry is shown with.
+	if uploaded && !n.attrs().known && n.f.opts.PersistMetadata {
+		if err := n.refresh(ctx, key); err != nil && !errors.Is(err, ossclient.ErrNotFound) {
+			return n.f.errno("open", key, err)
+		}
 	}
 	// The old content is needed: download it. Otherwise the temp file
 	// waits until something needs it (a stream may make it unneeded).

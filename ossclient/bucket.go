@@ -54,12 +54,42 @@ type Object struct {
 	ETag string
 	Type ObjectType
 	// Meta is the user metadata (x-oss-meta-*), names in lower case without
-	// the "x-oss-meta-" prefix. Listings carry no metadata: nil there.
+	// the "x-oss-meta-" prefix. Never nil unless MetaUnknown.
 	Meta map[string]string
+	// MetaUnknown says the answer came from a listing, which carries no
+	// user metadata: Meta is nil and says nothing about what the object
+	// stores. A symlink's Size is then its listed size (not its target's),
+	// and a dangling link is an Object of Type Symlink, not
+	// ErrDanglingSymlink. Stat with WithMeta never answers so.
+	MetaUnknown bool
+	// ReadAt is when OSS answered a HEAD (its Date header); zero when
+	// unknown. Metadata read in a later second than ModTime's cannot have
+	// been changed since without a new ModTime (see SameVersion).
+	ReadAt time.Time
 }
 
 // IsSymlink reports whether the object is an OSS symlink.
 func (o *Object) IsSymlink() bool { return o.Type == TypeSymlink }
+
+// SameVersion reports whether a and b describe the same version of an
+// object: same ETag and the same Last-Modified second. The ETag alone is
+// not enough: a metadata-only change (CopyObject onto itself with
+// REPLACE, how chmod is stored) keeps the ETag and moves Last-Modified.
+// Two metadata changes within one second are not told apart.
+func SameVersion(a, b *Object) bool {
+	return a.ETag != "" && a.ETag == b.ETag && a.ModTime.Unix() == b.ModTime.Unix()
+}
+
+// StatOption changes what Stat may answer.
+type StatOption int
+
+const (
+	// WithMeta makes Stat answer with the object's user metadata
+	// (MetaUnknown false): a Bucket that answers Stat from listings
+	// (package cache) sends a HEAD unless it holds the metadata of the
+	// version listed.
+	WithMeta StatOption = iota + 1
+)
 
 // Listing is what List returns: objects and common prefixes, each in byte
 // order of their keys.
@@ -132,6 +162,39 @@ type Symlink struct {
 	ModTime time.Time
 }
 
+// ReadOptions apply to Get.
+type ReadOptions struct {
+	// IfMatch makes the read conditional on the object's version: when the
+	// object's ETag is another one (it was overwritten), Get fails with
+	// ErrPreconditionFailed and sends no byte. Default "": any version.
+	IfMatch string
+	// IfNoneMatch asks for the bytes only when the object's ETag is another
+	// one: when it is this one, Get returns a Body with NotModified set and
+	// no bytes. Default "": always the bytes.
+	IfNoneMatch string
+}
+
+// Body is what Get returns: a byte stream and the version it is from.
+//
+// The stream resumes itself: when the connection drops mid-body, it asks
+// again for the rest, from the byte reached, conditional on the ETag of the
+// first answer (If-Match), so the resumed bytes are of the same version; a
+// version changed meanwhile fails the read with ErrPreconditionFailed. See
+// Config.ReadResumes for the bound and the backoff.
+type Body struct {
+	// ReadCloser yields the bytes; the caller closes it (also when
+	// NotModified, or empty).
+	io.ReadCloser
+	// Object is the version the bytes are from, as the GET's headers tell:
+	// Size is the whole object's size (not the range's), Meta its user
+	// metadata (non-nil, as from a HEAD). When no request was sent (length
+	// 0) ETag is "" and Size -1; when NotModified, ETag is IfNoneMatch's
+	// and Size -1 (the caller knows the rest).
+	Object Object
+	// NotModified: the object's ETag is ReadOptions.IfNoneMatch.
+	NotModified bool
+}
+
 // Bucket is the part of OSS a filesystem needs, on one bucket and prefix.
 // Keys are relative to the prefix. Every method is safe for concurrent use and
 // returns an *Error (test with errors.Is) or a context error.
@@ -139,8 +202,11 @@ type Bucket interface {
 	// Stat returns the object at key (a HEAD, which follows symlinks: a link
 	// reports Type Symlink with its target's size and ETag). A missing key is
 	// ErrNotFound; a symlink whose target is missing is ErrDanglingSymlink —
-	// a symlink exists at key, so the caller must not treat it as missing.
-	Stat(ctx context.Context, key string) (*Object, error)
+	// a symlink exists at key, so the caller must not treat it as missing;
+	// a symlink whose target OSS will not follow (a link to a link) may be
+	// ErrUnfollowableSymlink. A decorator may answer from a listing
+	// (Object.MetaUnknown) unless opts hold WithMeta.
+	Stat(ctx context.Context, key string, opts ...StatOption) (*Object, error)
 
 	// List returns what lies under prefix ("" or ending in "/" for a
 	// directory; any string is accepted), every page unless opts.Limit stops
@@ -153,6 +219,14 @@ type Bucket interface {
 	// past the end gives an empty stream, not an error. The caller closes it.
 	// Read follows symlinks as GetObject does.
 	Read(ctx context.Context, key string, off, length int64) (io.ReadCloser, error)
+
+	// Get is Read that also reports the version the bytes are from and can
+	// be made conditional on it (opts). Off at or past the end gives an
+	// empty stream, not an error (Object then is filled as far as OSS
+	// reports it). A missing key is ErrNotFound; with opts.IfMatch, another
+	// version is ErrPreconditionFailed. Both Read and Get resume a body cut
+	// off by a dropped connection (see Body).
+	Get(ctx context.Context, key string, off, length int64, opts ReadOptions) (*Body, error)
 
 	// Put stores everything r yields as key, replacing any object there.
 	// Small bodies go in one PutObject; larger ones as a multipart upload

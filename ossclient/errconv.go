@@ -49,6 +49,9 @@ func isCanceled(err error) bool {
 // symlink (documented as 0043-00000101).
 const notSymlinkEC = "0043-00000101"
 
+// invalidTargetTypeEC is the EC of InvalidTargetType (a link to a link).
+const invalidTargetTypeEC = "0026-00000013"
+
 // serviceKind classifies an OSS error response. The code decides when OSS
 // sent one (a HEAD has no body: the SDK reads the code from x-oss-err); the
 // HTTP status decides otherwise. keyLen is the bucket key's length, which
@@ -74,11 +77,16 @@ func serviceKind(status int, code, ec string, keyLen int) Kind {
 		return KindInvalidName
 	case "SlowDown", "Throttling", "ServiceUnavailable", "RequestThrottled", "TooManyRequests":
 		return KindThrottled
-	case "NoSuchBucket", "NoSuchUpload", "InvalidTargetType":
+	case "InvalidTargetType":
+		return KindUnfollowableSymlink
+	case "NoSuchBucket", "NoSuchUpload":
 		return KindOther
 	}
-	if ec == notSymlinkEC {
+	switch ec {
+	case notSymlinkEC:
 		return KindNotSymlink
+	case invalidTargetTypeEC:
+		return KindUnfollowableSymlink
 	}
 	switch status {
 	case http.StatusNotFound:

@@ -19,6 +19,12 @@ const (
 	KindInvalidName
 	KindNameTooLong
 	KindThrottled
+	// KindUnfollowableSymlink: a HEAD or GET met a symlink whose target
+	// OSS does not follow (InvalidTargetType: a link to a link, which is
+	// also how links to targets outside the bucket are stored). A HEAD
+	// answer has no body: a 400 without an error code is reported as this
+	// kind too, so a caller confirms with GetSymlink.
+	KindUnfollowableSymlink
 )
 
 var kindNames = [...]string{
@@ -32,6 +38,8 @@ var kindNames = [...]string{
 	KindInvalidName:        "invalid name",
 	KindNameTooLong:        "name too long",
 	KindThrottled:          "throttled",
+
+	KindUnfollowableSymlink: "symlink OSS does not follow",
 }
 
 func (k Kind) String() string {
@@ -52,6 +60,8 @@ var (
 	ErrInvalidName        = &Error{Kind: KindInvalidName}
 	ErrNameTooLong        = &Error{Kind: KindNameTooLong}
 	ErrThrottled          = &Error{Kind: KindThrottled}
+
+	ErrUnfollowableSymlink = &Error{Kind: KindUnfollowableSymlink}
 )
 
 // Error is a failed OSS operation. It never carries credentials.

@@ -61,6 +61,8 @@ func (c *Client) addPage(l *Listing, page *oss.ListObjectsV2Result) {
 			Size: o.Size,
 			ETag: unquote(oss.ToString(o.ETag)),
 			Type: ObjectType(oss.ToString(o.Type)),
+
+			MetaUnknown: true,
 		}
 		if o.LastModified != nil {
 			obj.ModTime = *o.LastModified

@@ -117,6 +117,15 @@ func TestConformanceSymlinkContract(t *testing.T) {
 		if s, err := c.GetSymlink(ctx, "dangling2"); err != nil || s.Target != "no/such" {
 			t.Errorf("copied dangling link = %+v, %v", s, err)
 		}
+
+		// A link to a link: OSS does not follow it; HEAD and GET say so.
+		if err := c.PutSymlink(ctx, "ln3", "ln2", ossclient.SymlinkOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.Stat(ctx, "ln3")
+		wantKind(t, "Stat of a link to a link", err, ossclient.ErrUnfollowableSymlink)
+		_, err = c.Read(ctx, "ln3", 0, -1)
+		wantKind(t, "Read of a link to a link", err, ossclient.ErrUnfollowableSymlink)
 	})
 }
 

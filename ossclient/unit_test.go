@@ -230,7 +230,8 @@ func TestServiceKind(t *testing.T) {
 		{503, "ServiceUnavailable", "", 3, KindThrottled},
 		{429, "", "", 3, KindThrottled},
 		{500, "InternalError", "", 3, KindOther},
-		{400, "InvalidTargetType", "", 3, KindOther},
+		{400, "InvalidTargetType", "", 3, KindUnfollowableSymlink},
+		{400, "", invalidTargetTypeEC, 3, KindUnfollowableSymlink},
 	}
 	for _, c := range cases {
 		if got := serviceKind(c.status, c.code, c.ec, c.keyLen); got != c.want {
@@ -245,7 +246,7 @@ func TestConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{Endpoint: "https://oss-cn-hangzhou.aliyuncs.com", Region: "cn-hangzhou", Bucket: "bkt",
-		Prefix: "a/b/", SignatureVersion: 4, MaxAttempts: 3, MaxConnections: 100,
+		Prefix: "a/b/", SignatureVersion: 4, MaxAttempts: 3, ReadResumes: 5, MaxConnections: 100,
 		ConnectTimeout: DefaultConnectTimeout, ReadWriteTimeout: DefaultReadWriteTimeout,
 		PartSize: 8 << 20, UploadParallelism: 4, CopyPartSize: 64 << 20, Logger: cfg.Logger}
 	if fmt.Sprint(cfg) != fmt.Sprint(want) {

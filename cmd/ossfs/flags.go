@@ -65,6 +65,7 @@ func mountFlags() []cli.Flag {
 		&cli.IntFlag{Name: "list-cache-entries", Category: catCache, Value: cd.ListEntries, Usage: "listing cache size, in directories"},
 		&cli.IntFlag{Name: "symlink-cache-entries", Category: catCache, Value: cd.SymlinkEntries, Usage: "symlink target cache size, in entries"},
 		&cli.IntFlag{Name: "symlink-prefetch", Category: catCache, Value: cd.PrefetchSymlinks, Usage: "symlinks seen in a listing are resolved this many at a time in the background (0: off)"},
+		&cli.IntFlag{Name: "metadata-prefetch", Category: catCache, Value: cd.PrefetchMeta, Usage: "once ls -l or stat asks for one entry of a listed directory, the metadata (mode, owner, times) of its other entries is read this many HEADs at a time in the background (0: off, one HEAD per stat)"},
 		&cli.DurationFlag{Name: "entry-timeout", Category: catCache, Value: fd.EntryTimeout, Usage: "how long the kernel caches a name lookup (0: no caching)"},
 		&cli.DurationFlag{Name: "attr-timeout", Category: catCache, Value: fd.AttrTimeout, Usage: "how long the kernel caches attributes (0: no caching)"},
 		&cli.DurationFlag{Name: "negative-timeout", Category: catCache, Value: fd.NegativeTimeout, Usage: "how long the kernel caches a missing name (0: no caching)"},
@@ -73,8 +74,8 @@ func mountFlags() []cli.Flag {
 		&cli.StringFlag{Name: "gid", Category: catFiles, Usage: "group of files without ossfs metadata (default: the mounting user's group)"},
 		&cli.StringFlag{Name: "file-mode", Category: catFiles, Value: fmt.Sprintf("%04o", fd.FileMode), Usage: "permission bits of files without ossfs metadata (octal)"},
 		&cli.StringFlag{Name: "dir-mode", Category: catFiles, Value: fmt.Sprintf("%04o", fd.DirMode), Usage: "permission bits of directories without ossfs metadata (octal)"},
-		&cli.BoolFlag{Name: "no-metadata", Category: catFiles, Usage: "do not store mode/uid/gid/mtime in x-oss-meta-* (chmod, chown and touch -m then fail with ENOTSUP)"},
-		&cli.BoolFlag{Name: "allow-other", Category: catFiles, Usage: "let other users access the mount (non-root needs user_allow_other in /etc/fuse.conf)"},
+		&cli.BoolFlag{Name: "no-metadata", Category: catFiles, Usage: "do not store or read mode/uid/gid/times in x-oss-meta-* (every object shows the defaults; chmod, chown, touch -m, mkfifo and mknod then fail)"},
+		&cli.BoolFlag{Name: "allow-other", Category: catFiles, Usage: "let other users access the mount; the kernel checks every access against the mode, uid and gid stored with each object (non-root needs user_allow_other in /etc/fuse.conf)"},
 		&cli.BoolFlag{Name: "read-only", Category: catFiles, Usage: "mount read-only: every change fails with EROFS"},
 		&cli.StringFlag{Name: "temp-dir", Category: catFiles, Usage: "where files written other than sequentially are staged (default: $TMPDIR or /tmp)"},
 		&cli.StringFlag{Name: "read-ahead", Category: catFiles, Value: human(fd.ReadAhead), Usage: "most a sequential reader of one file gets fetched ahead, in parallel ranged GETs (K, M, G suffixes)"},
@@ -134,6 +135,7 @@ func cacheOptions(c *cli.Context, logger *slog.Logger) cache.Options {
 	o.ListEntries = c.Int("list-cache-entries")
 	o.SymlinkEntries = c.Int("symlink-cache-entries")
 	o.PrefetchSymlinks = c.Int("symlink-prefetch")
+	o.PrefetchMeta = c.Int("metadata-prefetch")
 	o.Logger = logger
 	return o
 }

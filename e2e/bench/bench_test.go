@@ -51,9 +51,35 @@ func TestBenchSmoke(t *testing.T) {
 			if n := r.Requests["GetSymlink"]; n > int64(cfg.Links) {
 				t.Errorf("readlink-cold: %d GetSymlink for %d links", n, cfg.Links)
 			}
-		case "ls-l":
-			if n := r.Requests["HeadObject"]; n > 1 {
-				t.Errorf("ls-l: %d HEAD requests, want at most 1 (the directory's lookup): %v", n, r.Requests)
+		case "ls-l", "ls-l-bare":
+			// One HEAD per object (its metadata), plus the lookup of the
+			// directory's name.
+			if n := r.Requests["HeadObject"]; n > int64(cfg.Entries)+1 {
+				t.Errorf("%s: %d HEAD requests for %d objects: %v", r.Workload, n, cfg.Entries, r.Requests)
+			}
+			if n, pages := total(r.Requests), listPages(r.Requests); n-pages-r.Requests["HeadObject"] != 0 || pages > int64(cfg.Entries/1000+1) {
+				t.Errorf("%s: requests %v, want listing pages and HEADs only", r.Workload, r.Requests)
+			}
+		case "ls-l-again":
+			if n := total(r.Requests); n != 0 {
+				t.Errorf("ls-l-again: %d requests, want 0: %v", n, r.Requests)
+			}
+		case "find-name":
+			// Listing pages, and the lookup of the directory's name.
+			if n, pages := total(r.Requests), listPages(r.Requests); n-pages > 1 || r.Requests["HeadObject"] > 1 {
+				t.Errorf("find-name: requests %v, want the listing pages (and the directory's lookup) only", r.Requests)
+			}
+		case "smallfiles-read", "smallfiles-reread":
+			// One GET per open (the revalidation, which is also the first
+			// read); at most one HEAD (the directory's lookup, once the
+			// kernel's entry timeout ran out); the re-read's GETs are 304s
+			// without a body.
+			if r.Requests["GetObject"] != int64(cfg.Files) || r.Requests["HeadObject"] > 1 ||
+				total(r.Requests) > int64(cfg.Files)+1 {
+				t.Errorf("%s at %s: %v, want %d GetObject and at most one HEAD", r.Workload, r.Latency, r.Requests, cfg.Files)
+			}
+			if r.Workload == "smallfiles-reread" && r.GetBytes >= int64(cfg.Files)*cfg.SmallSize {
+				t.Errorf("smallfiles-reread at %s: %d GET body bytes: the files were downloaded again, not revalidated (304)", r.Latency, r.GetBytes)
 			}
 		case "seqread", "seqwrite":
 			if r.Ratio <= 0 || r.PeakRSS <= 0 {
@@ -61,8 +87,8 @@ func TestBenchSmoke(t *testing.T) {
 			}
 		}
 	}
-	for _, w := range []string{"seqread", "seqread-sdk", "seqwrite", "seqwrite-sdk", "ls-l", "readlink-cold",
-		"readlink-warm", "smallfiles-write", "smallfiles-read", "randread"} {
+	for _, w := range []string{"seqread", "seqread-sdk", "seqwrite", "seqwrite-sdk", "ls-l", "ls-l-again", "ls-l-bare", "find-name", "readlink-cold",
+		"readlink-warm", "smallfiles-write", "smallfiles-read", "smallfiles-reread", "randread"} {
 		if seen[w] != len(cfg.Rows) {
 			t.Errorf("workload %s reported %d times, want %d", w, seen[w], len(cfg.Rows))
 		}
@@ -71,6 +97,8 @@ func TestBenchSmoke(t *testing.T) {
 		t.Error("table has no peak RSS column")
 	}
 }
+
+func listPages(m map[string]int64) int64 { return m["ListObjects"] + m["ListObjectsV2"] }
 
 func total(m map[string]int64) int64 {
 	var n int64

@@ -17,7 +17,10 @@
 //	           SDK alone (parallel ranged GETs) on the same object: ratio
 //	seqwrite   sequential write of SIZE through the mount, and the SDK's
 //	           Uploader with the same bytes: ratio
-//	ls-l       ls -l of a directory of -entries objects
+//	ls-l       ls -l of a directory of -entries objects with ossfs metadata
+//	           (each line checked), then again within the TTLs
+//	ls-l-bare  ls -l of -entries objects without metadata (another tool's)
+//	find-name  find -name over the -entries objects: names only
 //	readlink   find -type l -exec readlink over -links links, cold, then warm
 //	smallfiles -files files of -small-size by -writers writers, then read back
 //	randread   -random-reads 4 KiB reads at random offsets in the SIZE object

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -27,6 +28,8 @@ var workloads = []workload{
 	{"seqread", (*bench).seqRead},
 	{"seqwrite", (*bench).seqWrite},
 	{"ls-l", (*bench).lsL},
+	{"ls-l-bare", (*bench).lsLBare},
+	{"find-name", (*bench).findName},
 	{"readlink", (*bench).readlinks},
 	{"smallfiles", (*bench).smallFiles},
 	{"randread", (*bench).randRead},
@@ -35,7 +38,8 @@ var workloads = []workload{
 // Keys of the objects the workloads share; made once per run by setup.
 const (
 	bigKey     = "seq/big.bin"
-	lsDir      = "ls"
+	lsDir      = "ls"      // objects without metadata (another tool's)
+	lsMetaDir  = "ls-meta" // objects with ossfs metadata (lsMeta)
 	linkDir    = "links"
 	linkTarget = "link-targets"
 )
@@ -93,16 +97,22 @@ func (b *bench) setup() error {
 		}
 		b.ready[bigKey] = true
 	}
-	if b.want("ls-l") && !b.ready[lsDir] {
-		b.progress("creating %d objects in %s/", b.cfg.Entries, lsDir)
+	for _, d := range []struct {
+		dir, workload string
+		meta          map[string]string
+	}{{lsDir, "ls-l-bare", nil}, {lsDir, "find-name", nil}, {lsMetaDir, "ls-l", lsMeta}} {
+		if !b.want(d.workload) || b.ready[d.dir] {
+			continue
+		}
+		b.progress("creating %d objects in %s/", b.cfg.Entries, d.dir)
 		if err := b.parallel(b.cfg.Entries, 32, func(i int) error {
 			_, err := b.sdk.PutObject(c, &oss.PutObjectRequest{Bucket: oss.Ptr(bucket),
-				Key: oss.Ptr(fmt.Sprintf("%s/f-%05d", lsDir, i)), Body: strings.NewReader("x")})
+				Key: oss.Ptr(fmt.Sprintf("%s/f-%05d", d.dir, i)), Body: strings.NewReader("x"), Metadata: d.meta})
 			return err
 		}); err != nil {
 			return err
 		}
-		b.ready[lsDir] = true
+		b.ready[d.dir] = true
 	}
 	if b.want("readlink") && !b.ready[linkDir] {
 		b.progress("creating %d symlinks in %s/", b.cfg.Links, linkDir)
@@ -294,8 +304,48 @@ func (b *bench) checkObject(key string) error {
 	return nil
 }
 
+// lsMeta is the ossfs metadata of the objects of lsMetaDir: mode 0100640,
+// owner 1234:5678, mtime 1500000000; lsMetaLine is how ls -ln
+// --time-style=+%s shows it.
+var (
+	lsMeta     = map[string]string{"mode": "33184", "uid": "1234", "gid": "5678", "mtime": "1500000000"}
+	lsMetaLine = []string{"-rw-r-----", "1", "1234", "5678", "1", "1500000000"}
+)
+
+// lsL lists lsMetaDir with ls -l on a fresh mount, checking that every
+// entry shows its stored mode, owner and mtime, then again (within the
+// TTLs).
 func (b *bench) lsL() ([]Result, error) {
-	r, err := b.measure("ls-l", func(r *Result) error {
+	var out []Result
+	for _, pass := range []string{"ls-l", "ls-l-again"} {
+		r, err := b.measure(pass, func(r *Result) error {
+			got, err := exec.Command("ls", "-ln", "--time-style=+%s", filepath.Join(b.mnt, lsMetaDir)).Output()
+			if err != nil {
+				return fmt.Errorf("ls -l: %w", err)
+			}
+			lines := strings.Split(strings.TrimSpace(string(got)), "\n")[1:] // minus "total N"
+			r.Ops = len(lines)
+			if r.Ops != b.cfg.Entries {
+				return fmt.Errorf("ls -l listed %d entries, want %d", r.Ops, b.cfg.Entries)
+			}
+			for _, l := range lines {
+				if f := strings.Fields(l); len(f) != 7 || !slices.Equal(f[:6], lsMetaLine) {
+					return fmt.Errorf("ls -l shows %q, want the stored %v", l, lsMetaLine)
+				}
+			}
+			return nil
+		})
+		out = append(out, r)
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// lsLBare lists lsDir (objects without metadata) with ls -l.
+func (b *bench) lsLBare() ([]Result, error) {
+	r, err := b.measure("ls-l-bare", func(r *Result) error {
 		out, err := exec.Command("ls", "-l", filepath.Join(b.mnt, lsDir)).Output()
 		if err != nil {
 			return fmt.Errorf("ls -l: %w", err)
@@ -304,6 +354,22 @@ func (b *bench) lsL() ([]Result, error) {
 		if r.Ops != b.cfg.Entries {
 			return fmt.Errorf("ls -l listed %d entries, want %d", r.Ops, b.cfg.Entries)
 		}
+		return nil
+	})
+	return []Result{r}, err
+}
+
+// findName walks lsDir with find -name: names only.
+func (b *bench) findName() ([]Result, error) {
+	r, err := b.measure("find-name", func(r *Result) error {
+		out, err := exec.Command("find", filepath.Join(b.mnt, lsDir), "-name", "f-00001").Output()
+		if err != nil {
+			return fmt.Errorf("find -name: %w", err)
+		}
+		if got := strings.TrimSpace(string(out)); got != filepath.Join(b.mnt, lsDir, "f-00001") {
+			return fmt.Errorf("find -name printed %q", got)
+		}
+		r.Ops = b.cfg.Entries
 		return nil
 	})
 	return []Result{r}, err
@@ -348,18 +414,29 @@ func (b *bench) smallFiles() ([]Result, error) {
 	if err != nil {
 		return []Result{w}, err
 	}
-	rd, err := b.measure("smallfiles-read", func(r *Result) error {
-		r.Ops, r.Bytes = b.cfg.Files, int64(b.cfg.Files)*b.cfg.SmallSize
-		r.Note = fmt.Sprintf("%d readers", b.cfg.Writers)
-		return b.parallel(b.cfg.Files, b.cfg.Writers, func(i int) error {
-			got, err := os.ReadFile(name(i))
-			if err == nil && !bytes.Equal(got, data) {
-				err = fmt.Errorf("%s: wrong content", name(i))
-			}
-			return err
+	out := []Result{w}
+	// Every open revalidates (close-to-open across mounts): the first read
+	// pass costs one GET per file, which is also the file's first read; the
+	// second one conditional GET (304, no body), the kernel keeping its
+	// pages.
+	for _, pass := range []string{"smallfiles-read", "smallfiles-reread"} {
+		rd, err := b.measure(pass, func(r *Result) error {
+			r.Ops, r.Bytes = b.cfg.Files, int64(b.cfg.Files)*b.cfg.SmallSize
+			r.Note = fmt.Sprintf("%d readers", b.cfg.Writers)
+			return b.parallel(b.cfg.Files, b.cfg.Writers, func(i int) error {
+				got, err := os.ReadFile(name(i))
+				if err == nil && !bytes.Equal(got, data) {
+					err = fmt.Errorf("%s: wrong content", name(i))
+				}
+				return err
+			})
 		})
-	})
-	return []Result{w, rd}, err
+		out = append(out, rd)
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, nil
 }
 
 func (b *bench) randRead() ([]Result, error) {

@@ -56,6 +56,7 @@ type shaper struct {
 	bps      int64         // GUARDED_BY(mu)
 	faults   []*faultEntry // GUARDED_BY(mu)
 	nextID   uint64        // GUARDED_BY(mu)
+	fired    int64         // GUARDED_BY(mu): faults applied so far
 	upNext   time.Time     // GUARDED_BY(mu); when the upload direction is free again
 	downNext time.Time     // GUARDED_BY(mu)
 }
@@ -131,6 +132,7 @@ func (sh *shaper) match(op, key string) *Fault {
 				sh.faults = append(sh.faults[:i:i], sh.faults[i+1:]...)
 			}
 		}
+		sh.fired++
 		c := f.Fault
 		return &c
 	}
@@ -331,6 +333,14 @@ func (s *Server) AddFault(f Fault) (remove func()) {
 			}
 		}
 	}
+}
+
+// FaultsFired counts the faults applied since the server started (a
+// fault-injection test asserts its fault fired with the difference).
+func (s *Server) FaultsFired() int64 {
+	s.shape.mu.Lock()
+	defer s.shape.mu.Unlock()
+	return s.shape.fired
 }
 
 // ClearFaults removes every fault.

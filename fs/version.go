@@ -1,0 +1,227 @@
+package fs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+
+	gofs "github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/ossfs/ossfs/ossclient"
+)
+
+// Close-to-open consistency (docs/semantics.md, "Consistency across
+// mounts").
+//
+// Every open for reading of a file this mount does not hold locally asks
+// OSS once which version is current: a GET of the first chunk (the first
+// read's bytes, so a file read from its start pays no extra request), or,
+// when the kernel's page cache may hold the bytes of the version this mount
+// saw last, the same GET with If-None-Match that version, whose 304 lets
+// the kernel keep its pages (FOPEN_KEEP_CACHE). The handle pins the version
+// the open saw; all its later GETs are If-Match that ETag, so no read mixes
+// two versions or cuts one to another's size. An open that finds a new
+// version invalidates the kernel's attributes and pages of the file
+// (NotifyContent), so the size the kernel clamps reads to is the new one.
+//
+// A file open for writing here (staged), or created here and not uploaded
+// yet, is read from the staging without any request: this mount holds the
+// newest bytes.
+//
+// When a handle's version is no longer the newest this mount knows of
+// (another open saw a newer one) or OSS no longer has it (a GET answers 412
+// or 404), its reads fail with ESTALE (errVersionGone); bytes it already
+// holds in its read-ahead are of its version, and are never served once a
+// newer version is known, since they would go into the page cache the
+// newer version's readers share. A newer version uploaded by this mount is
+// not a reason for ESTALE: the handle moves on to it (readers of a local
+// file see its writers' data).
+
+// version is one state of an object's bytes: what a read handle pins.
+type version struct {
+	etag string
+	size int64
+}
+
+// errVersionGone is the error of a read whose version was replaced or
+// deleted in OSS; toErrno maps it to ESTALE.
+var errVersionGone = errors.New("the file changed in OSS since it was opened")
+
+// versionGone wraps err (412 or 404 on a read pinned to a version) as
+// errVersionGone; other errors pass unchanged.
+func versionGone(err error) error {
+	if errors.Is(err, ossclient.ErrPreconditionFailed) || errors.Is(err, ossclient.ErrNotFound) {
+		return fmt.Errorf("%w: %w", errVersionGone, err)
+	}
+	return err
+}
+
+// sawVersionLocked records v as the newest version of the file this mount
+// knows; local says an upload of this mount made it (see handle.current).
+// Called by opens and, as the upload hook, where uploads complete.
+// LOCKS_REQUIRED(n.mu)
+func (n *fileNode) sawVersionLocked(v version, local bool) {
+	n.seen, n.seenLocal = v, local
+}
+
+// opened is what revalidate found: the version to pin, the first chunk's
+// body (nil when none was fetched) and the FUSE open flags.
+type opened struct {
+	v     version
+	body  *ossclient.Body
+	ctx   context.Context    // body's request's
+	stop  context.CancelFunc // ends body's request
+	flags uint32
+}
+
+// revalidate asks OSS for the current version of key at open, with one GET
+// of the first chunk (conditional on the version whose pages the kernel may
+// hold) and learns it (size, attributes, the newest version seen). With
+// notify it tells the kernel when its view of the file is stale; never
+// from a read (the kernel holds the page being read: invalidating it would
+// wait for the read itself).
+func (n *fileNode) revalidate(ctx context.Context, key string, notify bool) (*opened, error) {
+	n.mu.Lock()
+	seen, paged, size, etag := n.seen, n.paged, n.size, n.a.etag
+	n.mu.Unlock()
+	var opts ossclient.ReadOptions
+	if paged != "" && paged == seen.etag {
+		opts.IfNoneMatch = paged
+	}
+	// The body outlives the open: its request must not end with the FUSE
+	// request's context, but an interrupt during the open still ends it.
+	gctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, cancel)
+	body, err := n.f.bucket.Get(gctx, key, 0, firstChunk, opts)
+	interrupted := !stop()
+	if err == nil && interrupted {
+		body.Close()
+		err = ctx.Err()
+	}
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	o := &opened{body: body, ctx: gctx, stop: cancel}
+	attrsChanged := false
+	if body.NotModified {
+		body.Close()
+		cancel()
+		o.body, o.stop = nil, nil
+		o.v = seen
+		if notify {
+			o.flags = fuse.FOPEN_KEEP_CACHE
+		}
+	} else {
+		o.v = version{etag: body.Object.ETag, size: body.Object.Size}
+		before := n.attrs()
+		// A changed mtime seen later would make the kernel drop the pages
+		// (auto_inval_data): tell it now, before any is read.
+		attrsChanged = n.learn(&body.Object, uint32(n.f.opts.FileMode)) != before
+	}
+	n.mu.Lock()
+	// Still the version this mount uploaded: its readers may still follow
+	// it (handle.reader).
+	n.sawVersionLocked(o.v, n.seenLocal && n.seen.etag == o.v.etag)
+	if notify {
+		n.paged = o.v.etag // without KEEP_CACHE the kernel drops its pages now
+	}
+	if n.stage == nil {
+		n.size = o.v.size
+	}
+	n.mu.Unlock()
+	if notify && (o.v.size != size || o.v.etag != etag || attrsChanged) {
+		// The kernel may hold the old size (it clamps reads to it) and old
+		// attributes: drop them, and the pages. Answered by Getattr from
+		// the new version without a request.
+		if errno := n.NotifyContent(0, 0); errno != 0 && errno != syscall.ENOENT && errno != syscall.ENOSYS {
+			n.f.log.Warn("could not invalidate the kernel's attributes", "op", "open", "key", key, "errno", errno)
+		}
+	}
+	return o, nil
+}
+
+// openRead opens the file for reading: from the staging when this mount
+// holds the newest bytes, else pinned to the version revalidate finds.
+func (n *fileNode) openRead(ctx context.Context) (gofs.FileHandle, uint32, syscall.Errno) {
+	key, ok := n.key()
+	if !ok || n.staged() || n.neverUploaded() {
+		return n.newHandle(ctx, false), 0, 0
+	}
+	o, err := n.revalidate(ctx, key, true)
+	if err != nil {
+		return nil, 0, n.f.errno("open", key, err)
+	}
+	h := n.newHandle(ctx, false)
+	h.pin(key, o)
+	return h, o.flags, 0
+}
+
+// current returns the newest version this mount knows of the file, and
+// whether this mount's upload made it.
+func (n *fileNode) current() (version, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.seen, n.seenLocal
+}
+
+// currentHandle reports whether fh reads the newest version this mount
+// knows of, and returns it: getattr then answers from it, with no request.
+func (n *fileNode) currentHandle(fh gofs.FileHandle) (version, bool) {
+	h, ok := fh.(*fileHandle)
+	if !ok {
+		return version{}, false
+	}
+	h.mu.Lock()
+	pinned, v := h.pinned, h.ver
+	h.mu.Unlock()
+	cur, _ := n.current()
+	return v, pinned && v.etag != "" && v == cur
+}
+
+// movedTo records the copy a rename made of the file (same bytes, possibly
+// another ETag) as a version of this mount's making, so that handles open
+// on the file follow it instead of failing with ESTALE.
+func (n *fileNode) movedTo(o *ossclient.Object) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.seen.etag != "" && o != nil && o.ETag != "" && o.ETag != n.seen.etag {
+		n.sawVersionLocked(version{etag: o.ETag, size: n.seen.size}, true)
+	}
+}
+
+// syncKernelSize runs after an open for writing has downloaded the current
+// content: the kernel may still believe the size it heard of before
+// (before), and it places O_APPEND writes there, and cuts reads there,
+// without asking. A larger size is pushed to it by storing the content's
+// last page in its page cache (FUSE NOTIFY_STORE moves its size up to the
+// end of what is stored; the page itself is dropped when the open returns,
+// since the open keeps no cache). A smaller one cannot be pushed: the
+// attributes are invalidated, which fstat and lseek honour.
+func (n *fileNode) syncKernelSize(ctx context.Context, before int64) {
+	st := n.writer()
+	if st == nil {
+		return
+	}
+	size := st.Size()
+	if size == before {
+		return
+	}
+	if size > before {
+		start := (size - 1) &^ int64(os.Getpagesize()-1)
+		last := make([]byte, size-start)
+		k, err := st.ReadAt(ctx, last, start)
+		if err == nil && k == len(last) {
+			if errno := n.WriteCache(start, last); errno == 0 || errno == syscall.ENOENT || errno == syscall.ENOSYS {
+				return
+			}
+		}
+	}
+	if errno := n.NotifyContent(0, 0); errno != 0 && errno != syscall.ENOENT && errno != syscall.ENOSYS {
+		key, _ := n.key()
+		n.f.log.Warn("could not invalidate the kernel's attributes", "op", "open", "key", key, "errno", errno)
+	}
+}
