@@ -5,9 +5,11 @@ import (
 	"time"
 )
 
-// Options configure NewBucket. A zero (or negative) TTL, size, Clock or
-// Logger means that field's default. PrefetchSymlinks and PrefetchMeta are the
-// exceptions: 0 disables prefetching, so start from DefaultOptions() to get every default.
+// Options configure NewBucket. A zero TTL, size, Clock or Logger means that
+// field's default; a negative TTL means no caching of that kind (as a
+// negative timeout does in fs.Options; the CLI maps a TTL of 0 onto it).
+// PrefetchSymlinks and PrefetchMeta are the exceptions: 0 disables
+// prefetching, so start from DefaultOptions() to get every default.
 type Options struct {
 	// Clock tells time for every TTL. Default: the real clock.
 	Clock Clock
@@ -103,8 +105,11 @@ func (o Options) withDefaults() Options {
 		o.Clock = RealClock{}
 	}
 	dur := func(d *time.Duration, def time.Duration) {
-		if *d <= 0 {
+		switch {
+		case *d == 0:
 			*d = def
+		case *d < 0:
+			*d = 0 // an LRU with TTL 0 stores nothing
 		}
 	}
 	dur(&o.StatTTL, DefaultStatTTL)

@@ -427,3 +427,27 @@ func TestServerInvalidateExternalChanges(t *testing.T) {
 		t.Fatalf("after InvalidateDir: %+v, %v", o, err)
 	}
 }
+
+// TestServerNegativeTTLMeansNoCache: a negative TTL (what the CLI passes
+// for --stat-ttl 0 and friends) caches nothing of that kind, at the same
+// instant of the fake clock; a zero TTL is the default.
+func TestServerNegativeTTLMeansNoCache(t *testing.T) {
+	e := newEnv(t, func(o *Options) {
+		o.StatTTL, o.NegativeTTL, o.ListTTL, o.SymlinkTTL = -1, -1, -1, -1
+		o.PrefetchSymlinks = 0 // a listing warms nothing, so it costs no GetSymlink
+	})
+	e.put(t, "d/f", "1")
+	e.link(t, "d/l", "d/f")
+	e.srv.ResetCounts()
+	for range 2 {
+		e.b.Stat(e.ctx, "x")
+		e.b.Stat(e.ctx, "d/f")
+		e.b.GetSymlink(e.ctx, "d/l")
+		e.b.List(e.ctx, "d/", ossclient.ListOptions{})
+	}
+	e.expect(t, "every TTL negative", map[string]int64{"HeadObject": 4, "GetSymlink": 2, "ListObjectsV2": 2})
+	if o := (Options{}).withDefaults(); o.StatTTL != DefaultStatTTL || o.NegativeTTL != DefaultNegativeTTL ||
+		o.ListTTL != DefaultListTTL || o.SymlinkTTL != DefaultSymlinkTTL {
+		t.Errorf("zero TTLs became %+v, want the defaults", o)
+	}
+}

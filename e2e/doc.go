@@ -6,6 +6,12 @@
 // as subprocesses, checking the bucket afterwards through a second client
 // that bypasses the cache, and request counts from the server.
 //
+// The fault matrix (faults*_test.go, TestFault*) runs real workloads with
+// faults injected at the server (errors, holds, stalls, cut connections, an
+// expiring STS token, the server or the mount process killed) and checks
+// that nothing acknowledged is lost, every failure is an errno, no partial
+// object is visible and nothing is left open; docs/semantics.md records it.
+//
 // Tests that need FUSE skip with a message where /dev/fuse is missing or a
 // mount is not permitted; with OSSFS_REQUIRE_FUSE=1 (CI) that is a failure,
 // so the suite can never pass by skipping.

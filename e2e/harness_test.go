@@ -32,6 +32,8 @@ type env struct {
 	raw ossclient.Bucket
 	mnt string
 	m   *ossfs.Mounted
+	// gone: the test unmounted it itself (umount -l) and saw Wait return.
+	gone bool
 }
 
 // config tweaks a mount.
@@ -39,6 +41,8 @@ type config struct {
 	prefix string
 	fs     func(*ossfs.Options)
 	cache  func(*cache.Options)
+	// client tweaks the mount's ossclient.Config (not that of env.raw).
+	client func(*ossclient.Config)
 	srv    *osstest.Server // reuse a server (second mount of the same bucket)
 	// target mounts that bucket under its run prefix (the conformance runs,
 	// possibly on real OSS); default nil: the local server above or a new one.
@@ -81,12 +85,15 @@ func newEnv(t *testing.T, c config) *env {
 			AccessKeyID: osstest.DefaultAccessKeyID, AccessKeySecret: osstest.DefaultAccessKeySecret}
 	}
 	logger := slog.New(slog.NewTextHandler(tw, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	client := func(prefix string) *ossclient.Client {
+	client := func(prefix string, mod func(*ossclient.Config)) *ossclient.Client {
 		cfg := tg.Config()
 		cfg.Prefix, cfg.Logger = tg.Prefix+prefix, logger
 		// A download cut off is resumed at once: no test waits out a
 		// backoff (ossclient tests cover the default one).
 		cfg.ResumeBackoff = func(int) time.Duration { return 0 }
+		if mod != nil {
+			mod(&cfg)
+		}
 		cl, err := ossclient.New(cfg)
 		if err != nil {
 			t.Fatal(err)
@@ -98,7 +105,7 @@ func newEnv(t *testing.T, c config) *env {
 	if c.cache != nil {
 		c.cache(&co)
 	}
-	cached := cache.NewBucket(client(c.prefix), co)
+	cached := cache.NewBucket(client(c.prefix, c.client), co)
 	t.Cleanup(cached.Close)
 
 	mnt := t.TempDir()
@@ -113,7 +120,7 @@ func newEnv(t *testing.T, c config) *env {
 	if err != nil {
 		requireFUSE(t, err)
 	}
-	e := &env{t: t, srv: tg.Server, raw: client(""), mnt: mnt, m: m}
+	e := &env{t: t, srv: tg.Server, raw: client("", nil), mnt: mnt, m: m}
 	t.Cleanup(e.unmount)
 	return e
 }
@@ -121,6 +128,9 @@ func newEnv(t *testing.T, c config) *env {
 // unmount tears the mount down even after a failure: Unmount, retried while
 // busy, then a lazy unmount as the last resort.
 func (e *env) unmount() {
+	if e.gone {
+		return
+	}
 	var err error
 	for range 20 {
 		if err = e.m.Unmount(); err == nil {

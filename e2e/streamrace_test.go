@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/rand"
 	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -130,7 +129,10 @@ func TestChmodWhileStreamingThenRead(t *testing.T) {
 // TestTruncWhileReadingBack: an O_TRUNC open while a streamed file is
 // being read back into its staged copy (for a write elsewhere) must win
 // over that copy: none of the bytes from before the truncation may come
-// back.
+// back. The read-back GET is held at the server until the truncating open
+// has been issued. Whichever of the write at 100 and the truncation ossfs
+// orders first, the second descriptor then writes 200 bytes over both, so
+// there is exactly one right result: those 200 bytes.
 func TestTruncWhileReadingBack(t *testing.T) {
 	e := newEnv(t, config{})
 	big := make([]byte, 9<<20)
@@ -143,22 +145,34 @@ func TestTruncWhileReadingBack(t *testing.T) {
 	if _, err := w1.Write(big); err != nil {
 		t.Fatal(err)
 	}
-	// The read-back of what was streamed stalls for a second.
-	e.srv.AddFault(osstest.Fault{Op: "GetObject", KeyPrefix: "f", Stall: time.Second, Times: 1})
+	hold := make(chan struct{})
+	e.srv.AddFault(osstest.Fault{Op: "GetObject", KeyPrefix: "f", Hold: hold, Times: 1})
 	wrote := make(chan error, 1)
 	go func() {
 		_, err := w1.WriteAt([]byte("X"), 100) // not an append: read back first
 		wrote <- err
 	}()
-	time.Sleep(300 * time.Millisecond)
-	w2, err := os.OpenFile(e.p("f"), os.O_WRONLY|os.O_TRUNC, 0)
-	if err != nil {
-		t.Fatal(err)
+	waitFault(t, e.srv, "GetObject", 1) // the read-back is at the server
+	type openResult struct {
+		f   *os.File
+		err error
 	}
+	opened := make(chan openResult, 1)
+	go func() {
+		f, err := os.OpenFile(e.p("f"), os.O_WRONLY|os.O_TRUNC, 0)
+		opened <- openResult{f, err}
+	}()
+	close(hold)
+	o := <-opened
+	if o.err != nil {
+		t.Fatal(o.err)
+	}
+	w2 := o.f
 	if err := <-wrote; err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w2.Write([]byte("new")); err != nil {
+	want := bytes.Repeat([]byte("new"), 67)[:200]
+	if _, err := w2.Write(want); err != nil {
 		t.Fatal(err)
 	}
 	if err := w2.Close(); err != nil {
@@ -167,10 +181,8 @@ func TestTruncWhileReadingBack(t *testing.T) {
 	if err := w1.Close(); err != nil {
 		t.Fatal(err)
 	}
-	// The write at 100 came before or after the truncation.
-	after := "new" + strings.Repeat("\x00", 97) + "X"
-	if got := e.mustGet("f"); got != "new" && got != after {
-		t.Errorf("object after a truncation during the read-back: %d bytes %q...", len(got), got[:min(len(got), 16)])
+	if got := e.mustGet("f"); got != string(want) {
+		t.Errorf("object after a truncation during the read-back: %d bytes %q..., want the 200 bytes written after it", len(got), got[:min(len(got), 16)])
 	}
 }
 

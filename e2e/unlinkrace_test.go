@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"os"
 	"testing"
-	"time"
 
 	"github.com/ossfs/ossfs/ossclient/osstest"
 )
@@ -49,11 +48,12 @@ func TestUnlinkWhileStreaming(t *testing.T) {
 	}
 }
 
-// TestUnlinkWhileClosing: an unlink that arrives while the close of the
-// file is still uploading leaves no object behind.
+// TestUnlinkWhileClosing: an unlink issued while the close of the file is
+// still uploading leaves no object behind.
 func TestUnlinkWhileClosing(t *testing.T) {
 	e := newEnv(t, config{})
-	e.srv.AddFault(osstest.Fault{Op: "PutObject", KeyPrefix: "slow", Stall: 500 * time.Millisecond, Times: 1})
+	hold := make(chan struct{})
+	e.srv.AddFault(osstest.Fault{Op: "PutObject", KeyPrefix: "slow", Hold: hold, Times: 1})
 	f, err := os.Create(e.p("slow"))
 	if err != nil {
 		t.Fatal(err)
@@ -63,11 +63,14 @@ func TestUnlinkWhileClosing(t *testing.T) {
 	}
 	closed := make(chan error, 1)
 	go func() { closed <- f.Close() }()
-	deadline := time.Now().Add(5 * time.Second)
-	for e.srv.Count("PutObject") == 0 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond) // until the close's upload is at the server
-	}
-	if err := os.Remove(e.p("slow")); err != nil {
+	waitFault(t, e.srv, "PutObject", 1) // the close's upload is held at the server
+	// The unlink is issued while the upload is held (ossfs makes it wait
+	// for the upload, so it cannot complete before the release). Either
+	// way there is one right result: no object.
+	removed := make(chan error, 1)
+	go func() { removed <- os.Remove(e.p("slow")) }()
+	close(hold)
+	if err := <-removed; err != nil {
 		t.Fatal(err)
 	}
 	if err := <-closed; err != nil {
@@ -75,6 +78,9 @@ func TestUnlinkWhileClosing(t *testing.T) {
 	}
 	if e.exists("slow") {
 		t.Error("the object came back after the unlink")
+	}
+	if n := e.srv.Count("PutObject"); n != 1 {
+		t.Errorf("%d PutObject, want the close's one", n)
 	}
 }
 

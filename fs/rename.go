@@ -2,6 +2,7 @@ package fs
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"syscall"
@@ -48,7 +49,10 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent gofs.InodeE
 	if errno := d.ensureMarker(ctx); errno != 0 {
 		return errno
 	}
-	move := func() error { return d.f.move(ctx, typ, ch, src, dst) }
+	// The kernel looks the new name up before a rename: when it is not in
+	// the tree, nothing is there to be replaced.
+	fresh := np.GetChild(newName) == nil
+	move := func() error { return d.f.move(ctx, typ, ch, src, dst, fresh) }
 	var err error
 	if victim, ok := np.childFile(newName); ok && victim != ch {
 		// The file replaced is, to its open descriptors, unlinked: its
@@ -60,8 +64,11 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent gofs.InodeE
 	return d.f.errno("rename", src, err)
 }
 
-// move copies the object(s) at src to dst and deletes src, by kind.
-func (f *fsys) move(ctx context.Context, typ uint32, ch gofs.InodeEmbedder, src, dst string) error {
+// move copies the object(s) at src to dst and deletes src, by kind. fresh
+// says nothing was at dst: a file or link whose source cannot be deleted is
+// then removed from dst again, so that a failed rename leaves the bucket as
+// it was (a replaced dst cannot be restored, so the copy stays there).
+func (f *fsys) move(ctx context.Context, typ uint32, ch gofs.InodeEmbedder, src, dst string, fresh bool) error {
 	switch typ {
 	case syscall.S_IFDIR:
 		// Data still being written below goes up first, at the old names,
@@ -73,7 +80,7 @@ func (f *fsys) move(ctx context.Context, typ uint32, ch gofs.InodeEmbedder, src,
 		}
 		return f.renameDir(ctx, src, dst)
 	case syscall.S_IFLNK:
-		return f.renameLink(ctx, src, dst)
+		return f.undoCopy(ctx, dst, fresh, f.renameLink(ctx, src, dst))
 	}
 	fn, _ := ch.(*fileNode)
 	if fn != nil {
@@ -85,6 +92,26 @@ func (f *fsys) move(ctx context.Context, typ uint32, ch gofs.InodeEmbedder, src,
 	o, err := f.renameFile(ctx, src, dst)
 	if err == nil && fn != nil {
 		fn.movedTo(o) // the copy may have a new ETag: its readers stay current
+	}
+	return f.undoCopy(ctx, dst, fresh, err)
+}
+
+// errSourceKept marks a rename whose copy succeeded but whose source could
+// not be deleted.
+type errSourceKept struct{ err error }
+
+func (e errSourceKept) Error() string { return e.err.Error() }
+func (e errSourceKept) Unwrap() error { return e.err }
+
+// undoCopy deletes dst again when err says the source of a rename to a
+// fresh dst could not be deleted after the copy; it returns err.
+func (f *fsys) undoCopy(ctx context.Context, dst string, fresh bool, err error) error {
+	var kept errSourceKept
+	if !fresh || !errors.As(err, &kept) {
+		return err
+	}
+	if derr := f.bucket.Delete(context.WithoutCancel(ctx), dst); derr != nil {
+		f.opts.Logger.Warn("rename failed after its copy and the copy could not be removed: the file is at both names", "dst", dst, "err", derr)
 	}
 	return err
 }
@@ -110,14 +137,20 @@ func (f *fsys) renameFile(ctx context.Context, src, dst string) (*ossclient.Obje
 	if err != nil {
 		return nil, err
 	}
-	return o, f.bucket.Delete(ctx, src)
+	if err := f.bucket.Delete(ctx, src); err != nil {
+		return o, errSourceKept{err}
+	}
+	return o, nil
 }
 
 func (f *fsys) renameLink(ctx context.Context, src, dst string) error {
 	if err := f.relink(ctx, src, dst); err != nil {
 		return err
 	}
-	return f.bucket.Delete(ctx, src)
+	if err := f.bucket.Delete(ctx, src); err != nil {
+		return errSourceKept{err}
+	}
+	return nil
 }
 
 // relink writes at dst a link with the same text as the link at src, its

@@ -7,10 +7,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
+	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/retry"
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/transport"
 
 	"github.com/ossfs/ossfs/ossclient/internal/opname"
@@ -53,7 +55,7 @@ func New(cfg Config) (*Client, error) {
 		t.Proxy = http.ProxyFromEnvironment
 	})
 	pathStyle := cfg.PathStyle || pathStyleHost(cfg.Endpoint)
-	httpClient.Transport = &logTransport{next: httpClient.Transport, log: cfg.Logger, pathStyle: pathStyle && !cfg.CNAME}
+	httpClient.Transport = &logTransport{next: bodyWaitTransport{next: httpClient.Transport}, log: cfg.Logger, pathStyle: pathStyle && !cfg.CNAME}
 
 	sig := oss.SignatureVersionV4
 	if cfg.SignatureVersion == 1 {
@@ -71,6 +73,15 @@ func New(cfg Config) (*Client, error) {
 		WithUseCName(cfg.CNAME)
 	if cfg.Region != "" {
 		sc = sc.WithRegion(cfg.Region)
+	}
+	if r, ok := prov.(*refresher); ok || cfg.RetryBaseDelay > 0 {
+		sc = sc.WithRetryer(retry.NewStandard(func(o *retry.RetryOptions) {
+			o.MaxAttempts = cfg.MaxAttempts
+			o.BaseDelay = cfg.RetryBaseDelay // 0: the SDK's
+			if ok {
+				o.ErrorRetryables = append(slices.Clone(retry.DefaultErrorRetryables), staleKeyRetryable{r})
+			}
+		}))
 	}
 	sdk := oss.NewClient(sc)
 	// The provider holds the key now: keep no secret in the Client, so

@@ -72,6 +72,13 @@ type Config struct {
 	// keeps that many idle). Default 0 means 100.
 	MaxConnections int
 
+	// RetryBaseDelay is the base of the retryer's jittered exponential
+	// backoff (attempt n waits a random time up to RetryBaseDelay x 2^n,
+	// capped at 20s). Default 0: the SDK's 200ms. Only tests change it, so
+	// that a fault answered with retries costs milliseconds, not seconds;
+	// production has no reason to.
+	RetryBaseDelay time.Duration
+
 	// ConnectTimeout bounds dialing and the TLS handshake. Default 0 means
 	// 5s.
 	ConnectTimeout time.Duration

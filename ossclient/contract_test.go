@@ -44,6 +44,9 @@ func newClient(t *testing.T, srv *osstest.Server, sig int, prefix string, mods .
 		Prefix:           prefix,
 		SignatureVersion: sig,
 		PartSize:         100 << 10,
+		// Retries wait milliseconds, not the SDK's 200ms base: the
+		// fault tests retry a lot, and count attempts, not time.
+		RetryBaseDelay: time.Millisecond,
 		Credentials: ossclient.Credentials{
 			Source:          ossclient.SourceStatic,
 			AccessKeyID:     osstest.DefaultAccessKeyID,

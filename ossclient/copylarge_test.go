@@ -176,22 +176,32 @@ func TestCopyLargeFailures(t *testing.T) {
 			remove()
 		}
 
-		remove := srv.AddFault(osstest.Fault{Op: "UploadPartCopy", Stall: 5 * time.Second})
-		cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
-		_, err := c.Copy(cctx, "big", "new", ossclient.CopyOptions{})
+		// The context ends while a part is held: not earlier (during the
+		// initiation, whose upload id the client would never learn).
+		hold := make(chan struct{})
+		defer close(hold) // this first channel; the one below is closed in line
+		remove := srv.AddFault(osstest.Fault{Op: "UploadPartCopy", Hold: hold})
+		srv.ResetCounts()
+		cctx, cancel := context.WithCancel(ctx)
+		cdone := make(chan error, 1)
+		go func() { _, err := c.Copy(cctx, "big", "new", ossclient.CopyOptions{}); cdone <- err }()
+		for srv.FaultCounts()["UploadPartCopy"] == 0 {
+			time.Sleep(5 * time.Millisecond) // polls for the held request
+		}
 		cancel()
-		check("context ending", err, context.DeadlineExceeded)
+		err := <-cdone
+		check("context ending", err, context.Canceled)
 		remove()
 
 		// The source is overwritten (same size, other bytes) while the
-		// parts are held back.
-		hold := make(chan struct{})
+		// parts are held back; they go on only once it is.
+		hold = make(chan struct{})
 		remove = srv.AddFault(osstest.Fault{Op: "UploadPartCopy", Hold: hold})
 		srv.ResetCounts()
 		done := make(chan error, 1)
 		go func() { _, err := c.Copy(ctx, "big", "new", ossclient.CopyOptions{}); done <- err }()
-		for srv.Count("UploadPartCopy") == 0 {
-			time.Sleep(5 * time.Millisecond)
+		for srv.FaultCounts()["UploadPartCopy"] == 0 {
+			time.Sleep(5 * time.Millisecond) // polls for the held request
 		}
 		other := bytes.Clone(data)
 		for i := range other {
@@ -200,14 +210,9 @@ func TestCopyLargeFailures(t *testing.T) {
 		if _, err := c.Put(ctx, "big", bytes.NewReader(other), ossclient.PutOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		select {
-		case err := <-done:
-			t.Fatalf("the copy ended (%v) while its parts were held", err)
-		default:
-		}
+		remove()
 		close(hold)
 		err = <-done
-		remove()
 		check("source changed", err, ossclient.ErrPreconditionFailed)
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
 )
@@ -54,6 +55,15 @@ type Credentials struct {
 	// skipped). It must not be accessible by group or others (chmod 600).
 	// Default "": ~/.passwd-ossfs, then /etc/passwd-ossfs, where they exist.
 	File string
+
+	// Refresh, when set, is the credential source and every other field
+	// is ignored: it is asked for a key at the first request, a minute
+	// before the key it gave expires, and whenever OSS rejects that key as
+	// expired or unknown (403 SecurityTokenExpired, InvalidSecurityToken,
+	// InvalidAccessKeyId), in which case the request is tried again with the
+	// new key (within Config.MaxAttempts). Go API only: for programs that
+	// get STS tokens themselves. Default nil.
+	Refresh func(context.Context) (Key, error) `json:"-"`
 
 	// ECSRole is the RAM role name of the ECS instance. Setting it adds the
 	// role to SourceAuto's chain (last). Default "": with SourceECS, the
@@ -109,6 +119,9 @@ var defaultCredFiles = func() []string {
 // provider resolves c into an SDK credentials provider for bucket, and says
 // in words (never with a secret) where the key came from.
 func (c Credentials) provider(bucket string) (credentials.CredentialsProvider, string, error) {
+	if c.Refresh != nil {
+		return &refresher{fetch: c.Refresh, now: time.Now}, "refreshable credential source", nil
+	}
 	switch c.Source {
 	case SourceAuto:
 		return c.chain(bucket)
@@ -277,9 +290,10 @@ func parseCredFile(path string, data []byte, bucket string) (id, secret string, 
 	return "", "", errNoCredLine
 }
 
-// ecsProvider is the SDK's refreshing ECS RAM role provider, wrapped so that
-// a malformed metadata answer (which the SDK quotes in its error, and which
-// may hold a secret) is reported without its body.
+// ecsProvider is the SDK's ECS RAM role fetcher behind a refresher (renewed
+// before expiry and when OSS rejects the key), wrapped so that a malformed
+// metadata answer (which the SDK quotes in its error, and which may hold a
+// secret) is reported without its body.
 func ecsProvider(role string) (credentials.CredentialsProvider, string) {
 	var opts []func(*credentials.EcsRoleCredentialsProviderOptions)
 	desc := "ECS RAM role (from the metadata service)"
@@ -287,11 +301,20 @@ func ecsProvider(role string) (credentials.CredentialsProvider, string) {
 		opts = append(opts, credentials.EcsRamRole(role))
 		desc = "ECS RAM role " + role
 	}
-	inner := credentials.NewEcsRoleCredentialsProvider(opts...)
-	return credentials.CredentialsProviderFunc(func(ctx context.Context) (credentials.Credentials, error) {
+	// The SDK's fetcher without its own cache: the refresher keeps the key
+	// until shortly before it expires or until OSS rejects it.
+	inner := credentials.NewEcsRoleCredentialsProviderWithoutRefresh(opts...)
+	return &refresher{now: time.Now, fetch: func(ctx context.Context) (Key, error) {
 		cr, err := inner.GetCredentials(ctx)
-		return cr, ecsError(err)
-	}), desc
+		if err != nil {
+			return Key{}, ecsError(err)
+		}
+		k := Key{ID: cr.AccessKeyID, Secret: cr.AccessKeySecret, Token: cr.SecurityToken}
+		if cr.Expires != nil {
+			k.Expires = *cr.Expires
+		}
+		return k, nil
+	}}, desc
 }
 
 // ecsError replaces an ECS provider error that quotes the metadata

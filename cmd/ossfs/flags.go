@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -42,6 +43,7 @@ func mountFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "connect-timeout", Category: catOSS, Value: ossclient.DefaultConnectTimeout, Usage: "timeout to establish a connection"},
 		&cli.DurationFlag{Name: "read-write-timeout", Category: catOSS, Value: ossclient.DefaultReadWriteTimeout, Usage: "timeout for each read or write on a connection"},
 		&cli.Int64Flag{Name: "part-size", Category: catOSS, Value: ossclient.DefaultPartSize, Usage: "multipart upload part size in bytes; smaller files go in one PutObject"},
+		&cli.DurationFlag{Name: "abort-stale-uploads", Category: catOSS, Usage: "at mount, abort multipart uploads under the prefix initiated at least this long ago, e.g. 24h: what a killed mount left open (0: off; see ossfs uploads --help)"},
 		&cli.IntFlag{Name: "upload-parallelism", Category: catOSS, Value: ossclient.DefaultUploadParallelism, Usage: "parts of one file uploaded in parallel"},
 
 		&cli.StringFlag{Name: "credentials", Category: catCreds, Usage: "use only this credential source: flags, env, file, ecs or anonymous (default: try flags, env, file, then ecs when --ecs-role is set)"},
@@ -55,18 +57,18 @@ func mountFlags() []cli.Flag {
 		&cli.StringFlag{Name: "symlink-acl", Category: catSymlink, Usage: "object ACL of new symlinks: private, public-read, public-read-write or default"},
 		&cli.StringFlag{Name: "symlink-storage-class", Category: catSymlink, Usage: "storage class of new symlinks: Standard, IA, Archive, ColdArchive, DeepColdArchive"},
 
-		&cli.DurationFlag{Name: "stat-ttl", Category: catCache, Value: cd.StatTTL, Usage: "how long object attributes are cached; changes made outside this mount show up within this"},
-		&cli.DurationFlag{Name: "negative-ttl", Category: catCache, Value: cd.NegativeTTL, Usage: "how long a missing name is remembered"},
-		&cli.DurationFlag{Name: "list-ttl", Category: catCache, Value: cd.ListTTL, Usage: "how long a directory listing is cached"},
-		&cli.DurationFlag{Name: "symlink-ttl", Category: catCache, Value: cd.SymlinkTTL, Usage: "how long a symlink target is cached (local changes invalidate it at once)"},
+		&cli.DurationFlag{Name: "stat-ttl", Category: catCache, Value: cd.StatTTL, Usage: "how long object attributes are cached; changes made outside this mount show up within this (0: no caching)"},
+		&cli.DurationFlag{Name: "negative-ttl", Category: catCache, Value: cd.NegativeTTL, Usage: "how long a missing name is remembered (0: no caching)"},
+		&cli.DurationFlag{Name: "list-ttl", Category: catCache, Value: cd.ListTTL, Usage: "how long a directory listing is cached (0: no caching)"},
+		&cli.DurationFlag{Name: "symlink-ttl", Category: catCache, Value: cd.SymlinkTTL, Usage: "how long a symlink target is cached (local changes invalidate it at once) (0: no caching)"},
 		&cli.IntFlag{Name: "stat-cache-entries", Category: catCache, Value: cd.StatEntries, Usage: "attribute cache size, in entries"},
 		&cli.IntFlag{Name: "list-cache-entries", Category: catCache, Value: cd.ListEntries, Usage: "listing cache size, in directories"},
 		&cli.IntFlag{Name: "symlink-cache-entries", Category: catCache, Value: cd.SymlinkEntries, Usage: "symlink target cache size, in entries"},
 		&cli.IntFlag{Name: "symlink-prefetch", Category: catCache, Value: cd.PrefetchSymlinks, Usage: "symlinks seen in a listing are resolved this many at a time in the background (0: off)"},
 		&cli.IntFlag{Name: "metadata-prefetch", Category: catCache, Value: cd.PrefetchMeta, Usage: "once ls -l or stat asks for one entry of a listed directory, the metadata (mode, owner, times) of its other entries is read this many HEADs at a time in the background (0: off, one HEAD per stat)"},
-		&cli.DurationFlag{Name: "entry-timeout", Category: catCache, Value: fd.EntryTimeout, Usage: "how long the kernel caches a name lookup"},
-		&cli.DurationFlag{Name: "attr-timeout", Category: catCache, Value: fd.AttrTimeout, Usage: "how long the kernel caches attributes"},
-		&cli.DurationFlag{Name: "negative-timeout", Category: catCache, Value: fd.NegativeTimeout, Usage: "how long the kernel caches a missing name"},
+		&cli.DurationFlag{Name: "entry-timeout", Category: catCache, Value: fd.EntryTimeout, Usage: "how long the kernel caches a name lookup (0: no caching)"},
+		&cli.DurationFlag{Name: "attr-timeout", Category: catCache, Value: fd.AttrTimeout, Usage: "how long the kernel caches attributes (0: no caching)"},
+		&cli.DurationFlag{Name: "negative-timeout", Category: catCache, Value: fd.NegativeTimeout, Usage: "how long the kernel caches a missing name (0: no caching)"},
 
 		&cli.StringFlag{Name: "uid", Category: catFiles, Usage: "owner of files without ossfs metadata (default: the mounting user)"},
 		&cli.StringFlag{Name: "gid", Category: catFiles, Usage: "group of files without ossfs metadata (default: the mounting user's group)"},
@@ -126,10 +128,10 @@ func clientConfig(c *cli.Context, bucket, prefix string, logger *slog.Logger) (o
 
 func cacheOptions(c *cli.Context, logger *slog.Logger) cache.Options {
 	o := cache.DefaultOptions()
-	o.StatTTL = c.Duration("stat-ttl")
-	o.NegativeTTL = c.Duration("negative-ttl")
-	o.ListTTL = c.Duration("list-ttl")
-	o.SymlinkTTL = c.Duration("symlink-ttl")
+	o.StatTTL = ttl(c, "stat-ttl")
+	o.NegativeTTL = ttl(c, "negative-ttl")
+	o.ListTTL = ttl(c, "list-ttl")
+	o.SymlinkTTL = ttl(c, "symlink-ttl")
 	o.StatEntries = c.Int("stat-cache-entries")
 	o.ListEntries = c.Int("list-cache-entries")
 	o.SymlinkEntries = c.Int("symlink-cache-entries")
@@ -162,9 +164,9 @@ func fsOptions(c *cli.Context, mountpoint, prefix string, logger *slog.Logger) (
 	}
 	o.ReadOnly = c.Bool("read-only")
 	o.AllowOther = c.Bool("allow-other")
-	o.EntryTimeout = c.Duration("entry-timeout")
-	o.AttrTimeout = c.Duration("attr-timeout")
-	o.NegativeTimeout = c.Duration("negative-timeout")
+	o.EntryTimeout = ttl(c, "entry-timeout")
+	o.AttrTimeout = ttl(c, "attr-timeout")
+	o.NegativeTimeout = ttl(c, "negative-timeout")
 	o.SymlinkForbidOverwrite = c.Bool("symlink-forbid-overwrite")
 	if o.SymlinkACL, err = oneOf("symlink-acl", c.String("symlink-acl"), symlinkACLs); err != nil {
 		return o, err
@@ -189,6 +191,16 @@ func fsOptions(c *cli.Context, mountpoint, prefix string, logger *slog.Logger) (
 	o.Logger = logger
 	o.Debug = c.Bool("debug-fuse")
 	return o, nil
+}
+
+// ttl reads a TTL or timeout flag, where 0 (or less) means no caching:
+// cache.Options and fs.Options take a negative value for that, since
+// their zero value means the default.
+func ttl(c *cli.Context, flag string) time.Duration {
+	if d := c.Duration(flag); d > 0 {
+		return d
+	}
+	return -1
 }
 
 // The values OSS accepts in x-oss-object-acl and x-oss-storage-class.

@@ -28,6 +28,7 @@ func main() {
 			mountCommand(),
 			serveCommand(),
 			linksCommand(),
+			uploadsCommand(),
 		},
 		// Errors are printed once, as one sentence, by main.
 		ExitErrHandler: func(*cli.Context, error) {},

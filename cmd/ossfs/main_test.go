@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	ossfs "github.com/ossfs/ossfs/fs"
 )
 
 // requireFUSE skips where FUSE cannot work, unless OSSFS_REQUIRE_FUSE=1 makes
@@ -17,8 +19,10 @@ import (
 func requireFUSE(t *testing.T) {
 	t.Helper()
 	why := ""
-	if _, err := os.Stat("/dev/fuse"); err != nil {
-		why = "no /dev/fuse"
+	if err := ossfs.CheckMountpoint(t.TempDir()); err != nil {
+		// /dev/fuse missing, or not openable (a non-root user where it is
+		// mode 0600): the mount command refuses before anything else.
+		why = err.Error()
 	} else if os.Geteuid() != 0 {
 		if _, err := exec.LookPath("fusermount3"); err != nil {
 			why = "not root and no fusermount3 (apt-get install fuse3)"

@@ -142,9 +142,17 @@ func serveMount(c *cli.Context, s *mountSetup) error {
 	if err != nil {
 		return err
 	}
+	abortStaleAtMount(client, c.Duration("abort-stale-uploads"), logger)
 	cached := cache.NewBucket(client, cacheOptions(c, logger))
 	defer cached.Close()
 
+	// Signals are caught before the mount appears: a SIGTERM the moment
+	// it is visible must unmount it, not kill the process and leave a dead
+	// mount. SIGHUP too: closing the terminal of a foreground mount must
+	// unmount it cleanly.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
 	m, err := ossfs.Mount(cached, s.fsOpts)
 	if err != nil {
 		return err
@@ -153,11 +161,6 @@ func serveMount(c *cli.Context, s *mountSetup) error {
 	logger.Info("mounted", "bucket", s.bucket, "prefix", s.prefix, "mountpoint", s.fsOpts.Mountpoint, "endpoint", cfg.Endpoint)
 	notifyParent(nil)
 
-	sigs := make(chan os.Signal, 1)
-	// SIGHUP too: closing the terminal of a foreground mount must unmount
-	// it cleanly, not leave a dead mount behind.
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	defer signal.Stop(sigs)
 	go unmountOnSignal(sigs, m, logger)
 	m.Wait()
 	logger.Info("unmounted", "mountpoint", s.fsOpts.Mountpoint)

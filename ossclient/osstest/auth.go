@@ -52,9 +52,16 @@ func (s *Server) authenticate(q *request) *ossError {
 }
 
 func (s *Server) credential(id string, r *http.Request) (Credential, *ossError) {
+	s.credMu.RLock()
 	c, ok := s.creds[id]
+	expired := s.expired[id]
+	s.credMu.RUnlock()
 	if !ok {
 		return c, errInvalidAccessKeyID()
+	}
+	if expired {
+		s.stats.fault("SecurityTokenExpired")
+		return c, newErr(403, "SecurityTokenExpired", "0002-00000066", "The security token you provided has expired.")
 	}
 	if tok := r.Header.Get("x-oss-security-token"); tok != c.SecurityToken {
 		if c.SecurityToken == "" {
@@ -315,4 +322,23 @@ func v4CanonicalRequest(q *request, additional []string) string {
 	}
 	b.WriteString(payload)
 	return b.String()
+}
+
+// SetCredential accepts c from now on, replacing any credential with the
+// same key id: what an STS refresh hands a client (a new key id, secret and
+// token, or a new token for the same id).
+func (s *Server) SetCredential(c Credential) {
+	s.credMu.Lock()
+	s.creds[c.AccessKeyID] = c
+	delete(s.expired, c.AccessKeyID)
+	s.credMu.Unlock()
+}
+
+// ExpireCredential makes every later request signed with key id fail with
+// 403 SecurityTokenExpired, as OSS answers once an STS token has expired.
+// Each such answer counts in FaultCounts under "SecurityTokenExpired".
+func (s *Server) ExpireCredential(id string) {
+	s.credMu.Lock()
+	s.expired[id] = true
+	s.credMu.Unlock()
 }

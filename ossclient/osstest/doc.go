@@ -137,7 +137,10 @@
 // SetLatency, SetBandwidth (per direction,
 // shared by all requests), AddFault (error status/code, next N times or with
 // a probability, stalls, holds released by the test, connections dropped
-// mid-body), FaultsFired (how many were applied), OpenUploads.
+// mid-body), FaultsFired (how many were applied), FaultCounts (per
+// operation; "faults" in /_ossfs/stats), OpenUploads, SetCredential and
+// ExpireCredential (an STS token that expires mid-run: 403
+// SecurityTokenExpired, EC 0002-00000066, ours).
 //
 // # Choices where the public documentation is silent
 //

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -68,15 +69,18 @@ const DefaultMaxCopySize = 1 << 30
 type Server struct {
 	opts   Options
 	log    *slog.Logger
-	creds  map[string]Credential
-	st     *store
-	stats  *stats
-	shape  *shaper
-	ln     net.Listener
-	hs     *http.Server
-	reqSeq atomic.Uint64
-	reqPfx string
-	now    func() time.Time
+	credMu sync.RWMutex
+	creds  map[string]Credential // GUARDED_BY(credMu) once serving
+	// expired: key ids whose STS token has expired. GUARDED_BY(credMu)
+	expired map[string]bool
+	st      *store
+	stats   *stats
+	shape   *shaper
+	ln      net.Listener
+	hs      *http.Server
+	reqSeq  atomic.Uint64
+	reqPfx  string
+	now     func() time.Time
 }
 
 // Start listens on opts.Addr and serves in the background until Close.
@@ -115,7 +119,7 @@ func newServer(opts Options) (*Server, error) {
 	if opts.MaxCopySize == 0 {
 		opts.MaxCopySize = DefaultMaxCopySize
 	}
-	s := &Server{opts: opts, log: opts.Logger, creds: map[string]Credential{}, stats: newStats(), shape: newShaper(), now: time.Now}
+	s := &Server{opts: opts, log: opts.Logger, creds: map[string]Credential{}, expired: map[string]bool{}, stats: newStats(), shape: newShaper(), now: time.Now}
 	for _, c := range opts.Credentials {
 		if c.AccessKeyID == "" || c.AccessKeySecret == "" {
 			return nil, errors.New("osstest: a credential needs both an access key id and a secret")

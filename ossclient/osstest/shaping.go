@@ -143,6 +143,7 @@ func (sh *shaper) match(op, key string) *Fault {
 // abandoned) and must not be served.
 func (s *Server) applyFault(q *request, f *Fault) (bool, *ossError) {
 	s.log.Debug("injecting fault", "op", q.op, "key", q.key, "request_id", q.id, "status", f.Status, "stall", f.Stall, "drop_after", f.DropAfter)
+	s.stats.fault(q.op)
 	if f.Hold != nil {
 		select {
 		case <-f.Hold:
@@ -228,14 +229,36 @@ func (w *respWriter) Write(p []byte) (int, error) {
 	return total, nil
 }
 
-// stats counts requests per operation.
+// stats counts requests, and faults fired, per operation.
 type stats struct {
 	mu     sync.Mutex
 	counts map[string]int64 // GUARDED_BY(mu)
 	total  int64            // GUARDED_BY(mu)
+	faults map[string]int64 // GUARDED_BY(mu)
 }
 
-func newStats() *stats { return &stats{counts: map[string]int64{}} }
+func newStats() *stats { return &stats{counts: map[string]int64{}, faults: map[string]int64{}} }
+
+func (st *stats) fault(op string) {
+	st.mu.Lock()
+	st.faults[op]++
+	st.mu.Unlock()
+}
+
+// FaultCounts returns a copy of how many requests of each operation an
+// injected fault (AddFault, --fault/--stall/--drop) has matched and acted on,
+// and of the requests rejected by ExpireCredential ("SecurityTokenExpired"),
+// since the last ResetCounts: how a fault-injection test proves its fault
+// fired, per operation.
+func (s *Server) FaultCounts() map[string]int64 {
+	s.stats.mu.Lock()
+	defer s.stats.mu.Unlock()
+	out := make(map[string]int64, len(s.stats.faults))
+	for k, v := range s.stats.faults {
+		out[k] = v
+	}
+	return out
+}
 
 func (st *stats) add(op string) {
 	st.mu.Lock()
@@ -269,10 +292,10 @@ func (s *Server) TotalRequests() int64 {
 	return s.stats.total
 }
 
-// ResetCounts zeroes the request counters.
+// ResetCounts zeroes the request and fault counters.
 func (s *Server) ResetCounts() {
 	s.stats.mu.Lock()
-	s.stats.counts, s.stats.total = map[string]int64{}, 0
+	s.stats.counts, s.stats.total, s.stats.faults = map[string]int64{}, 0, map[string]int64{}
 	s.stats.mu.Unlock()
 }
 
@@ -334,7 +357,8 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		body, _ := json.Marshal(struct {
 			Counts map[string]int64 `json:"counts"`
 			Total  int64            `json:"total"`
-		}{s.Counts(), s.TotalRequests()})
+			Faults map[string]int64 `json:"faults"`
+		}{s.Counts(), s.TotalRequests(), s.FaultCounts()})
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(body)
 	case r.URL.Path == "/_ossfs/stats/reset" && r.Method == http.MethodPost:
