@@ -295,8 +295,8 @@ func withPrefix(l *ossclient.Listing, p string) {
 	}
 }
 
-// noteSelfCopied records a successful metadata-replacing Copy of a plain
-// object onto itself (chmod, chown, utimes): same key, same size and type,
+// noteSelfCopied records a successful metadata-replacing Copy of an
+// object or directory marker onto itself (chmod, chown, utimes): same key, same size and type,
 // a new version (o's ETag and ModTime) carrying meta. Its stat entry and
 // its entry in the cached listing of its directory are updated rather than
 // dropped, so that setting the times of each file a `tar x` or `cp -p`
@@ -310,7 +310,7 @@ func (b *Bucket) noteSelfCopied(o *ossclient.Object, meta map[string]string, m m
 		old := b.cachedObjectLocked(key)
 		// CopyObject keeps the source's ETag (osstest/doc.go): another
 		// ETag means content this cache has not seen, of unknown size.
-		if b.endLocked(m) || old == nil || old.IsSymlink() || strings.HasSuffix(key, "/") || old.ETag != o.ETag {
+		if b.endLocked(m) || old == nil || old.IsSymlink() || old.ETag != o.ETag {
 			b.dropKeyLocked(key, true)
 			return
 		}
@@ -325,8 +325,17 @@ func (b *Bucket) noteSelfCopied(o *ossclient.Object, meta map[string]string, m m
 		entry := n
 		entry.Meta, entry.MetaUnknown = nil, true // as a listing has it
 		b.syms.Remove(key)
-		b.editListingLocked(parentDir(key), key, func(l *ossclient.Listing) { withObject(l, entry) })
+		b.editListingLocked(ownListing(key), key, func(l *ossclient.Listing) { withObject(l, entry) })
 	})
+}
+
+// ownListing is the listing that shows key as an object: its directory's,
+// or for a marker "d/" that of "d/" itself.
+func ownListing(key string) string {
+	if strings.HasSuffix(key, "/") {
+		return key
+	}
+	return parentDir(key)
 }
 
 // cachedObjectLocked returns what the caches hold about the object key
@@ -336,7 +345,7 @@ func (b *Bucket) cachedObjectLocked(key string) *ossclient.Object {
 	if e, ok := b.stat.Peek(key); ok {
 		return e.obj
 	}
-	if l, _, ok := b.dirListing(parentDir(key), key); ok {
+	if l, _, ok := b.dirListing(ownListing(key), key); ok {
 		return findObject(l.Objects, key)
 	}
 	return nil
