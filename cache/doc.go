@@ -96,4 +96,11 @@
 //     dangling one).
 //   - Limited listings are not singleflighted; a limited listing that no
 //     cached listing can answer passes through.
+//   - In a directory of more than one page, a lookup of a name that sorts
+//     after the first page costs a HEAD and a probe of its own, as it did
+//     before lookups read pages; creating many such names is not cheaper.
+//   - A lookup reads its parent's page, not its own: the lookup of a
+//     directory no longer also fetches the first page of that directory,
+//     so its readdir, and the attributes of an implicit directory (its
+//     marker's absence), cost a request of their own.
 package cache
