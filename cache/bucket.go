@@ -30,6 +30,7 @@ type Bucket struct {
 	lists *LRU[string, *ossclient.Listing] // prefix -> full one-level listing (never handed out)
 	pages *LRU[string, *ossclient.Listing] // prefix -> first page of a longer listing
 	empty *LRU[string, struct{}]           // prefix -> nothing lies under it
+	negs  *LRU[string, struct{}]           // prefix -> its listing or page answers "not found" (lookup.go)
 	syms  *LRU[string, symEntry]           // key -> GetSymlink answer
 	metas *LRU[string, metaEntry]          // key -> user metadata of one version (meta.go)
 	fl    *flights                         // in-flight fetches; serialises stores with invalidations
@@ -69,6 +70,7 @@ func NewBucket(inner ossclient.Bucket, opts Options) *Bucket {
 		lists:  NewLRU[string, *ossclient.Listing](o.ListEntries, o.ListTTL, o.Clock),
 		pages:  NewLRU[string, *ossclient.Listing](o.ListEntries, o.ListTTL, o.Clock),
 		empty:  NewLRU[string, struct{}](o.StatEntries, o.NegativeTTL, o.Clock),
+		negs:   NewLRU[string, struct{}](o.ListEntries, o.NegativeTTL, o.Clock),
 		syms:   NewLRU[string, symEntry](o.SymlinkEntries, o.SymlinkTTL, o.Clock),
 		metas:  NewLRU[string, metaEntry](o.StatEntries, metaTTL, o.Clock),
 		fl:     newFlights(),
@@ -116,7 +118,9 @@ func (b *Bucket) spawn(fn func(ctx context.Context)) bool {
 // Stat answers from the stat cache, then from a fresh listing of the parent
 // directory, then with one HEAD shared by concurrent callers. With
 // ossclient.WithMeta it answers only with metadata: see statMeta
-// (meta.go).
+// (meta.go). With ossclient.ForLookup, before the HEAD, it fetches the
+// first listing page of the parent directory when that may answer
+// (lookup.go).
 //
 // An answer from a listing has MetaUnknown set (for a symlink, Size is the
 // link's listed size, and a dangling link is reported as an Object of Type
@@ -129,6 +133,12 @@ func (b *Bucket) Stat(ctx context.Context, key string, opts ...ossclient.StatOpt
 	if o, err, ok := b.statCached(key); ok {
 		b.c.statHits.Add(1)
 		return b.answer(o), err
+	}
+	if slices.Contains(opts, ossclient.ForLookup) && b.lookupByPage(ctx, key) {
+		if o, err, ok := b.statCached(key); ok {
+			b.c.statHits.Add(1)
+			return b.answer(o), err
+		}
 	}
 	b.c.statMisses.Add(1)
 	v, err, shared := b.fl.do(ctx, "s:"+key,
@@ -206,11 +216,17 @@ func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, opts ossclien
 
 // Copy copies src to dst, then invalidates dst; a copy that replaced the
 // metadata remembers it for the new version (meta.go), so that listing
-// dst again needs no HEAD.
+// dst again needs no HEAD. A metadata-replacing copy of an object onto
+// itself whose size is cached updates the caches instead
+// (noteSelfCopied).
 func (b *Bucket) Copy(ctx context.Context, src, dst string, opts ossclient.CopyOptions) (*ossclient.Object, error) {
 	m := b.begin(dst)
 	o, err := b.inner.Copy(ctx, src, dst, opts)
-	b.invalidateEnd(m, true)
+	if err == nil && src == dst && opts.ReplaceMeta && o != nil && o.Key == dst {
+		b.noteSelfCopied(o, opts.Meta, m)
+	} else {
+		b.invalidateEnd(m, true)
+	}
 	if err == nil && opts.ReplaceMeta && o != nil {
 		meta := opts.Meta
 		if meta == nil {

@@ -11,8 +11,9 @@
 //     symlink" for NegativeTTL.
 //   - List: full one-level listings (Limit 0, not recursive), per prefix, for
 //     ListTTL. A fresh listing is authoritative for its directory: Stat of a
-//     child answers from it (present, or ErrNotFound) with no request, and
-//     every entry is also put in the stat cache. A Stat answer with
+//     child answers from it (present, or ErrNotFound while the listing's
+//     negatives are fresh: NegativeTTL from its request) with no request,
+//     and every entry is also put in the stat cache. A Stat answer with
 //     MetaUnknown came from a listing (a symlink then has its listed size
 //     and is reported as an Object of Type Symlink even when dangling);
 //     an answer from a HEAD never has it. Stat("x") is about the
@@ -31,6 +32,13 @@
 //     flight. Names-only walks never ask WithMeta and start none.
 //     Metadata read within its version's Last-Modified second is kept for
 //     StatTTL only (meta.go).
+//   - Lookups: Stat with ossclient.ForLookup, and the probe List(".../x/",
+//     Limit 1), that no cache answers first fetch the first page of the
+//     name's directory, one request shared by all the lookups in it,
+//     which answers them and their siblings' (a full page only for names
+//     within its range); only what it cannot answer goes on to a HEAD or a
+//     probe of its own. A marker Put where a listing proved the directory
+//     absent makes it known empty. See lookup.go.
 //   - Probes: a List with a Limit that no cache answers fetches a whole page
 //     (1,000 entries) in its one request. A page holding the whole
 //     directory is stored as its listing; a full page is kept as the first
@@ -64,7 +72,8 @@
 // key's stat, negative and symlink entries, the listing of its parent
 // directory, for a marker "d/" also the listing of "d/", and, for a possible
 // creation, any cached ancestor listing that does not yet show the key's
-// directory as a common prefix.
+// directory as a common prefix. A metadata-replacing Copy of a key onto
+// itself updates instead, when its size is cached (update.go).
 //
 // A fetch that started before a mutation must not store its result after
 // the mutation's invalidation. Invalidation marks the in-flight fetches of
@@ -87,4 +96,11 @@
 //     dangling one).
 //   - Limited listings are not singleflighted; a limited listing that no
 //     cached listing can answer passes through.
+//   - In a directory of more than one page, a lookup of a name that sorts
+//     after the first page costs a HEAD and a probe of its own, as it did
+//     before lookups read pages; creating many such names is not cheaper.
+//   - A lookup reads its parent's page, not its own: the lookup of a
+//     directory no longer also fetches the first page of that directory,
+//     so its readdir, and the attributes of an implicit directory (its
+//     marker's absence), cost a request of their own.
 package cache

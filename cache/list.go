@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/ossfs/ossfs/ossclient"
 )
@@ -37,10 +38,23 @@ func (b *Bucket) List(ctx context.Context, prefix string, opts ossclient.ListOpt
 		return c, nil
 	}
 	b.c.listMisses.Add(1)
+	var sent time.Time // when the listing began, unless it went on from a cached page
 	l, err := b.listOnce(ctx, "l:"+prefix,
 		func() (*ossclient.Listing, bool) { return b.lists.Get(prefix) },
-		func(ctx context.Context) (*ossclient.Listing, error) { return b.fetchListing(ctx, prefix) },
-		func(l *ossclient.Listing) { b.storeListingLocked(prefix, l) })
+		func(ctx context.Context) (*ossclient.Listing, error) {
+			start := b.opts.Clock.Now()
+			l, fromPage, err := b.fetchListing(ctx, prefix)
+			if !fromPage {
+				sent = start
+			}
+			return l, err
+		},
+		func(l *ossclient.Listing) {
+			b.storeListingLocked(prefix, l)
+			if !sent.IsZero() { // a listing from a page keeps the page's negs
+				b.negs.AddUntil(prefix, struct{}{}, sent.Add(b.opts.NegativeTTL))
+			}
+		})
 	if err != nil {
 		return nil, err
 	}
@@ -85,21 +99,21 @@ func (b *Bucket) listOnce(ctx context.Context, fk string, lookup func() (*osscli
 }
 
 // fetchListing lists prefix in full, going on from its first page when a
-// probe has fetched that already.
-func (b *Bucket) fetchListing(ctx context.Context, prefix string) (*ossclient.Listing, error) {
+// probe has fetched that already (fromPage).
+func (b *Bucket) fetchListing(ctx context.Context, prefix string) (l *ossclient.Listing, fromPage bool, err error) {
 	page, ok := b.pages.Get(prefix)
 	opts := ossclient.ListOptions{}
 	if ok {
 		opts.StartAfter = lastEntry(page)
 	}
-	l, err := b.inner.List(ctx, prefix, opts)
+	l, err = b.inner.List(ctx, prefix, opts)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if ok {
 		l = mergeListings(page, sortedListing(l))
 	}
-	return l, nil
+	return l, ok, nil
 }
 
 // storeListingLocked caches l and its entries as stat answers, which expire
@@ -148,13 +162,18 @@ func (b *Bucket) probe(ctx context.Context, prefix string, opts ossclient.ListOp
 		b.c.probeHits.Add(1)
 		return l, nil
 	}
+	// "Is x a directory" is a lookup: the page of x's parent may answer
+	// it, and the lookups of x's siblings too (lookup.go).
+	if opts.Limit == 1 && b.lookupByPage(ctx, prefix) {
+		if l, ok := b.probeCached(prefix, opts.Limit); ok {
+			b.c.probeHits.Add(1)
+			return l, nil
+		}
+	}
 	b.c.probeMisses.Add(1)
+	fetch, store := b.pageFetch(prefix)
 	l, err := b.listOnce(ctx, "p:"+prefix,
-		func() (*ossclient.Listing, bool) { return b.probeCached(prefix, pageKeys) },
-		func(ctx context.Context) (*ossclient.Listing, error) {
-			return b.inner.List(ctx, prefix, ossclient.ListOptions{Limit: pageKeys})
-		},
-		func(l *ossclient.Listing) { b.storePageLocked(prefix, l) })
+		func() (*ossclient.Listing, bool) { return b.probeCached(prefix, pageKeys) }, fetch, store)
 	if err != nil {
 		return nil, err
 	}
@@ -164,44 +183,44 @@ func (b *Bucket) probe(ctx context.Context, prefix string, opts ossclient.ListOp
 // pageKeys is how many entries a probe fetches: OSS's largest page.
 const pageKeys = 1000
 
-// probeCached answers a probe from the caches; see probe.
+// probeCached answers a probe from the caches; see probe. An answer with
+// fewer entries than limit says that nothing more lies under prefix: from
+// a listing, only while its negative answers are fresh (lookup.go).
 func (b *Bucket) probeCached(prefix string, limit int) (*ossclient.Listing, bool) {
 	if l, ok := b.lists.Get(prefix); ok {
-		return cloneListing(l, limit), true
+		if c := cloneListing(l, limit); len(c.Objects)+len(c.Prefixes) >= limit || b.negFresh(prefix) {
+			return c, true
+		}
+		return nil, false
 	}
-	if l, ok := b.pages.Get(prefix); ok {
+	if l, ok := b.pages.Get(prefix); ok && len(l.Objects)+len(l.Prefixes) >= limit {
 		return cloneListing(l, limit), true
 	}
 	if _, ok := b.empty.Get(prefix); ok {
 		return &ossclient.Listing{}, true
 	}
-	if !strings.HasSuffix(prefix, "/") {
+	if prefix == "" {
 		return nil, false
 	}
-	pl, ok := b.lists.Get(parentDir(prefix))
+	dir := parentDir(prefix)
+	if _, ok := b.empty.Get(dir); ok {
+		return &ossclient.Listing{}, true
+	}
+	pl, neg, ok := b.dirListing(dir, prefix)
 	switch {
 	case !ok:
 		return nil, false
 	case !containsSorted(pl.Prefixes, prefix):
-		return &ossclient.Listing{}, true
+		if neg {
+			return &ossclient.Listing{}, true
+		}
+		return nil, false
 	case limit == 1:
 		return &ossclient.Listing{Prefixes: []string{prefix}}, true
 	}
 	// Something lies under prefix, but whether more than its marker does
 	// (rmdir's Limit 2 question) the parent cannot say.
 	return nil, false
-}
-
-// storePageLocked caches what a probe fetched. LOCKS_REQUIRED(b.fl.mu)
-func (b *Bucket) storePageLocked(prefix string, l *ossclient.Listing) {
-	switch n := len(l.Objects) + len(l.Prefixes); {
-	case n == 0:
-		b.empty.Add(prefix, struct{}{})
-	case n < pageKeys:
-		b.storeListingLocked(prefix, l)
-	default:
-		b.pages.Add(prefix, l)
-	}
 }
 
 // lastEntry is the greatest key or prefix of a listing page.
@@ -231,40 +250,52 @@ func mergeListings(page, rest *ossclient.Listing) *ossclient.Listing {
 	return l
 }
 
-// statFromListing answers Stat(key) from a fresh full listing (or, for a
-// marker, the first page of its own listing), when one is authoritative for
-// key; ok is false when none is. A plain key "d/x" is in
-// the listing of "d/" as an object or absent. A marker "d/x/" is an object
-// in the listing of "d/x/" itself; in the listing of "d/" it only shows as a
-// common prefix, so that listing proves absence (no "d/x/" prefix) but
-// cannot prove presence.
+// statFromListing answers Stat(key) from a fresh listing (or first page,
+// see lookup.go) when one is authoritative for key; ok is false when none
+// is. An absence is an answer only while the listing's negative answers
+// are fresh. A plain key "d/x" is in the listing of "d/" as an object or
+// absent. A marker "d/x/" is an object in the listing of "d/x/" itself
+// (the first entry of its first page); in the listing of "d/" it only
+// shows as a common prefix, so that listing proves absence (no "d/x/"
+// prefix) but cannot prove presence.
 func (b *Bucket) statFromListing(key string) (*ossclient.Object, error, bool) {
 	if key == "" {
 		return nil, nil, false
 	}
-	if strings.HasSuffix(key, "/") {
+	marker := strings.HasSuffix(key, "/")
+	if marker {
 		if l, ok := b.lists.Get(key); ok {
-			return b.answerFrom(l, key)
+			return b.answerFrom(l, key, b.negFresh(key))
 		}
-		// A marker "d/" is the first key under "d/" in byte order: the
-		// first page of "d/" holds it, or proves it absent.
 		if l, ok := b.pages.Get(key); ok {
-			return b.answerFrom(l, key)
+			return b.answerFrom(l, key, b.negFresh(key))
+		}
+		if _, ok := b.empty.Get(key); ok {
+			return b.answerFrom(&ossclient.Listing{}, key, true)
 		}
 	}
-	l, ok := b.lists.Get(parentDir(key))
+	dir := parentDir(key)
+	if _, ok := b.empty.Get(dir); ok {
+		return b.answerFrom(&ossclient.Listing{}, key, true)
+	}
+	l, neg, ok := b.dirListing(dir, key)
 	if !ok {
 		return nil, nil, false
 	}
-	if strings.HasSuffix(key, "/") && containsSorted(l.Prefixes, key) && findObject(l.Objects, key) == nil {
+	if marker && containsSorted(l.Prefixes, key) {
 		return nil, nil, false
 	}
-	return b.answerFrom(l, key)
+	return b.answerFrom(l, key, neg)
 }
 
-func (b *Bucket) answerFrom(l *ossclient.Listing, key string) (*ossclient.Object, error, bool) {
+// answerFrom answers Stat(key) from l: the object, or "not found" when
+// neg says that l's absences are fresh.
+func (b *Bucket) answerFrom(l *ossclient.Listing, key string, neg bool) (*ossclient.Object, error, bool) {
 	if o := findObject(l.Objects, key); o != nil {
 		return o, nil, true
+	}
+	if !neg {
+		return nil, nil, false
 	}
 	return nil, &ossclient.Error{Kind: ossclient.KindNotFound, Op: "HeadObject", Key: key,
 		Err: errAbsentFromListing}, true

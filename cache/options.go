@@ -22,8 +22,9 @@ type Options struct {
 	StatTTL time.Duration
 
 	// NegativeTTL is how long "not found" (and "dangling symlink", whose
-	// answer depends on another key) from a HEAD, and "not found / not a
-	// symlink" from GetSymlink, are kept. Default 5s: short, because a file
+	// answer depends on another key) from a HEAD, "not found / not a
+	// symlink" from GetSymlink, and a name's absence from a listing
+	// (counted from the listing request) are trusted. Default 5s: short, because a file
 	// appearing from another client is the change users notice most, yet
 	// long enough to absorb the bursts of failed lookups that shells, PATH
 	// searches, compilers and Python imports make.
@@ -31,7 +32,8 @@ type Options struct {
 
 	// ListTTL is how long a full one-level listing is kept. A fresh
 	// listing is authoritative for its children: Stat of a child answers
-	// from it (present or not found) with no request. Default 60s, the same
+	// from it with no request (present for ListTTL, not found for
+	// NegativeTTL). Default 60s, the same
 	// staleness bound as StatTTL, since it answers the same questions.
 	ListTTL time.Duration
 

@@ -4,14 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/ossfs/ossfs/ossclient"
 )
 
-// TestServerProbeFetchesWholeSmallDirectory: the lookup probe of a small
-// directory is one request that also answers its readdir and the lookups
-// of its children, present or not.
+// TestServerProbeFetchesWholeSmallDirectory: the lookup of a directory
+// (its Stat ForLookup and its probe, as package fs asks them at once) is
+// one request, a page of its parent; listing it is one more, which also
+// answers the lookups of its children, present or not.
 func TestServerProbeFetchesWholeSmallDirectory(t *testing.T) {
 	e := newEnv(t, nil)
 	for i := range 5 {
@@ -19,29 +21,40 @@ func TestServerProbeFetchesWholeSmallDirectory(t *testing.T) {
 	}
 	e.put(t, "d/sub/g", "y")
 	e.srv.ResetCounts()
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if _, err := e.b.Stat(e.ctx, "d", ossclient.ForLookup); !errors.Is(err, ossclient.ErrNotFound) {
+			t.Errorf("Stat d = %v", err)
+		}
+	})
 	if l, err := e.b.List(e.ctx, "d/", ossclient.ListOptions{Limit: 1}); err != nil || len(l.Objects)+len(l.Prefixes) != 1 {
 		t.Fatalf("probe = %+v, %v", l, err)
 	}
-	e.expect(t, "probe", map[string]int64{"ListObjectsV2": 1})
+	wg.Wait()
+	e.expect(t, "lookup", map[string]int64{"ListObjectsV2": 1})
 	l, err := e.b.List(e.ctx, "d/", ossclient.ListOptions{})
 	if err != nil || len(l.Objects) != 5 || len(l.Prefixes) != 1 {
 		t.Fatalf("List = %+v, %v", l, err)
 	}
-	if _, err := e.b.Stat(e.ctx, "d/f3"); err != nil {
+	e.expect(t, "readdir", map[string]int64{"ListObjectsV2": 1})
+	if _, err := e.b.Stat(e.ctx, "d/f3", ossclient.ForLookup); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.b.Stat(e.ctx, "d/nope"); !errors.Is(err, ossclient.ErrNotFound) {
+	if _, err := e.b.Stat(e.ctx, "d/nope", ossclient.ForLookup); !errors.Is(err, ossclient.ErrNotFound) {
 		t.Fatalf("Stat d/nope = %v", err)
 	}
 	if l, err := e.b.List(e.ctx, "d/nope/", ossclient.ListOptions{Limit: 1}); err != nil || len(l.Objects)+len(l.Prefixes) != 0 {
 		t.Fatalf("probe d/nope/ = %+v, %v", l, err)
 	}
-	e.expect(t, "readdir and child lookups after the probe", none())
+	if l, err := e.b.List(e.ctx, "d/sub/", ossclient.ListOptions{Limit: 1}); err != nil || len(l.Prefixes) != 1 {
+		t.Fatalf("probe d/sub/ = %+v, %v", l, err)
+	}
+	e.expect(t, "child lookups after the listing", none())
 }
 
 // TestServerListGoesOnFromFirstPage: a directory larger than a page is
-// listed in three requests in all, probe included, every entry once and in
-// order, also when a page ends on a common prefix.
+// listed in three requests in all, the page a lookup fetched included,
+// every entry once and in order, also when a page ends on a common prefix.
 func TestServerListGoesOnFromFirstPage(t *testing.T) {
 	e := newEnv(t, nil)
 	var keys []string
@@ -53,14 +66,14 @@ func TestServerListGoesOnFromFirstPage(t *testing.T) {
 	keys = append(keys, "big/k0999/more")
 	putParallel(t, e, keys)
 	e.srv.ResetCounts()
-	if _, err := e.b.List(e.ctx, "big/", ossclient.ListOptions{Limit: 1}); err != nil {
-		t.Fatal(err)
+	if _, err := e.b.Stat(e.ctx, "big/k0500x", ossclient.ForLookup); !errors.Is(err, ossclient.ErrNotFound) {
+		t.Fatalf("lookup within the first page = %v", err)
 	}
 	l, err := e.b.List(e.ctx, "big/", ossclient.ListOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.expect(t, "probe and listing of 2,500 entries", map[string]int64{"ListObjectsV2": 3})
+	e.expect(t, "lookup and listing of 2,500 entries", map[string]int64{"ListObjectsV2": 3})
 	if len(l.Objects) != 2499 || len(l.Prefixes) != 1 || l.Prefixes[0] != "big/k0999/" {
 		t.Fatalf("listing: %d objects, prefixes %v", len(l.Objects), l.Prefixes)
 	}

@@ -260,3 +260,26 @@ func TestRaceProbeDoesNotStoreAcrossPut(t *testing.T) {
 		}
 	})
 }
+
+// TestRaceLookupPageDoesNotStoreAcrossPut: a lookup's page of d/, fetched
+// before a Put through the Bucket made the directory d/y/, must not be
+// stored after it: it would answer that d/y is not there.
+func TestRaceLookupPageDoesNotStoreAcrossPut(t *testing.T) {
+	forEachInner(t, func(t *testing.T, f *raceFixture) {
+		f.put(t, "d/a", "1")
+		var firstErr error
+		done := f.hold(t, "List", func() { _, firstErr = f.b.Stat(f.ctx, "d/q", ossclient.ForLookup) })
+		f.put(t, "d/y/z", "2")
+		f.releaseAndWait(done)
+		if !errors.Is(firstErr, ossclient.ErrNotFound) {
+			t.Fatalf("held lookup = %v, want not found", firstErr)
+		}
+		l, err := f.b.List(f.ctx, "d/y/", ossclient.ListOptions{Limit: 1})
+		if err != nil || len(l.Objects)+len(l.Prefixes) != 1 {
+			t.Fatalf("probe d/y/ after release = %+v, %v; the stale page was stored", l, err)
+		}
+		if _, err := f.b.Stat(f.ctx, "d/a", ossclient.ForLookup); err != nil {
+			t.Fatalf("Stat d/a: %v", err)
+		}
+	})
+}

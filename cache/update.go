@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/ossfs/ossfs/ossclient"
 )
@@ -155,6 +156,7 @@ func (b *Bucket) dropListingLocked(prefix string) {
 	b.lists.Remove(prefix)
 	b.pages.Remove(prefix)
 	b.empty.Remove(prefix)
+	b.negs.Remove(prefix)
 }
 
 // noteWritten records a successful Put of obj: its stat entry (Put knows
@@ -180,12 +182,17 @@ func (b *Bucket) noteWritten(obj *ossclient.Object, m mutation) {
 		// A plain key is an object of its directory's listing; a marker
 		// "d/" is an object of its own listing and a prefix of its parent's.
 		own, start := parentDir(key), parentDir(key)
+		var emptyUntil time.Time
 		if strings.HasSuffix(key, "/") {
 			own, start = key, key
+			emptyUntil = b.absentUntilLocked(key) // before the parent shows it
 		}
-		b.editListingLocked(own, func(l *ossclient.Listing) { withObject(l, entry) })
+		b.editListingLocked(own, key, func(l *ossclient.Listing) { withObject(l, entry) })
 		for p := start; p != ""; p = parentDir(p) {
-			b.editListingLocked(parentDir(p), func(l *ossclient.Listing) { withPrefix(l, p) })
+			b.editListingLocked(parentDir(p), p, func(l *ossclient.Listing) { withPrefix(l, p) })
+		}
+		if !emptyUntil.IsZero() {
+			b.knownNewDirLocked(entry, emptyUntil)
 		}
 	})
 }
@@ -206,32 +213,61 @@ func (b *Bucket) noteDeleted(key string, m mutation) {
 		b.stat.AddTTL(key, statEntry{err: &ossclient.Error{Kind: ossclient.KindNotFound, Op: "HeadObject",
 			Key: key, Err: errDeletedHere}}, b.opts.NegativeTTL)
 		b.syms.Remove(key)
-		b.editListingLocked(parentDir(key), func(l *ossclient.Listing) { withoutObject(l, key) })
+		b.editListingLocked(parentDir(key), "", func(l *ossclient.Listing) { withoutObject(l, key) })
 	})
 }
 
 // editListingLocked rewrites the cached listing of prefix with edit (on a
-// copy, keeping the expiry). A listing known to be empty becomes a real
-// one; a first page or a listing too big to copy is dropped.
-// LOCKS_REQUIRED(b.fl.mu)
-func (b *Bucket) editListingLocked(prefix string, edit func(*ossclient.Listing)) {
-	b.pages.Remove(prefix)
+// copy, keeping the expiry and the freshness of its negative answers). A
+// listing known to be empty becomes a real one. A first page is edited
+// when added (an entry added by edit) sorts within it and left as it is
+// when it sorts after it; any other edit of a page (a removal: added ""),
+// and a listing too big to copy, drop it. LOCKS_REQUIRED(b.fl.mu)
+func (b *Bucket) editListingLocked(prefix, added string, edit func(*ossclient.Listing)) {
 	if l, until, ok := b.lists.GetUntil(prefix); ok {
+		b.pages.Remove(prefix)
 		if len(l.Objects)+len(l.Prefixes) > maxInPlace {
-			b.lists.Remove(prefix)
+			b.dropListingLocked(prefix)
 			return
 		}
-		c := &ossclient.Listing{Objects: slices.Clone(l.Objects), Prefixes: slices.Clone(l.Prefixes)}
-		edit(c)
-		b.lists.AddUntil(prefix, c, until)
+		b.lists.AddUntil(prefix, editedCopy(l, edit), until)
 		return
 	}
-	if _, ok := b.empty.Get(prefix); ok {
+	if l, until, ok := b.pages.GetUntil(prefix); ok {
+		switch {
+		case added == "" || len(l.Objects)+len(l.Prefixes) > maxInPlace:
+			b.dropListingLocked(prefix)
+		case added <= lastEntry(l):
+			b.pages.AddUntil(prefix, editedCopy(l, edit), until)
+		}
+		return
+	}
+	if _, until, ok := b.empty.GetUntil(prefix); ok {
 		b.empty.Remove(prefix)
 		c := &ossclient.Listing{}
 		edit(c)
 		b.lists.Add(prefix, c)
+		b.negs.AddUntil(prefix, struct{}{}, until) // "nothing else" is as fresh as "empty" was
 	}
+}
+
+func editedCopy(l *ossclient.Listing, edit func(*ossclient.Listing)) *ossclient.Listing {
+	c := &ossclient.Listing{Objects: slices.Clone(l.Objects), Prefixes: slices.Clone(l.Prefixes)}
+	edit(c)
+	return c
+}
+
+// knownNewDirLocked records that the directory whose marker was just
+// written holds only that marker: its absence was known (fresh) until
+// negUntil, so its listing's negative answers are trusted as long.
+// LOCKS_REQUIRED(b.fl.mu)
+func (b *Bucket) knownNewDirLocked(marker ossclient.Object, negUntil time.Time) {
+	if _, ok := b.lists.Peek(marker.Key); ok {
+		return // edited above
+	}
+	b.pages.Remove(marker.Key)
+	b.lists.Add(marker.Key, &ossclient.Listing{Objects: []ossclient.Object{marker}})
+	b.negs.AddUntil(marker.Key, struct{}{}, negUntil)
 }
 
 // withObject adds or replaces o in l.Objects, in key order.
@@ -257,4 +293,60 @@ func withPrefix(l *ossclient.Listing, p string) {
 	if i, found := slices.BinarySearch(l.Prefixes, p); !found {
 		l.Prefixes = slices.Insert(l.Prefixes, i, p)
 	}
+}
+
+// noteSelfCopied records a successful metadata-replacing Copy of an
+// object or directory marker onto itself (chmod, chown, utimes): same key, same size and type,
+// a new version (o's ETag and ModTime) carrying meta. Its stat entry and
+// its entry in the cached listing of its directory are updated rather than
+// dropped, so that setting the times of each file a `tar x` or `cp -p`
+// extracts does not throw away the listing that answers the next file's
+// lookup. When the object's size is not cached (or the copy's ETag is not
+// the cached one's), or another mutation of key overlapped, it
+// invalidates instead, as Copy does otherwise.
+func (b *Bucket) noteSelfCopied(o *ossclient.Object, meta map[string]string, m mutation) {
+	key := o.Key
+	b.fl.invalidate(flightKeys([]string{key}, true), func() {
+		old := b.cachedObjectLocked(key)
+		// CopyObject keeps the source's ETag (osstest/doc.go): another
+		// ETag means content this cache has not seen, of unknown size.
+		if b.endLocked(m) || old == nil || old.IsSymlink() || old.ETag != o.ETag {
+			b.dropKeyLocked(key, true)
+			return
+		}
+		n := *old
+		n.ETag, n.ModTime, n.ReadAt = o.ETag, o.ModTime, time.Time{}
+		n.Meta, n.MetaUnknown = cloneMeta(meta), false
+		if n.Meta == nil {
+			n.Meta = map[string]string{}
+		}
+		b.stat.Add(key, statEntry{obj: &n})
+		b.rememberMetaLocked(&n)
+		entry := n
+		entry.Meta, entry.MetaUnknown = nil, true // as a listing has it
+		b.syms.Remove(key)
+		b.editListingLocked(ownListing(key), key, func(l *ossclient.Listing) { withObject(l, entry) })
+	})
+}
+
+// ownListing is the listing that shows key as an object: its directory's,
+// or for a marker "d/" that of "d/" itself.
+func ownListing(key string) string {
+	if strings.HasSuffix(key, "/") {
+		return key
+	}
+	return parentDir(key)
+}
+
+// cachedObjectLocked returns what the caches hold about the object key
+// (its stat entry, or its entry in the cached listing of its directory),
+// or nil. LOCKS_REQUIRED(b.fl.mu)
+func (b *Bucket) cachedObjectLocked(key string) *ossclient.Object {
+	if e, ok := b.stat.Peek(key); ok {
+		return e.obj
+	}
+	if l, _, ok := b.dirListing(ownListing(key), key); ok {
+		return findObject(l.Objects, key)
+	}
+	return nil
 }

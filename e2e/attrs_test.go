@@ -31,6 +31,14 @@ func TestModeZeroAndOwners(t *testing.T) {
 	need(t, "python3")
 	cfg := config{fs: func(o *ossfs.Options) { o.UID, o.GID = 1000, 1000 }}
 	e := newEnv(t, cfg)
+	// Made by other clients before the mount looks (after it, they would
+	// be seen once --negative-ttl passes: TestExclCreateAfterListing).
+	if _, err := e.raw.Put(e.ctx(), "rootmeta", strings.NewReader("x"), ossclient.PutOptions{
+		Meta: map[string]string{"mode": "33188", "uid": "0", "gid": "0"}}); err != nil {
+		t.Fatal(err)
+	}
+	e.put("bare", "x")       // another tool's object: no metadata
+	e.put("implicit/x", "x") // a directory without a marker: the defaults
 	e.sh(`umask 022 && python3 -c 'import os; os.close(os.open("z", os.O_CREAT | os.O_WRONLY, 0))'
 		touch f && chmod 000 f && mkdir d && chmod 000 d`)
 	if err := os.WriteFile(e.p("mine"), []byte("x"), 0o644); err != nil { // made by root
@@ -39,12 +47,6 @@ func TestModeZeroAndOwners(t *testing.T) {
 	if err := os.Chmod(e.p("mine"), 0o644); err != nil { // whatever the umask
 		t.Fatal(err)
 	}
-	if _, err := e.raw.Put(e.ctx(), "rootmeta", strings.NewReader("x"), ossclient.PutOptions{
-		Meta: map[string]string{"mode": "33188", "uid": "0", "gid": "0"}}); err != nil {
-		t.Fatal(err)
-	}
-	e.put("bare", "x")       // another tool's object: no metadata
-	e.put("implicit/x", "x") // a directory without a marker: the defaults
 	want := "z 0 0:0\nf 0 0:0\nd 0 0:0\nmine 644 0:0\nrootmeta 644 0:0\nbare 644 1000:1000\nimplicit 755 1000:1000\n"
 	const script = `for n in z f d mine rootmeta bare implicit; do echo "$n $(stat -c '%a %u:%g' $n)"; done`
 	if got := e.sh(script); got != want {

@@ -3,7 +3,9 @@ package e2e
 import (
 	"errors"
 	"testing"
+	"time"
 
+	"github.com/ossfs/ossfs/cache"
 	"github.com/ossfs/ossfs/ossclient"
 	"github.com/ossfs/ossfs/ossclient/osstest/testtarget"
 )
@@ -15,7 +17,8 @@ import (
 // checked from the mount and from a plain OSS client.
 func TestConformanceMount(t *testing.T) {
 	testtarget.Each(t, func(t *testing.T, tg *testtarget.Target) {
-		e := newEnv(t, config{target: tg})
+		clock := cache.NewFakeClock(time.Now())
+		e := newEnv(t, config{target: tg, cache: func(o *cache.Options) { o.Clock = clock }})
 		out := e.sh(`
 mkdir -p d/sub
 printf 'hello\n' > d/f.txt
@@ -58,12 +61,13 @@ ls d | tr '\n' ' '
 			t.Errorf("Stat d/dangling: %v, want ErrDanglingSymlink", err)
 		}
 
-		// Made behind the mount's back, in a directory the mount has not
-		// listed yet: seen at once.
+		// Made behind the mount's back: seen once --negative-ttl has passed
+		// since the mount read the listing of the root (its lookups did).
 		e.put("fresh/plain", "from elsewhere")
 		if err := e.raw.PutSymlink(e.ctx(), "fresh/ln", "fresh/plain", ossclient.SymlinkOptions{}); err != nil {
 			t.Fatal(err)
 		}
+		clock.Advance(cache.DefaultNegativeTTL)
 		out = e.sh(`ls fresh | tr '\n' ' '; readlink fresh/ln; cat fresh/ln`)
 		if want := "ln plain plain\nfrom elsewhere"; out != want {
 			t.Errorf("objects made by another client: %q, want %q", out, want)

@@ -86,7 +86,10 @@ type probe struct {
 }
 
 // probeKey asks Stat(key) and List(key/, Limit 1) at once; the cache
-// answers both from a fresh parent listing. A directory wins over a file of
+// answers both from a fresh parent listing, or fetches one page of the
+// parent directory for both (ossclient.ForLookup), which then also answers
+// the lookups of the names beside key: creating many files costs one
+// listing, not a HEAD and a listing each. A directory wins over a file of
 // the same name. An empty object whose metadata is unknown is asked again
 // with its metadata: it may be a FIFO, socket or device node, whose type
 // only the metadata tells (and the kernel takes a node's type from the
@@ -97,7 +100,7 @@ func (f *fsys) probeKey(ctx context.Context, key string) (probe, error) {
 		obj  *ossclient.Object
 		serr error
 	)
-	wg.Go(func() { obj, serr = f.bucket.Stat(ctx, key) })
+	wg.Go(func() { obj, serr = f.bucket.Stat(ctx, key, ossclient.ForLookup) })
 	lst, lerr := &ossclient.Listing{}, error(nil)
 	if names.CheckKeyLen(key+"/") == nil { // else no directory can be there
 		lst, lerr = f.bucket.List(ctx, key+"/", ossclient.ListOptions{Limit: 1})

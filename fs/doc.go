@@ -17,8 +17,11 @@
 // getattr, readdir and readlink ask the Bucket every time, and the Bucket's
 // decorator answers from its caches (a fresh listing answers child Stat
 // and List(d/, Limit 1) probes, GetSymlink answers are cached and
-// prefetched). Lookup asks Stat(key) and List(key+"/", Limit 1)
-// concurrently; a directory wins over a file of the same name. A directory
+// prefetched). Lookup asks Stat(key, ForLookup) and List(key+"/", Limit 1)
+// concurrently, which the decorator answers with one listing page of the
+// parent directory that also answers the lookups of the names beside key
+// (creating many files costs no request per lookup); a directory wins over
+// a file of the same name. A directory
 // handle lists once and answers READDIRPLUS lookups from that listing, so
 // `ls` and `find -name` cost the listing pages only.
 //

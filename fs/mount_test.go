@@ -30,6 +30,7 @@ type tmount struct {
 	t   *testing.T
 	srv *osstest.Server
 	raw ossclient.Bucket // the bucket without cache: what other clients see
+	c   *cache.Bucket    // the mount's cache
 	dir string
 	m   *Mounted
 }
@@ -70,7 +71,7 @@ func newTmount(t *testing.T, tweak func(*Options)) *tmount {
 	if err != nil {
 		skipNoFUSE(t, err)
 	}
-	tm := &tmount{t: t, srv: srv, raw: cl, dir: o.Mountpoint, m: m}
+	tm := &tmount{t: t, srv: srv, raw: cl, c: cached, dir: o.Mountpoint, m: m}
 	t.Cleanup(func() {
 		for range 50 {
 			if m.Unmount() == nil {
@@ -115,11 +116,15 @@ func (m *tmount) object(key string) (string, bool) {
 	return string(b), true
 }
 
+// put sets up an object behind the mount's back, and tells the mount's
+// cache (which would otherwise see it within its TTLs: visibility of
+// changes made elsewhere is e2e's subject, not these tests').
 func (m *tmount) put(key, data string) {
 	m.t.Helper()
 	if _, err := m.raw.Put(context.Background(), key, strings.NewReader(data), ossclient.PutOptions{}); err != nil {
 		m.t.Fatal(err)
 	}
+	m.c.Invalidate(key)
 }
 
 func (m *tmount) wantObject(key, want string) {

@@ -92,6 +92,12 @@ const (
 	// (package cache) sends a HEAD unless it holds the metadata of the
 	// version listed.
 	WithMeta StatOption = iota + 1
+	// ForLookup says the caller is resolving a name that may well not
+	// exist (a lookup before a create): a Bucket that caches listings
+	// (package cache) may answer it, and the lookups of the key's
+	// siblings, with one listing page of the key's directory rather than
+	// a HEAD. The answer may then have MetaUnknown set.
+	ForLookup
 )
 
 // Listing is what List returns: objects and common prefixes, each in byte

@@ -52,13 +52,22 @@ func TestBenchSmoke(t *testing.T) {
 				t.Errorf("readlink-cold: %d GetSymlink for %d links", n, cfg.Links)
 			}
 		case "ls-l", "ls-l-bare":
-			// One HEAD per object (its metadata), plus the lookup of the
-			// directory's name.
+			// One HEAD per object (its metadata), plus the directory's
+			// marker (its attributes); the directory's pages, plus the
+			// page of its parent that its lookup reads.
 			if n := r.Requests["HeadObject"]; n > int64(cfg.Entries)+1 {
 				t.Errorf("%s: %d HEAD requests for %d objects: %v", r.Workload, n, cfg.Entries, r.Requests)
 			}
-			if n, pages := total(r.Requests), listPages(r.Requests); n-pages-r.Requests["HeadObject"] != 0 || pages > int64(cfg.Entries/1000+1) {
+			if n, pages := total(r.Requests), listPages(r.Requests); n-pages-r.Requests["HeadObject"] != 0 || pages > int64(cfg.Entries/1000+2) {
 				t.Errorf("%s: requests %v, want listing pages and HEADs only", r.Workload, r.Requests)
+			}
+		case "newfiles":
+			// One Put per file, and a listing page per directory of the
+			// path (read again if the run outlasts --negative-ttl): issue
+			// #14's target is at most 1.1 requests per file. The exact
+			// count is asserted with a fake clock in e2e/newfiles_test.go.
+			if n := total(r.Requests); n > int64(cfg.Files)*11/10+3 || r.Requests["PutObject"] != int64(cfg.Files) || r.Requests["HeadObject"] != 0 {
+				t.Errorf("newfiles: %d requests for %d files: %v, want one Put each and a few listing pages", n, cfg.Files, r.Requests)
 			}
 		case "ls-l-again":
 			if n := total(r.Requests); n != 0 {
@@ -88,7 +97,7 @@ func TestBenchSmoke(t *testing.T) {
 		}
 	}
 	for _, w := range []string{"seqread", "seqread-sdk", "seqwrite", "seqwrite-sdk", "ls-l", "ls-l-again", "ls-l-bare", "find-name", "readlink-cold",
-		"readlink-warm", "smallfiles-write", "smallfiles-read", "smallfiles-reread", "randread"} {
+		"readlink-warm", "smallfiles-write", "smallfiles-read", "smallfiles-reread", "randread", "newfiles", "mkdir-p", "cp-r", "tar-x"} {
 		if seen[w] != len(cfg.Rows) {
 			t.Errorf("workload %s reported %d times, want %d", w, seen[w], len(cfg.Rows))
 		}

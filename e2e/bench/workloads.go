@@ -33,6 +33,8 @@ var workloads = []workload{
 	{"readlink", (*bench).readlinks},
 	{"smallfiles", (*bench).smallFiles},
 	{"randread", (*bench).randRead},
+	{"newfiles", (*bench).newFiles},
+	{"newtree", (*bench).newTree},
 }
 
 // Keys of the objects the workloads share; made once per run by setup.
