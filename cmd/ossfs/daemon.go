@@ -36,14 +36,14 @@ func runInBackground(logPath string) error {
 		return err
 	}
 	defer r.Close()
-	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	logf, err := openLogFile(logPath)
 	if err != nil {
 		w.Close()
-		return fmt.Errorf("cannot open log file: %w", err)
+		return err
 	}
 	defer logf.Close()
 	cmd := exec.Command(self, os.Args[1:]...)
-	cmd.Env = append(os.Environ(), daemonChildEnv+"=1")
+	cmd.Env = append(os.Environ(), daemonChildEnv+"=1", logPathEnv+"="+logPath)
 	cmd.Stdin = nil
 	cmd.Stdout = logf
 	cmd.Stderr = logf
@@ -85,21 +85,22 @@ func writeReadiness(err error) {
 	if f == nil {
 		return
 	}
-	msg := "ok"
-	if err != nil {
-		msg = strings.ReplaceAll(err.Error(), "\n", " ")
-	}
-	fmt.Fprintln(f, msg)
-	f.Close()
 	if err == nil {
 		// Detach from the terminal's stdin for good, and from the directory
 		// the command ran in, which would otherwise stay busy (umount of a
-		// mount it lies on fails) for as long as this process lives.
-		// Relative paths of the flags were made absolute before.
+		// mount it lies on fails) for as long as this process lives; both
+		// before saying "ok", so the parent returns only once they are
+		// done. Relative paths of the flags were made absolute before.
 		if devnull, derr := os.Open(os.DevNull); derr == nil {
 			_ = syscall.Dup2(int(devnull.Fd()), 0)
 			devnull.Close()
 		}
 		_ = os.Chdir("/")
 	}
+	msg := "ok"
+	if err != nil {
+		msg = strings.ReplaceAll(err.Error(), "\n", " ")
+	}
+	fmt.Fprintln(f, msg)
+	f.Close()
 }

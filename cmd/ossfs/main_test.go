@@ -268,11 +268,11 @@ func TestHangupUnmounts(t *testing.T) {
 }
 
 func TestDefaultLogPathPerMountpoint(t *testing.T) {
-	a, b := defaultLogPath("/a/data"), defaultLogPath("/b/data")
+	a, b := defaultLogPath("/d", "/a/data"), defaultLogPath("/d", "/b/data")
 	if a == b {
 		t.Errorf("two mountpoints named data share the log %s", a)
 	}
-	if !strings.Contains(a, "-data-") || defaultLogPath("/a/data") != a {
+	if !strings.HasPrefix(a, "/d/data-") || defaultLogPath("/d", "/a/data") != a {
 		t.Errorf("log path %s does not name the mountpoint or is not stable", a)
 	}
 }
