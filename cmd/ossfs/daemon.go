@@ -25,7 +25,7 @@ const daemonChildEnv = "OSSFS_DAEMON_CHILD"
 func isDaemonChild() bool { return os.Getenv(daemonChildEnv) == "1" }
 
 // runInBackground starts the child and waits for its readiness line. logPath
-// receives the child's stdout and stderr.
+// receives the child's stdout and stderr ("": this process's stderr).
 func runInBackground(logPath string) error {
 	self, err := os.Executable()
 	if err != nil {
@@ -36,12 +36,14 @@ func runInBackground(logPath string) error {
 		return err
 	}
 	defer r.Close()
-	logf, err := openLogFile(logPath)
-	if err != nil {
-		w.Close()
-		return err
+	logf := os.Stderr // "" under systemd: keep writing to the journal
+	if logPath != "" {
+		if logf, err = openLogFile(logPath); err != nil {
+			w.Close()
+			return err
+		}
+		defer logf.Close()
 	}
-	defer logf.Close()
 	cmd := exec.Command(self, os.Args[1:]...)
 	cmd.Env = append(os.Environ(), daemonChildEnv+"=1", logPathEnv+"="+logPath)
 	cmd.Stdin = nil

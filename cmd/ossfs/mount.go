@@ -93,6 +93,9 @@ func runMount(c *cli.Context) error {
 	if err := runInBackground(logPath); err != nil {
 		return err
 	}
+	if logPath == "" {
+		logPath = "stderr"
+	}
 	fmt.Printf("ossfs: mounted %s on %s (logs: %s)\n", c.Args().Get(0), mountpoint, logPath)
 	return nil
 }
