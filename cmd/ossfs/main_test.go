@@ -252,21 +252,6 @@ func daemonOf(mnt string) string {
 	return ""
 }
 
-// TestHangupUnmounts: SIGHUP (the terminal of a foreground mount closing)
-// unmounts cleanly instead of killing the process and leaving a dead mount.
-func TestHangupUnmounts(t *testing.T) {
-	requireFUSE(t)
-	bin := buildBinary(t)
-	mnt := t.TempDir()
-	defer unmount(t, mnt)
-	cmd, fg := startForeground(t, bin, mnt, "--local", t.TempDir(), "demo")
-	if err := os.WriteFile(filepath.Join(mnt, "f"), []byte("x"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	stopCleanly(t, cmd, syscall.SIGHUP, fg)
-	waitUnmounted(t, mnt)
-}
-
 func TestDefaultLogPathPerMountpoint(t *testing.T) {
 	a, b := defaultLogPath("/d", "/a/data"), defaultLogPath("/d", "/b/data")
 	if a == b {
