@@ -48,7 +48,7 @@ func mountFlags() []cli.Flag {
 		&cli.StringFlag{Name: "access-key-id", Category: catCreds, Usage: "AccessKey ID (prefer OSS_ACCESS_KEY_ID: flags are visible in ps)"},
 		&cli.StringFlag{Name: "access-key-secret", Category: catCreds, Usage: "AccessKey secret (prefer OSS_ACCESS_KEY_SECRET: flags are visible in ps)"},
 		&cli.StringFlag{Name: "session-token", Category: catCreds, Usage: "STS security token (or OSS_SESSION_TOKEN)"},
-		&cli.StringFlag{Name: "passwd-file", Category: catCreds, Usage: "credential file, ossfs 1.x format, mode 0600 (default ~/.passwd-ossfs, then /etc/passwd-ossfs)"},
+		&cli.StringFlag{Name: "passwd-file", Category: catCreds, Usage: "credential file, ossfs 1.x format, mode 0600 or 0640 for a root-owned /etc/passwd-ossfs (default ~/.passwd-ossfs, then /etc/passwd-ossfs)"},
 		&cli.StringFlag{Name: "ecs-role", Category: catCreds, Usage: "ECS RAM role name to take credentials from the instance metadata service"},
 
 		&cli.BoolFlag{Name: "symlink-forbid-overwrite", Category: catSymlink, Usage: "ln -s onto an existing name fails with EEXIST (x-oss-forbid-overwrite); ln -sf still replaces"},
