@@ -30,7 +30,7 @@ func rewriteArgs(args []string, commands []string) ([]string, error) {
 			return nil, err
 		}
 		return append([]string{args[0], "mount"}, rest...), nil
-	case slices.Contains(commands, first), strings.HasPrefix(first, "-") && !legacyFlag(first):
+	case slices.Contains(commands, first), slices.Contains(appFlags, first):
 		return args, nil // another subcommand, --help, --version
 	}
 	rest, err := mountArgs(args[1:])
@@ -40,11 +40,10 @@ func rewriteArgs(args []string, commands []string) ([]string, error) {
 	return append([]string{args[0], "mount"}, rest...), nil
 }
 
-// legacyFlag reports whether a first argument starting with "-" belongs to
-// the 1.x form ("ossfs -o url=... BUCKET MNT" is valid there too).
-func legacyFlag(a string) bool {
-	return a == "-o" || strings.HasPrefix(a, "-o") && !strings.HasPrefix(a, "--") || a == "-f" || a == "-d" || a == "-s"
-}
+// appFlags are the flags of ossfs itself; any other first argument
+// starting with "-" begins a mount command line ("ossfs -o url=... BUCKET
+// MNT" and "ossfs --read-only BUCKET MNT" are mounts).
+var appFlags = []string{"-h", "--help", "-help", "-v", "--version", "-version"}
 
 // mountArgs puts the flags of a mount command line first and its
 // positional arguments last (after "--"), translating -o options and the

@@ -7,7 +7,7 @@ import (
 )
 
 // manCommand prints the man page, generated from the CLI definition
-// (go generate writes it to docs/ossfs.1).
+// (go generate writes it to docs/ossfs.8).
 func manCommand() *cli.Command {
 	return &cli.Command{
 		Name:   "man",

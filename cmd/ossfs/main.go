@@ -9,9 +9,9 @@
 // do the work (ossclient, cache, fs, ossclient/osstest); args.go and
 // options.go rewrite the ossfs 1.x command line into mount flags.
 //
-// The man page docs/ossfs.1 is generated from the CLI definition:
+// The man page docs/ossfs.8 is generated from the CLI definition:
 //
-//go:generate sh -c "go run . man > ../../docs/ossfs.1"
+//go:generate sh -c "go run . man > ../../docs/ossfs.8"
 package main
 
 import (

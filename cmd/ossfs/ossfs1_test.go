@@ -31,7 +31,9 @@ func TestRewriteArgs(t *testing.T) {
 		{"b /m -o umask=022,mp_umask=027", "mount --file-mode=0755 --dir-mode=0755 --root-mode=0750 -- b /m"},
 		{"b /m -o multipart_size=10,parallel_count=8,stat_cache_expire=30,max_stat_cache_size=9", "mount --part-size=10485760 --upload-parallelism=8 --stat-ttl=30s --list-ttl=30s --stat-cache-entries=9 -- b /m"},
 		{"b /m -o dbglevel=err,logfile=/l,passwd_file=/p,use_path_request_style,sigv4,region=cn-x", "mount --log-level=error --log-file=/l --passwd-file=/p --path-style --signature-version=4 --region=cn-x -- b /m"},
+		{"--read-only --stat-ttl 5s b /m", "mount --read-only --stat-ttl 5s -- b /m"},
 		{"serve --addr x", "serve --addr x"},
+		{"-h", "-h"},
 		{"--version", "--version"},
 		{"completion bash", "completion bash"},
 	}

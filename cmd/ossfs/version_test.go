@@ -48,19 +48,19 @@ func TestVersionFromBuildInfo(t *testing.T) {
 	}
 }
 
-// TestManPageUpToDate: docs/ossfs.1 is what "go generate" writes from the
+// TestManPageUpToDate: docs/ossfs.8 is what "go generate" writes from the
 // CLI definition, and it documents the flags and the 1.x form.
 func TestManPageUpToDate(t *testing.T) {
 	out, err := exec.Command(buildBinary(t), "man").Output()
 	if err != nil {
 		t.Fatal(err)
 	}
-	page, err := os.ReadFile("../../docs/ossfs.1")
+	page, err := os.ReadFile("../../docs/ossfs.8")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if string(page) != string(out) {
-		t.Error("docs/ossfs.1 is stale: run go generate ./cmd/ossfs")
+		t.Error("docs/ossfs.8 is stale: run go generate ./cmd/ossfs")
 	}
 	for _, want := range []string{"--stat-ttl", "--metrics-addr", "-o opt", "fuse.ossfs"} {
 		if !strings.Contains(string(out), want) {
