@@ -159,6 +159,13 @@ func parseMount(c *cli.Context, mountpoint string) (*mountSetup, error) {
 // it is ready, then to the file.
 func serveMount(c *cli.Context, s *mountSetup, logPath string, foreground bool) error {
 	logger, cfg := s.logger, s.cfg
+	// Signals are caught from the start: one arriving once the parent (or
+	// systemd) has been told the mount is ready must not find SIGHUP's
+	// default action (exit) in place. Those arriving earlier wait for the
+	// mount.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
 	if addr := c.String("pprof-addr"); addr != "" {
 		if err := servePprof(addr, logger); err != nil {
 			return err
@@ -200,9 +207,6 @@ func serveMount(c *cli.Context, s *mountSetup, logPath string, foreground bool) 
 	notifyParent(nil)
 	sdNotify(logger, daemon.SdNotifyReady)
 
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	defer signal.Stop(sigs)
 	go handleSignals(sigs, m, logPath, logger)
 	m.Wait()
 	logger.Info("unmounted", "mountpoint", s.fsOpts.Mountpoint)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -29,7 +30,7 @@ func TestSystemdNotify(t *testing.T) {
 	defer conn.Close()
 	cmd := exec.Command(bin, testBucket, mnt, "-o", "url="+s.srv.Endpoint()+",region="+s.srv.Region())
 	cmd.Env = append(s.goodEnv(), "NOTIFY_SOCKET="+sock)
-	var stderr bytes.Buffer
+	var stderr syncBuffer
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -129,14 +130,42 @@ func TestHangupReopensLog(t *testing.T) {
 	})
 
 	// Foreground: SIGHUP is not a reason to unmount.
-	cmd, fg := startForeground(t, bin, mnt, "--local", t.TempDir(), "demo")
+	cmd := exec.Command(bin, "mount", "-f", "--local", t.TempDir(), "demo", mnt)
+	var fg syncBuffer
+	cmd.Stdout, cmd.Stderr = &fg, &fg
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	waitFor(t, "the foreground mount", func() bool { return strings.Contains(fg.String(), "msg=mounted") })
 	cmd.Process.Signal(syscall.SIGHUP)
 	waitFor(t, "SIGHUP to be handled", func() bool { return strings.Contains(fg.String(), "SIGHUP ignored") })
 	if !isMounted(mnt) {
 		t.Fatal("SIGHUP unmounted the foreground mount")
 	}
-	stopCleanly(t, cmd, syscall.SIGINT, fg)
+	cmd.Process.Signal(syscall.SIGINT)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit after SIGINT: %v\n%s", err, fg.String())
+	}
 	waitUnmounted(t, mnt)
+}
+
+// syncBuffer is a bytes.Buffer a process writes while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
 
 // waitFor polls cond (every 20 ms, up to 10 s).
