@@ -88,6 +88,13 @@ func runMount(c *cli.Context) error {
 		return err
 	}
 	if foreground {
+		if logPath != "" { // a log file that cannot be used stops the mount now
+			f, err := openLogFile(logPath)
+			if err != nil {
+				return err
+			}
+			f.Close()
+		}
 		return serveAndReport(c, s, logPath, true)
 	}
 	if err := runInBackground(logPath); err != nil {

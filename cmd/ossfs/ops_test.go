@@ -214,6 +214,13 @@ func TestDefaultLogFileSafe(t *testing.T) {
 	if b, _ := os.ReadFile(victim); string(b) != "precious\n" {
 		t.Errorf("the symlink's target was written: %q", b)
 	}
+	// An explicit --log-file gets the same checks, also in the foreground,
+	// before anything is mounted.
+	out, err = run(t, bin, "mount", "-f", "--log-file", path, "--local", t.TempDir(), "demo", mnt)
+	if err == nil {
+		t.Fatalf("foreground mount logged through a planted symlink: %s", out)
+	}
+	wantOneLine(t, out, "is a symbolic link")
 	os.Remove(path)
 
 	// A file another user created (and can read).
