@@ -32,7 +32,8 @@ func mountCommand() *cli.Command {
 Credentials, first found wins: --access-key-id/--access-key-secret; the environment
 (OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET, optional OSS_SESSION_TOKEN); a credential
 file in ossfs 1.x format (--passwd-file, else ~/.passwd-ossfs, else /etc/passwd-ossfs;
-mode 0600, or 0640 for /etc/passwd-ossfs owned by root); an ECS RAM role (--ecs-role). --credentials picks one source.
+mode 0600, or 0640 for /etc/passwd-ossfs owned by root); an ECS RAM role
+(--ecs-role). --credentials picks one source.
 
 With --local DIR no account is needed: a built-in OSS-compatible server backed by DIR
 serves BUCKET on a loopback port, and the mount uses it.
