@@ -7,7 +7,7 @@
 //   - OSS requests: ossclient.Config.OnRequest, called once per HTTP request
 //     (each retry counts) with the operation, status and latency;
 //   - bytes and uploads: Bucket wraps the ossclient.Bucket below the cache,
-//     counting the bytes of Read streams and Put bodies and the Puts (one
+//     counting the bytes of Read and Get streams and Put bodies and the Puts (one
 //     per file upload: PutObject or a whole multipart upload) in flight and
 //     failed;
 //   - caches: WatchCache reads cache.Bucket's counters at each scrape;
@@ -176,6 +176,15 @@ func (b *bucket) Read(ctx context.Context, key string, off, length int64) (io.Re
 		return nil, err
 	}
 	return &countingReadCloser{ReadCloser: rc, c: b.m.bytesRead}, nil
+}
+
+func (b *bucket) Get(ctx context.Context, key string, off, length int64, opts ossclient.ReadOptions) (*ossclient.Body, error) {
+	body, err := b.Bucket.Get(ctx, key, off, length, opts)
+	if err != nil {
+		return nil, err
+	}
+	body.ReadCloser = &countingReadCloser{ReadCloser: body.ReadCloser, c: b.m.bytesRead}
+	return body, nil
 }
 
 func (b *bucket) Put(ctx context.Context, key string, r io.Reader, opts ossclient.PutOptions) (*ossclient.Object, error) {
