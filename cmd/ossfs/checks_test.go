@@ -17,7 +17,7 @@ func TestNonEmptyMountpoint(t *testing.T) {
 	bin := buildBinary(t)
 	mnt := t.TempDir()
 	os.WriteFile(filepath.Join(mnt, "local-file"), []byte("mine"), 0o644)
-	out, err := run(t, bin, "mount", "--local", t.TempDir(), "demo", mnt)
+	out, err := run(t, bin, "mount", "--local", t.TempDir(), "--log-file", filepath.Join(t.TempDir(), "log"), "demo", mnt)
 	if err == nil {
 		unmount(t, mnt)
 		t.Fatalf("mounted over a non-empty directory: %s", out)
@@ -27,8 +27,8 @@ func TestNonEmptyMountpoint(t *testing.T) {
 		t.Fatal("left a mount behind")
 	}
 	for _, args := range [][]string{
-		{"demo", mnt, "-o", "nonempty", "--local", t.TempDir()},
-		{"mount", "--nonempty", "--local", t.TempDir(), "demo", mnt},
+		{"demo", mnt, "-o", "nonempty,logfile=" + filepath.Join(t.TempDir(), "log"), "--local", t.TempDir()},
+		{"mount", "--nonempty", "--local", t.TempDir(), "--log-file", filepath.Join(t.TempDir(), "log"), "demo", mnt},
 	} {
 		out, err := run(t, bin, args...)
 		if err != nil || !isMounted(mnt) {
@@ -137,7 +137,7 @@ func TestSilentEndpoint(t *testing.T) {
 	s := startServer(t) // for its credentials only
 	mnt := t.TempDir()
 	ep := "http://" + ln.Addr().String()
-	out, err := runEnv(s.goodEnv(), bin, "mount", "--endpoint", ep, "--region", "cn-hangzhou",
+	out, err := runEnv(s.goodEnv(), bin, "mount", "--endpoint", ep, "--region", "cn-hangzhou", "--log-file", filepath.Join(t.TempDir(), "log"),
 		"--read-write-timeout", "1s", "--retries", "1", testBucket, mnt)
 	if err == nil {
 		unmount(t, mnt)

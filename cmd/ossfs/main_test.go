@@ -204,7 +204,7 @@ func TestBackgroundLeavesWorkingDirectory(t *testing.T) {
 	bin := buildBinary(t)
 	wd, mnt := t.TempDir(), t.TempDir()
 	defer func() { unmount(t, mnt); waitUnmounted(t, mnt) }()
-	cmd := exec.Command(bin, "mount", "--local", "data", "--temp-dir", "tmp", "demo", mnt)
+	cmd := exec.Command(bin, "mount", "--local", "data", "--temp-dir", "tmp", "--log-file", "ossfs.log", "demo", mnt)
 	cmd.Dir = wd
 	os.Mkdir(filepath.Join(wd, "tmp"), 0o700)
 	if out, err := cmd.CombinedOutput(); err != nil {
