@@ -75,6 +75,7 @@ func TestSystemCredentialFile(t *testing.T) {
 	waitUnmounted(t, mnt)
 
 	os.Chmod(path, 0o644)
+	args = append([]string{"mount", "--log-file", filepath.Join(t.TempDir(), "log")}, args[1:]...)
 	out, err := runEnv(env, bin, args...)
 	if err == nil {
 		t.Fatalf("a world-readable /etc/passwd-ossfs was used: %s", out)

@@ -92,11 +92,13 @@ func runServe(c *cli.Context) error {
 	for _, f := range faults {
 		srv.AddFault(f)
 	}
-	printServeBanner(c.App.Writer, srv, cred, c.String("dir"))
-
+	// Catch the signals before the banner tells anyone the server is up:
+	// a SIGTERM right after it must stop the server cleanly, not kill it.
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sig)
+	printServeBanner(c.App.Writer, srv, cred, c.String("dir"))
+
 	s := <-sig
 	logger.Info("stopping", "signal", s.String())
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
