@@ -117,6 +117,9 @@ func Mount(bucket ossclient.Bucket, opts Options) (*Mounted, error) {
 	}
 	f := newFsys(bucket, o)
 	root := f.newDir()
+	if o.RootMode != 0 {
+		root.a.mode = uint32(o.RootMode & 0o7777)
+	}
 	fo := &gofs.Options{
 		MountOptions: fuse.MountOptions{
 			AllowOther:  o.AllowOther,
@@ -157,7 +160,7 @@ func Mount(bucket ossclient.Bucket, opts Options) (*Mounted, error) {
 			o.Logger.Warn("--no-metadata with --allow-other: every user gets access by --file-mode, --dir-mode, --uid and --gid, whatever mode and owner are stored with each object")
 		}
 	}
-	srv, err := gofs.Mount(o.Mountpoint, root, fo)
+	srv, err := serve(o, root, fo)
 	if err != nil {
 		return nil, fmt.Errorf("mount %s: %w", o.Mountpoint, err)
 	}
@@ -167,6 +170,23 @@ func Mount(bucket ossclient.Bucket, opts Options) (*Mounted, error) {
 		}
 	}
 	return &Mounted{server: srv, f: f}, nil
+}
+
+// serve is go-fuse's fs.Mount, with Options.WrapFS applied.
+func serve(o Options, root gofs.InodeEmbedder, fo *gofs.Options) (*fuse.Server, error) {
+	var raw fuse.RawFileSystem = gofs.NewNodeFS(root, fo)
+	if o.WrapFS != nil {
+		raw = o.WrapFS(raw)
+	}
+	srv, err := fuse.NewServer(raw, o.Mountpoint, &fo.MountOptions)
+	if err != nil {
+		return nil, err
+	}
+	go srv.Serve()
+	if err := srv.WaitMount(); err != nil {
+		return nil, err
+	}
+	return srv, nil
 }
 
 // Wait blocks until the filesystem is unmounted (Unmount, umount,

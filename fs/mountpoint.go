@@ -53,6 +53,12 @@ func checkFUSEDevice() error {
 		return fmt.Errorf("FUSE is not available: %s is not the FUSE device (character device %d:%d); %s", fuseDevice, fuseDevMajor, fuseDevMinor, hint)
 	}
 	f, err := os.OpenFile(fuseDevice, os.O_RDWR, 0)
+	if errors.Is(err, os.ErrPermission) {
+		// The device is there: the kernel module is loaded, this user may
+		// not use it (fusermount3 opens it as the user too).
+		return fmt.Errorf("FUSE is not available to this user: %s exists but uid %d may not open it (mode %04o, owner %d:%d); ask an administrator to make it accessible (chmod 0666 %s, the distributions' default), or mount as root",
+			fuseDevice, os.Geteuid(), st.Mode&0o7777, st.Uid, st.Gid, fuseDevice)
+	}
 	if err != nil {
 		return fmt.Errorf("FUSE is not available: cannot open %s: %v; %s", fuseDevice, errors.Unwrap(err), hint)
 	}

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/hanwen/go-fuse/v2/fuse"
 )
 
 // Options configure Mount. The zero value of each field means its default,
@@ -101,6 +103,15 @@ type Options struct {
 
 	// Debug logs every FUSE request (go-fuse tracing). Default false.
 	Debug bool
+
+	// RootMode is the permission bits of the mount's root directory (the
+	// bucket or prefix has no marker to keep them in). Default 0: DirMode.
+	RootMode os.FileMode
+
+	// WrapFS, when set, wraps the go-fuse file system that serves the
+	// kernel's requests, e.g. to count them per operation for metrics. The
+	// wrapper must pass every call through. Default nil.
+	WrapFS func(fuse.RawFileSystem) fuse.RawFileSystem
 }
 
 // Defaults of Options.

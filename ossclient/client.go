@@ -55,7 +55,7 @@ func New(cfg Config) (*Client, error) {
 		t.Proxy = http.ProxyFromEnvironment
 	})
 	pathStyle := cfg.PathStyle || pathStyleHost(cfg.Endpoint)
-	httpClient.Transport = &logTransport{next: bodyWaitTransport{next: httpClient.Transport}, log: cfg.Logger, pathStyle: pathStyle && !cfg.CNAME}
+	httpClient.Transport = &logTransport{next: bodyWaitTransport{next: httpClient.Transport}, log: cfg.Logger, pathStyle: pathStyle && !cfg.CNAME, observe: cfg.OnRequest}
 
 	sig := oss.SignatureVersionV4
 	if cfg.SignatureVersion == 1 {
@@ -200,16 +200,28 @@ func unwrapNet(err error) error {
 type logTransport struct {
 	next      http.RoundTripper
 	log       *slog.Logger
-	pathStyle bool // the bucket is the first path segment
+	pathStyle bool                                         // the bucket is the first path segment
+	observe   func(op string, status int, d time.Duration) // Config.OnRequest
 }
 
 func (t *logTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	ctx := r.Context()
-	if !t.log.Enabled(ctx, slog.LevelDebug) {
+	debug := t.log.Enabled(ctx, slog.LevelDebug)
+	if !debug && t.observe == nil {
 		return t.next.RoundTrip(r)
 	}
 	start := time.Now()
 	resp, err := t.next.RoundTrip(r)
+	if t.observe != nil {
+		status := 0
+		if err == nil {
+			status = resp.StatusCode
+		}
+		t.observe(t.opName(r), status, time.Since(start))
+	}
+	if !debug {
+		return resp, err
+	}
 	attrs := []slog.Attr{
 		slog.String("op", t.opName(r)),
 		slog.String("path", r.URL.Path),

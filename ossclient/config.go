@@ -110,6 +110,12 @@ type Config struct {
 	// Credentials says where the access key comes from; see [Credentials].
 	Credentials Credentials
 
+	// OnRequest, when set, is called once per HTTP request sent (retries
+	// count each) with the OSS operation ("GetObject"), the HTTP status (0
+	// when no response came) and the time to the response headers; for
+	// metrics. It must be fast and safe for concurrent use. Default nil.
+	OnRequest func(op string, status int, d time.Duration) `json:"-"`
+
 	// Logger receives one debug line per HTTP request (operation, path,
 	// status, request id, duration) and warnings; never a secret or a
 	// signature. Default nil: slog.Default().

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
@@ -229,7 +230,11 @@ func readCredFile(path, bucket string) (id, secret string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	if err := checkCredFileMode(path, fi.Mode()); err != nil {
+	owner := -1
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		owner = int(st.Uid)
+	}
+	if err := checkCredFileMode(path, fi.Mode(), owner); err != nil {
 		return "", "", err
 	}
 	data, err := os.ReadFile(path)
@@ -239,14 +244,26 @@ func readCredFile(path, bucket string) (id, secret string, err error) {
 	return parseCredFile(path, data, bucket)
 }
 
+// systemCredFile is the system-wide credential file of ossfs 1.x.
+const systemCredFile = "/etc/passwd-ossfs"
+
 // checkCredFileMode refuses anything but a regular file that group and
-// others can neither read nor write, as ossfs 1.x and s3fs do.
-func checkCredFileMode(path string, mode fs.FileMode) error {
+// others can neither read nor write, as ossfs 1.x and s3fs do, with one
+// exception Alibaba's ossfs documentation prescribes: /etc/passwd-ossfs
+// owned by root may be readable by its group (mode 0640).
+func checkCredFileMode(path string, mode fs.FileMode, owner int) error {
 	if !mode.IsRegular() {
 		return fmt.Errorf("ossclient: credential file %s is not a regular file", path)
 	}
-	if mode.Perm()&0o077 != 0 {
-		return fmt.Errorf("ossclient: credential file %s is accessible by group or others (mode %04o); run: chmod 600 %s", path, mode.Perm(), path)
+	perm := mode.Perm()
+	if path == systemCredFile && owner == 0 && perm&0o037 == 0 {
+		return nil
+	}
+	if perm&0o077 != 0 {
+		if path == systemCredFile && perm&0o037 == 0 {
+			return fmt.Errorf("ossclient: credential file %s is readable by its group (mode %04o) but not owned by root (uid %d); run: chown root %s, or chmod 600 %s", path, perm, owner, path, path)
+		}
+		return fmt.Errorf("ossclient: credential file %s is accessible by group or others (mode %04o); run: chmod 600 %s", path, perm, path)
 	}
 	return nil
 }

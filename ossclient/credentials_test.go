@@ -55,18 +55,34 @@ func TestParseCredFile(t *testing.T) {
 
 func TestCheckCredFileMode(t *testing.T) {
 	for _, m := range []fs.FileMode{0o600, 0o400, 0o700, 0o200} {
-		if err := checkCredFileMode("/f", m); err != nil {
+		if err := checkCredFileMode("/f", m, 0); err != nil {
 			t.Errorf("mode %o refused: %v", m, err)
 		}
 	}
 	for _, m := range []fs.FileMode{0o640, 0o604, 0o644, 0o660, 0o666, 0o610, 0o601, 0o602, 0o620} {
-		err := checkCredFileMode("/f", m)
+		err := checkCredFileMode("/f", m, 0)
 		if err == nil || !strings.Contains(err.Error(), "chmod 600") {
 			t.Errorf("mode %o: err = %v, want a refusal that says chmod 600", m, err)
 		}
 	}
-	if err := checkCredFileMode("/f", fs.ModeDir|0o600); err == nil {
+	if err := checkCredFileMode("/f", fs.ModeDir|0o600, 0); err == nil {
 		t.Errorf("a directory was accepted")
+	}
+	// /etc/passwd-ossfs at 0640 owned by root, as Alibaba's ossfs
+	// documentation says to set it; not when another user owns it, and
+	// never readable by others or writable by the group.
+	for _, m := range []fs.FileMode{0o640, 0o600, 0o440} {
+		if err := checkCredFileMode(systemCredFile, m, 0); err != nil {
+			t.Errorf("%s mode %o owned by root refused: %v", systemCredFile, m, err)
+		}
+	}
+	if err := checkCredFileMode(systemCredFile, 0o640, 1000); err == nil || !strings.Contains(err.Error(), "not owned by root") {
+		t.Errorf("%s mode 0640 owned by uid 1000: err = %v, want a refusal naming the owner", systemCredFile, err)
+	}
+	for _, m := range []fs.FileMode{0o644, 0o604, 0o660, 0o650} {
+		if err := checkCredFileMode(systemCredFile, m, 0); err == nil {
+			t.Errorf("%s mode %o accepted", systemCredFile, m)
+		}
 	}
 }
 

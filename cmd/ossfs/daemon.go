@@ -25,7 +25,7 @@ const daemonChildEnv = "OSSFS_DAEMON_CHILD"
 func isDaemonChild() bool { return os.Getenv(daemonChildEnv) == "1" }
 
 // runInBackground starts the child and waits for its readiness line. logPath
-// receives the child's stdout and stderr.
+// receives the child's stdout and stderr ("": this process's stderr).
 func runInBackground(logPath string) error {
 	self, err := os.Executable()
 	if err != nil {
@@ -36,14 +36,16 @@ func runInBackground(logPath string) error {
 		return err
 	}
 	defer r.Close()
-	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-	if err != nil {
-		w.Close()
-		return fmt.Errorf("cannot open log file: %w", err)
+	logf := os.Stderr // "" under systemd: keep writing to the journal
+	if logPath != "" {
+		if logf, err = openLogFile(logPath); err != nil {
+			w.Close()
+			return err
+		}
+		defer logf.Close()
 	}
-	defer logf.Close()
 	cmd := exec.Command(self, os.Args[1:]...)
-	cmd.Env = append(os.Environ(), daemonChildEnv+"=1")
+	cmd.Env = append(os.Environ(), daemonChildEnv+"=1", logPathEnv+"="+logPath)
 	cmd.Stdin = nil
 	cmd.Stdout = logf
 	cmd.Stderr = logf
@@ -85,21 +87,22 @@ func writeReadiness(err error) {
 	if f == nil {
 		return
 	}
-	msg := "ok"
-	if err != nil {
-		msg = strings.ReplaceAll(err.Error(), "\n", " ")
-	}
-	fmt.Fprintln(f, msg)
-	f.Close()
 	if err == nil {
 		// Detach from the terminal's stdin for good, and from the directory
 		// the command ran in, which would otherwise stay busy (umount of a
-		// mount it lies on fails) for as long as this process lives.
-		// Relative paths of the flags were made absolute before.
+		// mount it lies on fails) for as long as this process lives; both
+		// before saying "ok", so the parent returns only once they are
+		// done. Relative paths of the flags were made absolute before.
 		if devnull, derr := os.Open(os.DevNull); derr == nil {
 			_ = syscall.Dup2(int(devnull.Fd()), 0)
 			devnull.Close()
 		}
 		_ = os.Chdir("/")
 	}
+	msg := "ok"
+	if err != nil {
+		msg = strings.ReplaceAll(err.Error(), "\n", " ")
+	}
+	fmt.Fprintln(f, msg)
+	f.Close()
 }

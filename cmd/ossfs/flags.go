@@ -50,7 +50,7 @@ func mountFlags() []cli.Flag {
 		&cli.StringFlag{Name: "access-key-id", Category: catCreds, Usage: "AccessKey ID (prefer OSS_ACCESS_KEY_ID: flags are visible in ps)"},
 		&cli.StringFlag{Name: "access-key-secret", Category: catCreds, Usage: "AccessKey secret (prefer OSS_ACCESS_KEY_SECRET: flags are visible in ps)"},
 		&cli.StringFlag{Name: "session-token", Category: catCreds, Usage: "STS security token (or OSS_SESSION_TOKEN)"},
-		&cli.StringFlag{Name: "passwd-file", Category: catCreds, Usage: "credential file, ossfs 1.x format, mode 0600 (default ~/.passwd-ossfs, then /etc/passwd-ossfs)"},
+		&cli.StringFlag{Name: "passwd-file", Category: catCreds, Usage: "credential file, ossfs 1.x format, mode 0600 or 0640 for a root-owned /etc/passwd-ossfs (default ~/.passwd-ossfs, then /etc/passwd-ossfs)"},
 		&cli.StringFlag{Name: "ecs-role", Category: catCreds, Usage: "ECS RAM role name to take credentials from the instance metadata service"},
 
 		&cli.BoolFlag{Name: "symlink-forbid-overwrite", Category: catSymlink, Usage: "ln -s onto an existing name fails with EEXIST (x-oss-forbid-overwrite); ln -sf still replaces"},
@@ -77,6 +77,8 @@ func mountFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "no-legacy-links", Category: catSymlink, Usage: "show links written by ossfs 1.x / s3fs (S_IFLNK in x-oss-meta-mode, or x-oss-meta-symlink-target) as the regular files they are stored as; saves the HEAD of small files a lookup meets without metadata"},
 		&cli.BoolFlag{Name: "no-metadata", Category: catFiles, Usage: "do not store or read mode/uid/gid/times in x-oss-meta-* (every object shows the defaults; chmod, chown, touch -m, mkfifo and mknod then fail)"},
 		&cli.BoolFlag{Name: "allow-other", Category: catFiles, Usage: "let other users access the mount; the kernel checks every access against the mode, uid and gid stored with each object (non-root needs user_allow_other in /etc/fuse.conf)"},
+		&cli.StringFlag{Name: "root-mode", Category: catFiles, Usage: "permission bits of the mount's root directory (octal; default: --dir-mode)"},
+		&cli.BoolFlag{Name: "nonempty", Category: catFiles, Usage: "mount over a directory that has entries (hiding them); refused without it"},
 		&cli.BoolFlag{Name: "read-only", Category: catFiles, Usage: "mount read-only: every change fails with EROFS"},
 		&cli.StringFlag{Name: "temp-dir", Category: catFiles, Usage: "where files written other than sequentially are staged (default: $TMPDIR or /tmp)"},
 		&cli.StringFlag{Name: "read-ahead", Category: catFiles, Value: human(fd.ReadAhead), Usage: "most a sequential reader of one file gets fetched ahead, in parallel ranged GETs (K, M, G suffixes)"},
@@ -85,8 +87,9 @@ func mountFlags() []cli.Flag {
 
 		&cli.BoolFlag{Name: "foreground", Aliases: []string{"f"}, Category: catProcess, Usage: "stay attached to the terminal instead of running in the background"},
 		&cli.StringFlag{Name: "log-level", Category: catProcess, Value: "info", Usage: "debug, info, warn or error"},
-		&cli.StringFlag{Name: "log-file", Category: catProcess, Usage: "where the background process logs (default: $TMPDIR/ossfs-UID-MOUNTPOINTNAME-HASH.log, one per mountpoint path)"},
+		&cli.StringFlag{Name: "log-file", Category: catProcess, Usage: "log to this file, also in the foreground; SIGHUP reopens it (default: stderr in the foreground and under systemd; in the background /var/log/ossfs/MOUNTPOINTNAME-HASH.log for root, else ~/.local/state/ossfs/...)"},
 		&cli.BoolFlag{Name: "debug-fuse", Category: catProcess, Usage: "log every FUSE request (very verbose)"},
+		&cli.StringFlag{Name: "metrics-addr", Category: catProcess, Usage: "serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9464 (docs/metrics.md)"},
 		&cli.StringFlag{Name: "pprof-addr", Category: catProcess, Usage: "serve Go's runtime profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060, for performance diagnosis"},
 	}
 }
@@ -159,6 +162,11 @@ func fsOptions(c *cli.Context, mountpoint, prefix string, logger *slog.Logger) (
 	}
 	if s := c.String("gid"); s != "" {
 		if o.GID, err = parseID("gid", s); err != nil {
+			return o, err
+		}
+	}
+	if s := c.String("root-mode"); s != "" {
+		if o.RootMode, err = parseMode("root-mode", s); err != nil {
 			return o, err
 		}
 	}

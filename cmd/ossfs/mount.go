@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/coreos/go-systemd/v22/daemon"
 	"github.com/urfave/cli/v2"
 
 	"github.com/ossfs/ossfs/cache"
@@ -25,13 +26,14 @@ func mountCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "mount",
 		Usage:     "mount BUCKET[:/PREFIX] on MOUNTPOINT",
-		ArgsUsage: "BUCKET[:/PREFIX] MOUNTPOINT",
+		ArgsUsage: "BUCKET[:/PREFIX] MOUNTPOINT [-o opt,...]",
 		Description: `Mounts an OSS bucket, or the part of it under PREFIX, on MOUNTPOINT.
 
 Credentials, first found wins: --access-key-id/--access-key-secret; the environment
 (OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET, optional OSS_SESSION_TOKEN); a credential
 file in ossfs 1.x format (--passwd-file, else ~/.passwd-ossfs, else /etc/passwd-ossfs;
-mode 0600 required); an ECS RAM role (--ecs-role). --credentials picks one source.
+mode 0600, or 0640 for /etc/passwd-ossfs owned by root); an ECS RAM role
+(--ecs-role). --credentials picks one source.
 
 With --local DIR no account is needed: a built-in OSS-compatible server backed by DIR
 serves BUCKET on a loopback port, and the mount uses it.
@@ -44,9 +46,10 @@ as native links. Extended attributes: user.* are stored in x-oss-meta-xattr (oss
 show what OSS holds (getfattr -m -). See docs/semantics.md.
 
 The command returns once the mount is ready and keeps serving in the background
-(logs go to --log-file); --foreground stays attached. Unmount with "umount MOUNTPOINT"
-or "fusermount3 -u MOUNTPOINT", or SIGINT/SIGTERM/SIGHUP in the foreground: pending uploads
-finish first.`,
+(logs: --log-file); --foreground (-f) stays attached, as does a mount run by systemd
+with Type=notify. Unmount with "umount MOUNTPOINT" or "fusermount3 -u MOUNTPOINT", or
+SIGINT/SIGTERM: pending uploads finish first. SIGHUP reopens the log file; it never
+unmounts. Flags may follow the arguments; -o takes the ossfs 1.x options.`,
 		Flags:  mountFlags(),
 		Action: runMount,
 	}
@@ -54,7 +57,7 @@ finish first.`,
 
 func runMount(c *cli.Context) error {
 	if c.NArg() != 2 {
-		return fmt.Errorf("mount needs two arguments, BUCKET[:/PREFIX] and MOUNTPOINT (got %d); see ossfs mount --help", c.NArg())
+		return fmt.Errorf("mount needs two arguments, BUCKET[:/PREFIX] and MOUNTPOINT (got %d: %q); see ossfs --help", c.NArg(), c.Args().Slice())
 	}
 	mountpoint, err := filepath.Abs(c.Args().Get(1))
 	if err != nil {
@@ -70,21 +73,63 @@ func runMount(c *cli.Context) error {
 	if err := ossfs.CheckMountpoint(mountpoint); err != nil {
 		return err
 	}
-	if !c.Bool("foreground") && !isDaemonChild() {
-		logPath := c.String("log-file")
-		if logPath == "" {
-			logPath = defaultLogPath(mountpoint)
-		}
-		if err := runInBackground(logPath); err != nil {
+	if !c.Bool("nonempty") {
+		if err := checkEmpty(mountpoint); err != nil {
 			return err
 		}
-		fmt.Printf("ossfs: mounted %s on %s (logs: %s)\n", c.Args().Get(0), mountpoint, logPath)
-		return nil
 	}
-	err = serveMount(c, s)
-	s.startLog.Discard() // a failed start says its one sentence, nothing more
-	notifyParent(err)    // no-op when the mount succeeded and already said so
+	// Under systemd with Type=notify the service's main process must be
+	// the mount itself: no fork.
+	foreground := c.Bool("foreground") || os.Getenv("NOTIFY_SOCKET") != ""
+	if isDaemonChild() {
+		return serveAndReport(c, s, os.Getenv(logPathEnv), false)
+	}
+	logPath, err := resolveLogPath(c.String("log-file"), mountpoint, foreground)
+	if err != nil {
+		return err
+	}
+	if foreground {
+		if logPath != "" { // a log file that cannot be used stops the mount now
+			f, err := openLogFile(logPath)
+			if err != nil {
+				return err
+			}
+			f.Close()
+		}
+		return serveAndReport(c, s, logPath, true)
+	}
+	if err := runInBackground(logPath); err != nil {
+		return err
+	}
+	if logPath == "" {
+		logPath = "stderr"
+	}
+	fmt.Printf("ossfs: mounted %s on %s (logs: %s)\n", c.Args().Get(0), mountpoint, logPath)
+	return nil
+}
+
+// serveAndReport serves the mount in this process; a failed start says its
+// one sentence (to the waiting parent of a background mount), nothing more.
+func serveAndReport(c *cli.Context, s *mountSetup, logPath string, foreground bool) error {
+	err := serveMount(c, s, logPath, foreground)
+	s.startLog.Discard()
+	notifyParent(err) // no-op when the mount succeeded and already said so
 	return err
+}
+
+// checkEmpty refuses a mountpoint with entries, which the mount would hide
+// (ossfs 1.x, s3fs and rclone refuse too); --nonempty allows it.
+func checkEmpty(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("mountpoint %s: %w", dir, err)
+	}
+	defer f.Close()
+	names, _ := f.Readdirnames(1)
+	if len(names) > 0 {
+		return fmt.Errorf("mountpoint %s is not empty (it holds %s): the mount would hide its files; give -o nonempty (--nonempty) to mount over them anyway", dir, names[0])
+	}
+	return nil
 }
 
 // mountSetup is what the flags of one mount say.
@@ -101,7 +146,7 @@ func parseMount(c *cli.Context, mountpoint string) (*mountSetup, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !c.Bool("foreground") {
+	if isDaemonChild() {
 		start.Release() // the background process's log file keeps everything
 	}
 	s := &mountSetup{logger: logger, startLog: start}
@@ -117,13 +162,26 @@ func parseMount(c *cli.Context, mountpoint string) (*mountSetup, error) {
 	return s, nil
 }
 
-// serveMount mounts in this process and serves until unmounted or signalled.
-func serveMount(c *cli.Context, s *mountSetup) error {
+// serveMount mounts in this process and serves until unmounted or
+// signalled. A foreground mount with a log file logs to the terminal until
+// it is ready, then to the file.
+func serveMount(c *cli.Context, s *mountSetup, logPath string, foreground bool) error {
 	logger, cfg := s.logger, s.cfg
+	// Signals are caught from the start: one arriving once the parent (or
+	// systemd) has been told the mount is ready must not find SIGHUP's
+	// default action (exit) in place. Those arriving earlier wait for the
+	// mount.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
 	if addr := c.String("pprof-addr"); addr != "" {
 		if err := servePprof(addr, logger); err != nil {
 			return err
 		}
+	}
+	met, err := startMetrics(c.String("metrics-addr"), &cfg, &s.fsOpts, logger)
+	if err != nil {
+		return err
 	}
 	if dir := c.String("local"); dir != "" {
 		srv, err := startLocalServer(dir, s.bucket, c.String("region"), &cfg, logger)
@@ -136,53 +194,103 @@ func serveMount(c *cli.Context, s *mountSetup) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	err = client.Check(ctx)
-	cancel()
-	if err != nil {
+	if err := checkBucket(client, cfg); err != nil {
 		return err
 	}
 	abortStaleAtMount(client, c.Duration("abort-stale-uploads"), logger)
-	cached := cache.NewBucket(client, cacheOptions(c, logger))
+	cached := cache.NewBucket(met.wrapBucket(client), cacheOptions(c, logger))
 	defer cached.Close()
+	met.watchCache(cached)
 
-	// Signals are caught before the mount appears: a SIGTERM the moment
-	// it is visible must unmount it, not kill the process and leave a dead
-	// mount. SIGHUP too: closing the terminal of a foreground mount must
-	// unmount it cleanly.
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	defer signal.Stop(sigs)
 	m, err := ossfs.Mount(cached, s.fsOpts)
 	if err != nil {
 		return err
 	}
+	if foreground && logPath != "" {
+		if err := redirectOutput(logPath); err != nil {
+			logger.Error("logging to the terminal", "err", err)
+		}
+	}
 	s.startLog.Release()
 	logger.Info("mounted", "bucket", s.bucket, "prefix", s.prefix, "mountpoint", s.fsOpts.Mountpoint, "endpoint", cfg.Endpoint)
 	notifyParent(nil)
+	sdNotify(logger, daemon.SdNotifyReady)
 
-	go unmountOnSignal(sigs, m, logger)
+	go handleSignals(sigs, m, logPath, logger)
 	m.Wait()
 	logger.Info("unmounted", "mountpoint", s.fsOpts.Mountpoint)
 	return nil
 }
 
-// unmountOnSignal ends the mount at the first SIGINT, SIGTERM or SIGHUP: pending
-// uploads finish, then it unmounts. A mount still in use (a file open, a
-// shell's working directory) is detached instead: it leaves the namespace at
-// once, and the process exits when the last open file is closed and its
-// upload done, never abandoning data being written.
-func unmountOnSignal(sigs <-chan os.Signal, m *ossfs.Mounted, logger *slog.Logger) {
-	s := <-sigs
-	logger.Info("signal received, unmounting", "signal", s.String())
+// checkTimeout bounds the first request, which checks bucket and
+// credentials before mounting.
+const checkTimeout = 30 * time.Second
+
+// checkBucket sends the first request; an endpoint that takes the
+// connection and never answers is said as such, with the time waited.
+func checkBucket(client *ossclient.Client, cfg ossclient.Config) error {
+	ctx, cancel := context.WithTimeout(context.Background(), checkTimeout)
+	defer cancel()
+	err := client.Check(ctx)
+	var ne net.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("endpoint %s did not answer within %v: it accepts connections but sends no response (a wrong port, or a proxy or firewall holding the request)", cfg.Endpoint, checkTimeout)
+	case errors.As(err, &ne) && ne.Timeout():
+		rw := cfg.ReadWriteTimeout
+		if rw <= 0 {
+			rw = ossclient.DefaultReadWriteTimeout
+		}
+		return fmt.Errorf("endpoint %s did not answer within %v (--read-write-timeout): it accepts connections but sends no response (a wrong port, or a proxy or firewall holding the request)", cfg.Endpoint, rw)
+	}
+	return err
+}
+
+// handleSignals: the first SIGINT or SIGTERM ends the mount (pending
+// uploads finish, then it unmounts; a mount still in use, with a file open
+// or a shell's working directory, is detached instead: it leaves the
+// namespace at once, and the process exits when the last open file is
+// closed and its upload done, never abandoning data being written). SIGHUP
+// reopens the log file, as logrotate expects; it never unmounts.
+func handleSignals(sigs <-chan os.Signal, m *ossfs.Mounted, logPath string, logger *slog.Logger) {
+	stopping := false
+	for s := range sigs {
+		switch {
+		case s == syscall.SIGHUP && logPath != "":
+			if err := redirectOutput(logPath); err != nil {
+				logger.Error("SIGHUP: cannot reopen the log file; still logging to the old one", "err", err)
+			} else {
+				logger.Info("SIGHUP: log file reopened", "path", logPath)
+			}
+		case s == syscall.SIGHUP:
+			logger.Info("SIGHUP ignored: logging to stderr, no log file to reopen")
+		case stopping:
+			logger.Info("signal received while waiting for open files to be closed; send SIGKILL to stop at once (data not yet closed is lost)", "signal", s.String())
+		default:
+			stopping = true
+			logger.Info("signal received, unmounting", "signal", s.String())
+			sdNotify(logger, daemon.SdNotifyStopping)
+			go unmountOrDetach(m, logger)
+		}
+	}
+}
+
+func unmountOrDetach(m *ossfs.Mounted, logger *slog.Logger) {
 	if err := m.Unmount(); err != nil {
 		logger.Warn("mount is busy: detaching it; ossfs exits once the files still open on it are closed", "err", err)
 		if err := m.Detach(); err != nil {
 			logger.Error("detach failed", "err", err)
 		}
 	}
-	for s := range sigs {
-		logger.Info("signal received while waiting for open files to be closed; send SIGKILL to stop at once (data not yet closed is lost)", "signal", s.String())
+}
+
+// sdNotify tells systemd (Type=notify, NOTIFY_SOCKET set) about a state
+// change; without NOTIFY_SOCKET it does nothing.
+func sdNotify(logger *slog.Logger, state string) {
+	if _, err := daemon.SdNotify(false, state); err != nil {
+		logger.Warn("cannot notify systemd", "state", state, "err", err)
 	}
 }
 
@@ -230,13 +338,3 @@ func newLogger(level string, w *os.File) (*slog.Logger, *startLog, error) {
 }
 
 var errNoEndpoint = errors.New("--endpoint is required (e.g. https://oss-cn-hangzhou.aliyuncs.com), or use --local DIR")
-
-// defaultLogPath is where a background mount logs without --log-file:
-// $TMPDIR/ossfs-UID-NAME-HASH.log, NAME the mountpoint's last element and
-// HASH a short digest of its whole path, so that /a/data and /b/data do not
-// share a log.
-func defaultLogPath(mountpoint string) string {
-	sum := sha256.Sum256([]byte(mountpoint))
-	name := fmt.Sprintf("ossfs-%d-%s-%x.log", os.Getuid(), filepath.Base(mountpoint), sum[:4])
-	return filepath.Join(os.TempDir(), name)
-}

@@ -41,10 +41,12 @@ func TestMountRefusesToStart(t *testing.T) {
 	for _, tc := range cases {
 		for _, mode := range []string{"background", "foreground"} {
 			t.Run(tc.name+"/"+mode, func(t *testing.T) {
-				args := tc.args
+				// The background log goes to a test file, not to the
+				// default directory.
+				args := append([]string{"mount", "--log-file", filepath.Join(t.TempDir(), "log")}, tc.args[1:]...)
 				if mode == "foreground" {
 					// Logs go to stderr; a failed start still says one line.
-					args = append([]string{"mount", "--foreground"}, args[1:]...)
+					args = append([]string{"mount", "--foreground"}, tc.args[1:]...)
 				}
 				out, err := runEnv(tc.env, bin, args...)
 				if err == nil {

@@ -92,8 +92,8 @@ func runServe(c *cli.Context) error {
 	for _, f := range faults {
 		srv.AddFault(f)
 	}
-	// Signals are caught before the banner says the server is up: a
-	// SIGINT right after it must stop the server cleanly, not kill it.
+	// Catch the signals before the banner tells anyone the server is up:
+	// a SIGTERM right after it must stop the server cleanly, not kill it.
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sig)

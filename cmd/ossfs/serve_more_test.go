@@ -17,7 +17,8 @@ import (
 
 // TestServeMountLineWorks runs the mount line the banner prints, exactly as
 // printed (only "ossfs" and /mnt/oss replaced by the built binary and a
-// temporary directory), and uses the mount against the server.
+// temporary directory, and a --log-file added), and uses the mount against
+// the server.
 func TestServeMountLineWorks(t *testing.T) {
 	requireFUSE(t)
 	bin := buildBinary(t)
@@ -32,8 +33,9 @@ func TestServeMountLineWorks(t *testing.T) {
 	c := p.client(osstest.DefaultAccessKeyID, osstest.DefaultAccessKeySecret, "cn-hangzhou")
 	servePut(t, c, "test-bucket", "from-sdk.txt", []byte("written by the SDK\n"))
 	defer unmount(t, mnt)
-	cmd := exec.Command("sh", "-c", line)
-	cmd.Env = append(os.Environ(), "TMPDIR="+t.TempDir()) // where the background mount logs
+	// The background mount logs to a test file (flags may follow the
+	// arguments), not to the default directory.
+	cmd := exec.Command("sh", "-c", line+" --log-file "+filepath.Join(t.TempDir(), "log"))
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("the printed mount line failed: %v\n%s\nline:\n%s", err, out, line)
 	}
