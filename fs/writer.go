@@ -128,10 +128,15 @@ func (n *fileNode) releaseStage() {
 }
 
 // upload sends what the file's writers wrote, if anything (rename, a
-// directory rename above it).
+// directory rename above it), and makes the staged copy whole: an edit of
+// a large object reads its unchanged bytes from the object, which the
+// rename is about to move.
 func (n *fileNode) upload(ctx context.Context) error {
 	if st := n.writer(); st != nil {
-		return st.Flush(ctx)
+		if err := st.Flush(ctx); err != nil {
+			return err
+		}
+		return st.Localize(ctx)
 	}
 	return nil
 }
