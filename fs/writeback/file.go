@@ -101,7 +101,7 @@ type File struct {
 	// edit is set while file is a sparse edit of a large object's version
 	// (edit.go): bytes it lacks are that version's.
 	edit *editState // GUARDED_BY(mu)
-	size int64    // GUARDED_BY(mu)
+	size int64      // GUARDED_BY(mu)
 	// dirty: content or attributes differ from the object.
 	dirty bool   // GUARDED_BY(mu)
 	gen   uint64 // GUARDED_BY(mu): bumped by every change; an upload clears dirty only if none came during it
