@@ -21,7 +21,7 @@ func TestBenchSmoke(t *testing.T) {
 	}
 	cfg := config{
 		Rows: []row{{}, {Latency: 2 * time.Millisecond, Bandwidth: 200 << 20}},
-		Size: 3<<20 + 12345, Entries: 1500, Links: 30, Files: 24, SmallSize: 4 << 10,
+		Size: 3<<20 + 12345, EditSize: 40<<20 + 777, Entries: 1500, Links: 30, Files: 24, SmallSize: 4 << 10,
 		Writers: 4, RandomReads: 20, SDKParallel: 4,
 	}
 	rep, err := run(cfg)
@@ -77,6 +77,11 @@ func TestBenchSmoke(t *testing.T) {
 			if r.Workload == "smallfiles-reread" && r.GetBytes >= int64(cfg.Files)*cfg.SmallSize {
 				t.Errorf("smallfiles-reread at %s: %d GET body bytes: the files were downloaded again, not revalidated (304)", r.Latency, r.GetBytes)
 			}
+		case "edit":
+			// 1 MiB into a 40 MiB object: the new bytes only, no GET.
+			if r.PutBytes != 1<<20 || r.Requests["GetObject"] != 0 || r.Requests["PutObject"] != 0 {
+				t.Errorf("edit at %s: sent %d bytes: %v", r.Latency, r.PutBytes, r.Requests)
+			}
 		case "seqread", "seqwrite":
 			if r.Ratio <= 0 || r.PeakRSS <= 0 {
 				t.Errorf("%s: ratio %v, peak RSS %d: not measured", r.Workload, r.Ratio, r.PeakRSS)
@@ -84,7 +89,7 @@ func TestBenchSmoke(t *testing.T) {
 		}
 	}
 	for _, w := range []string{"seqread", "seqread-sdk", "seqwrite", "seqwrite-sdk", "ls-l", "ls-l-again", "ls-l-bare", "find-name", "readlink-cold",
-		"readlink-warm", "smallfiles-write", "smallfiles-read", "smallfiles-reread", "randread"} {
+		"readlink-warm", "smallfiles-write", "smallfiles-read", "smallfiles-reread", "randread", "edit"} {
 		if seen[w] != len(cfg.Rows) {
 			t.Errorf("workload %s reported %d times, want %d", w, seen[w], len(cfg.Rows))
 		}

@@ -14,12 +14,12 @@ import (
 func (rep *Report) print(w io.Writer) {
 	fmt.Fprintf(w, "machine: %s\nconfig:  %s\n\n", rep.Machine, rep.Config)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "workload\trow\twall\tMiB/s\tops/s\tvs SDK\trequests\tGET MiB\tpeak RSS\tmount CPU\tnote")
+	fmt.Fprintln(tw, "workload\trow\twall\tMiB/s\tops/s\tvs SDK\trequests\tGET MiB\tPUT MiB\tpeak RSS\tmount CPU\tnote")
 	for _, r := range rep.Results {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%s\t%s\t%s\n",
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%.1f\t%s\t%s\t%s\n",
 			r.Workload, r.Latency, r.Wall.Round(time.Millisecond),
 			num(r.MiBps), num(r.OpsPerSec), ratio(r.Ratio), requests(r.Requests),
-			float64(r.GetBytes)/(1<<20), rss(r.PeakRSS), cpu(r.MountCPU), r.Note)
+			float64(r.GetBytes)/(1<<20), float64(r.PutBytes)/(1<<20), rss(r.PeakRSS), cpu(r.MountCPU), r.Note)
 	}
 	tw.Flush()
 }

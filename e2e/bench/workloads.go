@@ -33,6 +33,7 @@ var workloads = []workload{
 	{"readlink", (*bench).readlinks},
 	{"smallfiles", (*bench).smallFiles},
 	{"randread", (*bench).randRead},
+	{"edit", (*bench).edit},
 }
 
 // Keys of the objects the workloads share; made once per run by setup.
@@ -96,6 +97,9 @@ func (b *bench) setup() error {
 			return err
 		}
 		b.ready[bigKey] = true
+	}
+	if err := b.setupEdit(); err != nil {
+		return err
 	}
 	for _, d := range []struct {
 		dir, workload string
