@@ -20,8 +20,9 @@ import (
 // safe for concurrent use and holds no lock: all state is set up by New.
 type Client struct {
 	sdk      *oss.Client
-	uploader *oss.Uploader
-	cfg      Config // with defaults applied
+	upl      *oss.Client  // the same, for bodies Put checks itself (no SDK CRC-64)
+	parts    *partBuffers // part buffers of multipart uploads, reused
+	cfg      Config       // with defaults applied
 	bucket   string
 	keys     keyMap
 	credDesc string // where the key came from, for messages; no secret
@@ -86,11 +87,12 @@ func New(cfg Config) (*Client, error) {
 		credDesc: desc,
 		log:      cfg.Logger,
 	}
-	c.uploader = sdk.NewUploader(func(o *oss.UploaderOptions) {
-		o.PartSize = cfg.PartSize
-		o.ParallelNum = cfg.UploadParallelism
-		o.LeavePartsOnError = true // Put aborts itself; see Client.abort
-	})
+	// Uploads check their CRC-64 themselves, with a faster implementation
+	// (upload.go): the client they go through does not hash them again.
+	upc := *sc
+	upc.DisableUploadCRC64Check = oss.Ptr(true)
+	c.upl = oss.NewClient(&upc)
+	c.parts = newPartBuffers(cfg.PartSize)
 	c.log.Info("oss client", "endpoint", cfg.Endpoint, "region", cfg.Region, "bucket", cfg.Bucket,
 		"prefix", cfg.Prefix, "signature", cfg.SignatureVersion, "credentials", desc)
 	return c, nil

@@ -81,8 +81,9 @@ func (c *Client) ReadIf(ctx context.Context, key, etag string, off, length int64
 func quoteETag(etag string) string { return `"` + etag + `"` }
 
 // Edit sends the multipart upload that Editor.Edit describes, its parts
-// planned by planEdit from Config.PartSize and CopyPartSize and sent
-// UploadParallelism at a time.
+// planned by planEdit (new bytes in parts of Config.PartSize, copies of
+// at least CopyPartSize, up to a UploadParallelism-th of the object) and
+// sent UploadParallelism at a time.
 func (c *Client) Edit(ctx context.Context, key, base string, size int64, changed []Extent, data io.ReaderAt, opts PutOptions) (*Object, error) {
 	const op = "MultipartUpload"
 	full, err := c.keys.full(op, key)
@@ -102,7 +103,11 @@ func (c *Client) Edit(ctx context.Context, key, base string, size int64, changed
 		return nil, convErr(ctx, "InitiateMultipartUpload", key, full, err)
 	}
 	id := oss.ToString(ir.UploadId)
-	plan := planEdit(size, changed, c.cfg.PartSize, c.cfg.CopyPartSize, minPartSize, maxParts)
+	// Copies move no data through here: a few large ones (one round of
+	// UploadParallelism requests for the whole object) rather than many
+	// CopyPartSize ones, each a round trip.
+	copyPart := min(max(c.cfg.CopyPartSize, size/int64(c.cfg.UploadParallelism)+1), maxPartSize)
+	plan := planEdit(size, changed, c.cfg.PartSize, copyPart, minPartSize, maxParts)
 	e := &edit{c: c, key: key, full: full, id: id, base: base, changed: changed, data: data}
 	res, failed, err := e.send(ctx, plan)
 	if err != nil {
