@@ -83,9 +83,18 @@ func TestBenchSmoke(t *testing.T) {
 				t.Errorf("edit at %s: sent %d bytes: %v", r.Latency, r.PutBytes, r.Requests)
 			}
 		case "seqread", "seqwrite":
-			if r.Ratio <= 0 || r.PeakRSS <= 0 {
-				t.Errorf("%s: ratio %v, peak RSS %d: not measured", r.Workload, r.Ratio, r.PeakRSS)
+			if r.Ratio <= 0 || r.PeakRSS <= 0 || r.MountCPU <= 0 {
+				t.Errorf("%s: ratio %v, peak RSS %d, CPU %v: not measured", r.Workload, r.Ratio, r.PeakRSS, r.MountCPU)
 			}
+		case "seqread-sdk", "seqwrite-sdk":
+			if r.ClientCPU <= 0 {
+				t.Errorf("%s: the SDK's CPU time was not measured", r.Workload)
+			}
+		}
+	}
+	for _, r := range rep.Results {
+		if capped := strings.Contains(r.Latency, "@"); capped && r.Bytes > 0 && r.LinkFraction <= 0 {
+			t.Errorf("%s at %s: no fraction of the link", r.Workload, r.Latency)
 		}
 	}
 	for _, w := range []string{"seqread", "seqread-sdk", "seqwrite", "seqwrite-sdk", "ls-l", "ls-l-again", "ls-l-bare", "find-name", "readlink-cold",
@@ -107,4 +116,11 @@ func total(m map[string]int64) int64 {
 		n += v
 	}
 	return n
+}
+
+// TestMain runs an SDK baseline when this test binary is the bench's child
+// process (child.go).
+func TestMain(m *testing.M) {
+	runChildIfAsked()
+	os.Exit(m.Run())
 }

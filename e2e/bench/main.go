@@ -41,6 +41,7 @@ import (
 )
 
 func main() {
+	runChildIfAsked()
 	cfg := defaultConfig()
 	var latencies, sizeStr, smallStr, editStr, jsonPath, only string
 	flag.StringVar(&latencies, "latency", "0,10ms,10ms@120M", "comma-separated rows, each a per-request latency the server injects, optionally @ a bandwidth cap per direction in bytes/s (10ms@120M: a 1 Gbit/s link); one row of workloads each")

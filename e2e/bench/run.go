@@ -87,7 +87,14 @@ type Result struct {
 	PutBytes  int64            `json:"put_bytes"`
 	PeakRSS   int64            `json:"peak_rss_bytes,omitempty"`
 	MountCPU  time.Duration    `json:"mount_cpu_ns,omitempty"`
-	Note      string           `json:"note,omitempty"`
+	// ClientCPU is the CPU time of an SDK baseline (its own process).
+	ClientCPU time.Duration `json:"client_cpu_ns,omitempty"`
+	// LinkFraction is the throughput as a fraction of the row's bandwidth
+	// cap (capped rows only).
+	LinkFraction float64 `json:"link_fraction,omitempty"`
+
+	childWall time.Duration // set by an SDK baseline: its own wall time
+	Note      string        `json:"note,omitempty"`
 }
 
 func (b *bench) progress(format string, args ...any) {
@@ -195,6 +202,9 @@ func (b *bench) measure(name string, fn func(r *Result) error) (Result, error) {
 	start := time.Now()
 	err := fn(&r)
 	r.Wall = time.Since(start)
+	if r.childWall > 0 {
+		r.Wall = r.childWall // the child process's start-up excluded
+	}
 	r.MountCPU = b.m.cpuTime() - cpu0
 	r.Requests = b.srv.Counts()
 	r.GetBytes = b.get.Load()
@@ -202,6 +212,9 @@ func (b *bench) measure(name string, fn func(r *Result) error) (Result, error) {
 	r.PeakRSS = b.m.peakRSS()
 	if r.Bytes > 0 {
 		r.MiBps = float64(r.Bytes) / (1 << 20) / r.Wall.Seconds()
+		if b.row.Bandwidth > 0 {
+			r.LinkFraction = float64(r.Bytes) / r.Wall.Seconds() / float64(b.row.Bandwidth)
+		}
 	}
 	if r.Ops > 0 {
 		r.OpsPerSec = float64(r.Ops) / r.Wall.Seconds()
