@@ -52,6 +52,9 @@ func New(cfg Config) (*Client, error) {
 		// The SDK's transport has no proxy; honour HTTP(S)_PROXY and
 		// NO_PROXY as net/http's default transport does.
 		t.Proxy = http.ProxyFromEnvironment
+		// A request body goes out through a buffer of this size: the
+		// default 4 KiB cost one write syscall per 4 KiB of every part.
+		t.WriteBufferSize = 256 << 10
 	})
 	pathStyle := cfg.PathStyle || pathStyleHost(cfg.Endpoint)
 	httpClient.Transport = &logTransport{next: httpClient.Transport, log: cfg.Logger, pathStyle: pathStyle && !cfg.CNAME}
