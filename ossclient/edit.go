@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"net/http"
 	"path"
-	"strings"
 	"sync"
 
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
@@ -46,36 +44,13 @@ var _ Editor = (*Client)(nil)
 // Head is Stat; on a Client nothing is cached.
 func (c *Client) Head(ctx context.Context, key string) (*Object, error) { return c.Stat(ctx, key) }
 
-// ReadIf is a ranged GetObject with If-Match; see Editor.ReadIf.
+// ReadIf is Get with If-Match; see Editor.ReadIf.
 func (c *Client) ReadIf(ctx context.Context, key, etag string, off, length int64) (io.ReadCloser, error) {
-	const op = "GetObject"
-	full, err := c.keys.full(op, key)
+	b, err := c.Get(ctx, key, off, length, ReadOptions{IfMatch: etag})
 	if err != nil {
 		return nil, err
 	}
-	if length == 0 {
-		return io.NopCloser(strings.NewReader("")), nil
-	}
-	r := fmt.Sprintf("bytes=%d-", off)
-	if length > 0 {
-		r += fmt.Sprint(off + length - 1)
-	}
-	res, err := c.sdk.GetObject(ctx, &oss.GetObjectRequest{
-		Bucket: &c.bucket, Key: &full, Range: &r, RangeBehavior: oss.Ptr("standard"),
-		IfMatch: oss.Ptr(quoteETag(etag)),
-	})
-	if err != nil {
-		var se *oss.ServiceError
-		if errors.As(err, &se) && se.StatusCode == http.StatusRequestedRangeNotSatisfiable {
-			return io.NopCloser(strings.NewReader("")), nil
-		}
-		return nil, convErr(ctx, op, key, full, err)
-	}
-	if res.StatusCode != http.StatusPartialContent && (off > 0 || length > 0) {
-		res.Body.Close()
-		return nil, &Error{Kind: KindOther, Op: op, Key: key, Err: fmt.Errorf("range %s ignored (status %d)", r, res.StatusCode)}
-	}
-	return res.Body, nil
+	return b.ReadCloser, nil
 }
 
 func quoteETag(etag string) string { return `"` + etag + `"` }
