@@ -57,8 +57,7 @@ func quoteETag(etag string) string { return `"` + etag + `"` }
 
 // Edit sends the multipart upload that Editor.Edit describes, its parts
 // planned by planEdit (new bytes in parts of Config.PartSize, copies of
-// at least CopyPartSize, up to a UploadParallelism-th of the object) and
-// sent UploadParallelism at a time.
+// CopyPartSize) and sent UploadParallelism at a time.
 func (c *Client) Edit(ctx context.Context, key, base string, size int64, changed []Extent, data io.ReaderAt, opts PutOptions) (*Object, error) {
 	const op = "MultipartUpload"
 	full, err := c.keys.full(op, key)
@@ -78,11 +77,11 @@ func (c *Client) Edit(ctx context.Context, key, base string, size int64, changed
 		return nil, convErr(ctx, "InitiateMultipartUpload", key, full, err)
 	}
 	id := oss.ToString(ir.UploadId)
-	// Copies move no data through here: a few large ones (one round of
-	// UploadParallelism requests for the whole object) rather than many
-	// CopyPartSize ones, each a round trip.
-	copyPart := min(max(c.cfg.CopyPartSize, size/int64(c.cfg.UploadParallelism)+1), maxPartSize)
-	plan := planEdit(size, changed, c.cfg.PartSize, copyPart, minPartSize, maxParts)
+	// Copies of CopyPartSize: a copy part is one request that moves no
+	// data here but takes OSS time in proportion to its size, and must
+	// answer within ReadWriteTimeout (a 768 MiB part copy did not, on the
+	// local server).
+	plan := planEdit(size, changed, c.cfg.PartSize, c.cfg.CopyPartSize, minPartSize, maxParts)
 	e := &edit{c: c, key: key, full: full, id: id, base: base, changed: changed, data: data}
 	res, failed, err := e.send(ctx, plan)
 	if err != nil {
