@@ -84,7 +84,7 @@ func cpuPerGiB(r Result) string {
 	if c == 0 {
 		c = r.ClientCPU
 	}
-	if c == 0 || r.Bytes < 1<<20 {
+	if c == 0 || r.Bytes < 64<<20 { // per GiB of a few MiB says nothing
 		return "-"
 	}
 	return fmt.Sprintf("%.2f", c.Seconds()/(float64(r.Bytes)/(1<<30)))
