@@ -111,3 +111,22 @@ func TestEditReadWhileStaged(t *testing.T) {
 		t.Fatal("the object differs from the model")
 	}
 }
+
+// TestAppendSmallNoHead: appending to a small object (below the edit
+// threshold) downloads it with one GET and asks no HEAD first (the size
+// known from the lookup says it is small).
+func TestAppendSmallNoHead(t *testing.T) {
+	e := newEnv(t, config{})
+	putRandom(e, "small", 1000, 4)
+	e.sh(`test -f small`) // the lookup
+	e.srv.ResetCounts()
+	e.sh(`echo tail >> small`)
+	c := e.srv.Counts()
+	if c["HeadObject"] != 0 || c["GetObject"] != 1 || c["PutObject"] != 1 {
+		t.Errorf("append to a 1000-byte object: %v, want one GET, one PUT, no HEAD", c)
+	}
+	if got := e.object("small"); len(got) != 1005 || string(got[1000:]) != "tail\n" {
+		t.Errorf("object is %d bytes, ending %q", len(got), got[max(len(got)-5, 0):])
+	}
+}
+

@@ -21,6 +21,16 @@ var _ writeback.Host = host{}
 
 func (h host) Key() (string, bool) { return h.n.key() }
 
+var _ writeback.SizeKnower = host{}
+
+// KnownSize is the object's size as last learned (lookup, getattr,
+// upload): Open downloads a small object without a HEAD first.
+func (h host) KnownSize() (int64, bool) {
+	h.n.mu.Lock()
+	defer h.n.mu.Unlock()
+	return h.n.size, true
+}
+
 func (h host) Meta() map[string]string {
 	a := h.n.attrs()
 	return h.n.f.metaOf(a, h.n.fileType(a))

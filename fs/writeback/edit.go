@@ -49,6 +49,11 @@ func (f *File) openEdit(ctx context.Context, key string) (bool, error) {
 	if !ok || f.opts.EditMin < 0 {
 		return false, nil
 	}
+	if ks, ok := f.host.(SizeKnower); ok {
+		if size, known := ks.KnownSize(); known && size < f.opts.EditMin {
+			return false, nil // small: one GET of all of it, no HEAD first
+		}
+	}
 	obj, err := ed.Head(ctx, key)
 	if err != nil {
 		return false, err
@@ -67,6 +72,13 @@ func (f *File) openEdit(ctx context.Context, key string) (bool, error) {
 	f.file, f.size = tmp, obj.Size
 	f.edit = &editState{etag: obj.ETag, baseSize: obj.Size, base: obj.Size}
 	return true, nil
+}
+
+// SizeKnower is a Host that may know its object's size: when that is
+// below Options.EditMin, Open downloads it without asking OSS first
+// whether it is large enough to edit in place (a HEAD).
+type SizeKnower interface {
+	KnownSize() (size int64, known bool)
 }
 
 // errNeedBase says a read needs bytes of the base version not fetched yet.
