@@ -46,7 +46,7 @@ func main() {
 	var latencies, sizeStr, smallStr, editStr, jsonPath, only string
 	flag.StringVar(&latencies, "latency", "0,10ms,10ms@120M", "comma-separated rows, each a per-request latency the server injects, optionally @ a bandwidth cap per direction in bytes/s (10ms@120M: a 1 Gbit/s link); one row of workloads each")
 	flag.StringVar(&sizeStr, "size", "1G", "size of the sequential read/write object (K, M, G suffixes: KiB, MiB, GiB)")
-	flag.StringVar(&editStr, "edit-size", "6G", "size of the object the edit workload writes 1 MiB into (at its middle)")
+	flag.StringVar(&editStr, "edit-size", "1G", "size of the object the edit workload writes 1 MiB into (at its middle); the issue #14 row is 6G, with -store-dir (the server in memory would hold it three times)")
 	flag.StringVar(&cfg.StoreDir, "store-dir", "", "the server keeps objects in this directory (default: in memory)")
 	flag.IntVar(&cfg.Entries, "entries", cfg.Entries, "objects in the ls -l directory")
 	flag.IntVar(&cfg.Links, "links", cfg.Links, "symlinks for the readlink workload")
