@@ -26,6 +26,10 @@ type editState struct {
 	base    int64
 	present extents // below base: held in the temp file (read or written)
 	changed extents // below base: written since the base version
+	// flushing is closed when the upload in flight (nil: none) ends: it
+	// replaces the base version before etag says so, so a read of the
+	// base that fails meanwhile waits for it and looks again.
+	flushing chan struct{}
 }
 
 // fetchBlock is the alignment of the base reads that fill a read: a
@@ -132,6 +136,15 @@ func (f *File) fetch(ctx context.Context, lo, hi int64) error {
 			f.mu.Unlock()
 			return nil // a new base: look again
 		}
+		if fl := e.flushing; fl != nil && errors.Is(err, ossclient.ErrPreconditionFailed) {
+			f.mu.Unlock()
+			select { // the upload in flight may have replaced the base
+			case <-fl:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
 		if err == nil {
 			err = f.storeFetchedLocked(e, g, buf)
 		}
@@ -230,6 +243,16 @@ func (f *File) flushEdit(ctx context.Context, key string, s editSnap, size int64
 		o   *ossclient.Object
 		err error
 	)
+	done := make(chan struct{})
+	f.mu.Lock()
+	s.e.flushing = done
+	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		s.e.flushing = nil
+		f.mu.Unlock()
+		close(done) // after etag is the new version's (or the upload failed)
+	}()
 	if len(s.changed) == 0 && size == s.baseSize {
 		o, err = f.store.Copy(ctx, key, key, ossclient.CopyOptions{ReplaceMeta: true, Meta: f.host.Meta()})
 	} else {
