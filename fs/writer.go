@@ -21,6 +21,16 @@ var _ writeback.Host = host{}
 
 func (h host) Key() (string, bool) { return h.n.key() }
 
+var _ writeback.SizeKnower = host{}
+
+// KnownSize is the object's size as last learned (lookup, getattr,
+// upload): Open downloads a small object without a HEAD first.
+func (h host) KnownSize() (int64, bool) {
+	h.n.mu.Lock()
+	defer h.n.mu.Unlock()
+	return h.n.size, true
+}
+
 func (h host) Meta() map[string]string {
 	a := h.n.attrs()
 	return h.n.f.metaOf(a, h.n.fileType(a))
@@ -128,10 +138,15 @@ func (n *fileNode) releaseStage() {
 }
 
 // upload sends what the file's writers wrote, if anything (rename, a
-// directory rename above it).
+// directory rename above it), and makes the staged copy whole: an edit of
+// a large object reads its unchanged bytes from the object, which the
+// rename is about to move.
 func (n *fileNode) upload(ctx context.Context) error {
 	if st := n.writer(); st != nil {
-		return st.Flush(ctx)
+		if err := st.Flush(ctx); err != nil {
+			return err
+		}
+		return st.Localize(ctx)
 	}
 	return nil
 }

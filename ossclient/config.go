@@ -94,7 +94,8 @@ type Config struct {
 	PartSize int64
 
 	// UploadParallelism is how many parts of one Put, or of one
-	// multipart copy, are sent at a time. Default 0 means 4.
+	// multipart copy, are sent at a time. Default 0 means 8 (4 left a
+	// 1 Gbit/s link model a third idle: docs/benchmarks.md).
 	UploadParallelism int
 
 	// CopyPartSize is the part size of a multipart copy. Copy sends one
@@ -130,7 +131,7 @@ const (
 	DefaultConnectTimeout    = 5 * time.Second
 	DefaultReadWriteTimeout  = 30 * time.Second
 	DefaultPartSize          = 8 << 20
-	DefaultUploadParallelism = 4
+	DefaultUploadParallelism = 8
 	DefaultCopyPartSize      = 64 << 20
 
 	minPartSize = 100 << 10

@@ -1,13 +1,14 @@
 package ossclient
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
 	"time"
 
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
+
+	"github.com/ossfs/ossfs/ossclient/internal/crc64x"
 )
 
 // abortTimeout bounds the clean-up AbortMultipartUpload, which is sent even
@@ -15,9 +16,11 @@ import (
 const abortTimeout = 30 * time.Second
 
 // Put reads up to PartSize+1 bytes; a body that fits in PartSize goes in one
-// PutObject (seekable, so the SDK may retry it), a longer one through the
-// SDK's Uploader: parts of PartSize sent UploadParallelism at a time while r
-// is still read, the upload aborted on any failure. See Bucket.Put.
+// PutObject (seekable, so the SDK may retry it), a longer one as a
+// multipart upload (upload.go): parts of PartSize sent UploadParallelism at
+// a time while r is still read, the upload aborted on any failure. Either
+// way the body's CRC-64 is checked against the one OSS computed. See
+// Bucket.Put.
 func (c *Client) Put(ctx context.Context, key string, r io.Reader, opts PutOptions) (*Object, error) {
 	full, err := c.keys.full("PutObject", key)
 	if err != nil {
@@ -38,7 +41,7 @@ func (c *Client) Put(ctx context.Context, key string, r io.Reader, opts PutOptio
 	if n <= c.cfg.PartSize {
 		return c.putSingle(ctx, key, full, req, head)
 	}
-	return c.putMultipart(ctx, key, full, req, io.MultiReader(bytes.NewReader(head), r))
+	return c.putMultipart(ctx, key, full, req, head, r)
 }
 
 // readHead reads up to limit bytes of r: a small body into a small buffer,
@@ -65,9 +68,12 @@ func readHead(r io.Reader, limit int64) ([]byte, error) {
 
 func (c *Client) putSingle(ctx context.Context, key, full string, req *oss.PutObjectRequest, body []byte) (*Object, error) {
 	const op = "PutObject"
-	req.Body = bytes.NewReader(body)
+	req.Body = &bodyReader{data: body}
 	req.ContentLength = oss.Ptr(int64(len(body)))
-	res, err := c.sdk.PutObject(ctx, req)
+	res, err := c.upl.PutObject(ctx, req)
+	if err == nil {
+		err = checkCRC("the object", crc64x.Checksum(body), oss.ToString(res.HashCRC64))
+	}
 	if err != nil {
 		return nil, convErr(ctx, op, key, full, err)
 	}
@@ -81,38 +87,11 @@ func (c *Client) putSingle(ctx context.Context, key, full string, req *oss.PutOb
 	}, nil
 }
 
-func (c *Client) putMultipart(ctx context.Context, key, full string, req *oss.PutObjectRequest, body io.Reader) (*Object, error) {
-	const op = "MultipartUpload"
-	cr := &countingReader{r: body}
-	res, err := c.uploader.UploadFrom(ctx, req, cr)
-	if err != nil {
-		c.abort(ctx, full, err)
-		return nil, convErr(ctx, op, key, full, err)
-	}
-	return &Object{
-		Key:     key,
-		Size:    cr.n,
-		ModTime: respTime(res.Headers),
-		ETag:    unquote(oss.ToString(res.ETag)),
-		Type:    TypeMultipart,
-		Meta:    copyMeta(req.Metadata),
-	}, nil
-}
-
-// abort aborts the upload the failed err belongs to. The Uploader is told to
-// leave its parts (LeavePartsOnError) so that this is the only abort: it
-// runs even when the caller's context has ended (bounded by abortTimeout),
-// with the SDK's retries, and a failure is logged with the upload id, as
-// the upload is then left open. NoSuchUpload means there is nothing left.
-func (c *Client) abort(ctx context.Context, full string, err error) {
-	var ue *oss.UploadError
-	if !errors.As(err, &ue) || ue.UploadId == "" {
-		return // failed before an upload was initiated
-	}
-	c.abortUpload(ctx, full, ue.UploadId)
-}
-
-// abortUpload aborts upload id on the bucket key full, as abort describes.
+// abortUpload aborts upload id on the bucket key full. It is the only abort
+// of a failed upload: it runs even when the caller's context has ended
+// (bounded by abortTimeout), with the SDK's retries, and a failure is
+// logged with the upload id, as the upload is then left open. NoSuchUpload
+// means there is nothing left.
 func (c *Client) abortUpload(ctx context.Context, full, id string) {
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
 	defer cancel()
@@ -124,18 +103,6 @@ func (c *Client) abortUpload(ctx context.Context, full, id string) {
 		c.log.Warn("oss: aborting a failed multipart upload failed; it is left open",
 			"key", full, "uploadId", id, "err", convErr(actx, "AbortMultipartUpload", full, full, aerr))
 	}
-}
-
-// countingReader counts what the Uploader read (it reads on one goroutine).
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
 }
 
 func copyMeta(m map[string]string) map[string]string {

@@ -248,7 +248,7 @@ func TestConfigDefaults(t *testing.T) {
 	want := Config{Endpoint: "https://oss-cn-hangzhou.aliyuncs.com", Region: "cn-hangzhou", Bucket: "bkt",
 		Prefix: "a/b/", SignatureVersion: 4, MaxAttempts: 3, ReadResumes: 5, MaxConnections: 100,
 		ConnectTimeout: DefaultConnectTimeout, ReadWriteTimeout: DefaultReadWriteTimeout,
-		PartSize: 8 << 20, UploadParallelism: 4, CopyPartSize: 64 << 20, Logger: cfg.Logger}
+		PartSize: 8 << 20, UploadParallelism: 8, CopyPartSize: 64 << 20, Logger: cfg.Logger}
 	if fmt.Sprint(cfg) != fmt.Sprint(want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", cfg, want)
 	}

@@ -25,7 +25,7 @@ func TestBenchSmoke(t *testing.T) {
 	}
 	cfg := config{
 		Rows: []row{{}, {Latency: 2 * time.Millisecond, Bandwidth: 200 << 20}},
-		Size: 3<<20 + 12345, Entries: 1500, Links: 30, Files: 24, SmallSize: 4 << 10,
+		Size: 3<<20 + 12345, EditSize: 40<<20 + 777, Entries: 1500, Links: 30, Files: 24, SmallSize: 4 << 10,
 		Writers: 4, RandomReads: 20, SDKParallel: 4,
 	}
 	rep, err := run(cfg)
@@ -90,14 +90,28 @@ func TestBenchSmoke(t *testing.T) {
 			if r.Workload == "smallfiles-reread" && r.GetBytes >= int64(cfg.Files)*cfg.SmallSize {
 				t.Errorf("smallfiles-reread at %s: %d GET body bytes: the files were downloaded again, not revalidated (304)", r.Latency, r.GetBytes)
 			}
+		case "edit":
+			// 1 MiB into a 40 MiB object: the new bytes only, no GET.
+			if r.PutBytes != 1<<20 || r.Requests["GetObject"] != 0 || r.Requests["PutObject"] != 0 {
+				t.Errorf("edit at %s: sent %d bytes: %v", r.Latency, r.PutBytes, r.Requests)
+			}
 		case "seqread", "seqwrite":
 			if r.Ratio <= 0 || r.PeakRSS <= 0 {
 				t.Errorf("%s: ratio %v, peak RSS %d: not measured", r.Workload, r.Ratio, r.PeakRSS)
 			}
+		case "seqread-sdk", "seqwrite-sdk":
+			if r.ClientCPU <= 0 {
+				t.Errorf("%s: the SDK's CPU time was not measured", r.Workload)
+			}
+		}
+	}
+	for _, r := range rep.Results {
+		if capped := strings.Contains(r.Latency, "@"); capped && r.Bytes > 0 && r.LinkFraction <= 0 {
+			t.Errorf("%s at %s: no fraction of the link", r.Workload, r.Latency)
 		}
 	}
 	for _, w := range []string{"seqread", "seqread-sdk", "seqwrite", "seqwrite-sdk", "ls-l", "ls-l-again", "ls-l-bare", "find-name", "readlink-cold",
-		"readlink-warm", "smallfiles-write", "smallfiles-read", "smallfiles-reread", "randread", "newfiles", "mkdir-p", "cp-r", "tar-x"} {
+		"readlink-warm", "smallfiles-write", "smallfiles-read", "smallfiles-reread", "randread", "newfiles", "mkdir-p", "cp-r", "tar-x", "edit", "edit-copy-sdk"} {
 		if seen[w] != len(cfg.Rows) {
 			t.Errorf("workload %s reported %d times, want %d", w, seen[w], len(cfg.Rows))
 		}
@@ -115,4 +129,11 @@ func total(m map[string]int64) int64 {
 		n += v
 	}
 	return n
+}
+
+// TestMain runs an SDK baseline when this test binary is the bench's child
+// process (child.go).
+func TestMain(m *testing.M) {
+	runChildIfAsked()
+	os.Exit(m.Run())
 }

@@ -24,6 +24,8 @@
 //	readlink   find -type l -exec readlink over -links links, cold, then warm
 //	smallfiles -files files of -small-size by -writers writers, then read back
 //	randread   -random-reads 4 KiB reads at random offsets in the SIZE object
+//	edit       1 MiB written into the middle of an -edit-size object, then
+//	           close: the bytes sent (PUT MiB) and fetched (GET MiB)
 //
 // It needs root (or fusermount3) and /dev/fuse, as the mount tests do.
 package main
@@ -39,10 +41,13 @@ import (
 )
 
 func main() {
+	runChildIfAsked()
 	cfg := defaultConfig()
-	var latencies, sizeStr, smallStr, jsonPath, only string
+	var latencies, sizeStr, smallStr, editStr, jsonPath, only string
 	flag.StringVar(&latencies, "latency", "0,10ms,10ms@120M", "comma-separated rows, each a per-request latency the server injects, optionally @ a bandwidth cap per direction in bytes/s (10ms@120M: a 1 Gbit/s link); one row of workloads each")
 	flag.StringVar(&sizeStr, "size", "1G", "size of the sequential read/write object (K, M, G suffixes: KiB, MiB, GiB)")
+	flag.StringVar(&editStr, "edit-size", "1G", "size of the object the edit workload writes 1 MiB into (at its middle); the issue #14 row is 6G, with -store-dir (the server in memory would hold it three times)")
+	flag.StringVar(&cfg.StoreDir, "store-dir", "", "the server keeps objects in this directory (default: in memory)")
 	flag.IntVar(&cfg.Entries, "entries", cfg.Entries, "objects in the ls -l directory")
 	flag.IntVar(&cfg.Links, "links", cfg.Links, "symlinks for the readlink workload")
 	flag.IntVar(&cfg.Files, "files", cfg.Files, "small files created then read back")
@@ -59,6 +64,9 @@ func main() {
 	var err error
 	if cfg.Size, err = parseSize(sizeStr); err != nil {
 		log.Fatalf("-size: %v", err)
+	}
+	if cfg.EditSize, err = parseSize(editStr); err != nil {
+		log.Fatalf("-edit-size: %v", err)
 	}
 	if cfg.SmallSize, err = parseSize(smallStr); err != nil {
 		log.Fatalf("-small-size: %v", err)

@@ -14,12 +14,12 @@ import (
 func (rep *Report) print(w io.Writer) {
 	fmt.Fprintf(w, "machine: %s\nconfig:  %s\n\n", rep.Machine, rep.Config)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "workload\trow\twall\tMiB/s\tops/s\tvs SDK\trequests\tGET MiB\tpeak RSS\tmount CPU\tnote")
+	fmt.Fprintln(tw, "workload\trow\twall\tMiB/s\tof link\tops/s\tvs SDK\trequests\tGET MiB\tPUT MiB\tpeak RSS\tmount CPU\tCPU-s/GiB\tnote")
 	for _, r := range rep.Results {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%s\t%s\t%s\n",
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%.1f\t%s\t%s\t%s\t%s\n",
 			r.Workload, r.Latency, r.Wall.Round(time.Millisecond),
-			num(r.MiBps), num(r.OpsPerSec), ratio(r.Ratio), requests(r.Requests),
-			float64(r.GetBytes)/(1<<20), rss(r.PeakRSS), cpu(r.MountCPU), r.Note)
+			num(r.MiBps), ratio(r.LinkFraction), num(r.OpsPerSec), ratio(r.Ratio), requests(r.Requests),
+			float64(r.GetBytes)/(1<<20), float64(r.PutBytes)/(1<<20), rss(r.PeakRSS), cpu(r.MountCPU), cpuPerGiB(r), r.Note)
 	}
 	tw.Flush()
 }
@@ -75,4 +75,17 @@ func cpu(d time.Duration) string {
 		return "-"
 	}
 	return d.Round(10 * time.Millisecond).String()
+}
+
+// cpuPerGiB is the CPU seconds per GiB moved: the mount's, or an SDK
+// baseline's own (its process).
+func cpuPerGiB(r Result) string {
+	c := r.MountCPU
+	if c == 0 {
+		c = r.ClientCPU
+	}
+	if c == 0 || r.Bytes < 64<<20 { // per GiB of a few MiB says nothing
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", c.Seconds()/(float64(r.Bytes)/(1<<30)))
 }

@@ -24,10 +24,12 @@ import (
 // config is one benchmark run.
 type config struct {
 	Rows        []row
-	Size        int64 // sequential read/write and random-read object
-	Entries     int   // ls -l directory
-	Links       int   // readlink workload
-	Files       int   // small files
+	Size        int64  // sequential read/write and random-read object
+	EditSize    int64  // the object the edit workload writes into
+	StoreDir    string // the server keeps objects here; "" in memory
+	Entries     int    // ls -l directory
+	Links       int    // readlink workload
+	Files       int    // small files
 	SmallSize   int64
 	Writers     int
 	RandomReads int
@@ -54,6 +56,7 @@ type bench struct {
 	srv   *osstest.Server
 	sdk   *oss.Client
 	get   *atomic.Int64 // bytes of GetObject response bodies served
+	put   *atomic.Int64 // bytes of PUT request bodies received (PutObject, UploadPart; not copies)
 	ep    string        // endpoint of the counting front of srv
 	row   row           // this row's network
 	mnt   string
@@ -81,9 +84,17 @@ type Result struct {
 	Ratio     float64          `json:"ratio_to_sdk,omitempty"`
 	Requests  map[string]int64 `json:"requests"`
 	GetBytes  int64            `json:"get_bytes"`
+	PutBytes  int64            `json:"put_bytes"`
 	PeakRSS   int64            `json:"peak_rss_bytes,omitempty"`
 	MountCPU  time.Duration    `json:"mount_cpu_ns,omitempty"`
-	Note      string           `json:"note,omitempty"`
+	// ClientCPU is the CPU time of an SDK baseline (its own process).
+	ClientCPU time.Duration `json:"client_cpu_ns,omitempty"`
+	// LinkFraction is the throughput as a fraction of the row's bandwidth
+	// cap (capped rows only).
+	LinkFraction float64 `json:"link_fraction,omitempty"`
+
+	childWall time.Duration // set by an SDK baseline: its own wall time
+	Note      string        `json:"note,omitempty"`
 }
 
 func (b *bench) progress(format string, args ...any) {
@@ -96,7 +107,7 @@ func (b *bench) want(w string) bool { return len(b.cfg.Only) == 0 || slices.Cont
 
 // run executes every selected workload at every latency.
 func run(cfg config) (*Report, error) {
-	b := &bench{cfg: cfg, get: new(atomic.Int64), ready: map[string]bool{}}
+	b := &bench{cfg: cfg, get: new(atomic.Int64), put: new(atomic.Int64), ready: map[string]bool{}}
 	if err := b.startServer(); err != nil {
 		return nil, err
 	}
@@ -185,17 +196,25 @@ func (b *bench) measure(name string, fn func(r *Result) error) (Result, error) {
 	r := Result{Workload: name, Latency: b.row.String()}
 	b.srv.ResetCounts()
 	b.get.Store(0)
+	b.put.Store(0)
 	b.m.resetPeakRSS()
 	cpu0 := b.m.cpuTime()
 	start := time.Now()
 	err := fn(&r)
 	r.Wall = time.Since(start)
+	if r.childWall > 0 {
+		r.Wall = r.childWall // the child process's start-up excluded
+	}
 	r.MountCPU = b.m.cpuTime() - cpu0
 	r.Requests = b.srv.Counts()
 	r.GetBytes = b.get.Load()
+	r.PutBytes = b.put.Load()
 	r.PeakRSS = b.m.peakRSS()
 	if r.Bytes > 0 {
 		r.MiBps = float64(r.Bytes) / (1 << 20) / r.Wall.Seconds()
+		if b.row.Bandwidth > 0 {
+			r.LinkFraction = float64(r.Bytes) / r.Wall.Seconds() / float64(b.row.Bandwidth)
+		}
 	}
 	if r.Ops > 0 {
 		r.OpsPerSec = float64(r.Ops) / r.Wall.Seconds()
@@ -206,7 +225,7 @@ func (b *bench) measure(name string, fn func(r *Result) error) (Result, error) {
 // startServer runs the local server in memory, fronted by a listener whose
 // handler counts the bytes GetObject serves.
 func (b *bench) startServer() error {
-	srv, err := osstest.Start(osstest.Options{Buckets: []string{bucket}})
+	srv, err := osstest.Start(osstest.Options{Buckets: []string{bucket}, Dir: b.cfg.StoreDir})
 	if err != nil {
 		return err
 	}
@@ -215,7 +234,7 @@ func (b *bench) startServer() error {
 	if err != nil {
 		return err
 	}
-	front := &http.Server{Handler: countingHandler{srv.Handler(), b.get}}
+	front := &http.Server{Handler: countingHandler{srv.Handler(), b.get, b.put}}
 	go func() { _ = front.Serve(ln) }()
 	b.ep = "http://" + ln.Addr().String()
 	b.sdk = oss.NewClient(oss.LoadDefaultConfig().
@@ -225,15 +244,20 @@ func (b *bench) startServer() error {
 	return nil
 }
 
-// countingHandler adds the body bytes of every GET response to n.
+// countingHandler adds the body bytes of every GET response to n, and of
+// every PUT request that carries data (not a server-side copy) to put.
 type countingHandler struct {
 	next http.Handler
 	n    *atomic.Int64
+	put  *atomic.Int64
 }
 
 func (h countingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodGet {
 		w = &countingWriter{ResponseWriter: w, n: h.n}
+	}
+	if r.Method == http.MethodPut && r.Header.Get("x-oss-copy-source") == "" && r.ContentLength > 0 {
+		h.put.Add(r.ContentLength)
 	}
 	h.next.ServeHTTP(w, r)
 }

@@ -35,6 +35,7 @@ var workloads = []workload{
 	{"randread", (*bench).randRead},
 	{"newfiles", (*bench).newFiles},
 	{"newtree", (*bench).newTree},
+	{"edit", (*bench).edit},
 }
 
 // Keys of the objects the workloads share; made once per run by setup.
@@ -98,6 +99,9 @@ func (b *bench) setup() error {
 			return err
 		}
 		b.ready[bigKey] = true
+	}
+	if err := b.setupEdit(); err != nil {
+		return err
 	}
 	for _, d := range []struct {
 		dir, workload string
@@ -195,7 +199,7 @@ func (b *bench) seqRead() ([]Result, error) {
 	}
 	sdk, err := b.measure("seqread-sdk", func(r *Result) error {
 		r.Bytes, r.Note = b.cfg.Size, fmt.Sprintf("%d parallel ranged GETs of 8 MiB", b.cfg.SDKParallel)
-		return b.sdkRead()
+		return b.sdkChild(r, "read", bigKey)
 	})
 	sdk.PeakRSS, sdk.MountCPU = 0, 0 // the mount was idle
 	mount.Ratio = mount.MiBps / sdk.MiBps
@@ -261,15 +265,10 @@ func (b *bench) seqWrite() ([]Result, error) {
 	}
 	sdkKey := fmt.Sprintf("write/sdk-%s.bin", b.rowName())
 	sdk, err := b.measure("seqwrite-sdk", func(r *Result) error {
-		c, cancel := ctx()
-		defer cancel()
 		r.Bytes = b.cfg.Size
 		r.Note = fmt.Sprintf("Uploader, %s parts, %d in parallel (ossfs's defaults)",
 			human(ossclient.DefaultPartSize), ossclient.DefaultUploadParallelism)
-		_, err := b.sdk.NewUploader(func(o *oss.UploaderOptions) {
-			o.PartSize, o.ParallelNum = ossclient.DefaultPartSize, ossclient.DefaultUploadParallelism
-		}).UploadFrom(c, &oss.PutObjectRequest{Bucket: oss.Ptr(bucket), Key: oss.Ptr(sdkKey)}, &patternReader{n: b.cfg.Size})
-		return err
+		return b.sdkChild(r, "write", sdkKey)
 	})
 	sdk.PeakRSS, sdk.MountCPU = 0, 0
 	mount.Ratio = mount.MiBps / sdk.MiBps

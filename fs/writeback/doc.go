@@ -17,7 +17,11 @@
 //	           parallel); the first HeadLimit bytes also kept in memory
 //	Uploaded   a completed stream: the bytes are the object in OSS, there
 //	           is no local copy (file nil, size > 0)
-//	Staged     an unlinked temp file in Options.TempDir (file)
+//	Staged     an unlinked temp file in Options.TempDir (file); for an
+//	           existing object of at least Options.EditMin bytes opened
+//	           without O_TRUNC, an edit: the temp file is sparse and
+//	           holds only the bytes written or read since, every other
+//	           byte is the object's version at open (edit.go)
 //	Lost       the data did not reach OSS and no copy is left (lost)
 //
 // and dirty says whether the object differs from it.
@@ -57,6 +61,15 @@
 //	           object is complete, the next call reads back again.
 //	Staged     write, read, truncate → Staged; flush → one Put, clean
 //	Lost       every write, flush and fsync fails with the upload's error
+//
+// An edit (Staged with edit set) reads the bytes it lacks from its base
+// version with ReadIf (If-Match its ETag: another version fails the read
+// rather than mix two), in 1 MiB-aligned ranges kept in the temp file. Its
+// flush is one multipart upload (ossclient.Editor.Edit) of the changed
+// ranges, the rest UploadPartCopy'd from the base If-Match its ETag; the
+// new version becomes the base. Unlink and rename (Localize) first read
+// the rest of the base into the temp file, which then is a plain staged
+// copy. A failed edit upload is aborted: the object stays as it was.
 //
 // Work that belongs to the whole file (materialize, uploads) never runs on
 // one request's context: an interrupted caller stops waiting (its ctx's

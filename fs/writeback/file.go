@@ -62,13 +62,26 @@ type Options struct {
 	// Streams, if set, counts the stream uploads in flight (a goroutine
 	// each). Default nil: not counted.
 	Streams Counter
+	// EditMin is the size from which an existing object opened for
+	// writing (without O_TRUNC) is edited in place rather than downloaded:
+	// the temp file holds only what is written or read, and a flush sends
+	// only the changed ranges, copying the rest server-side (edit.go).
+	// Needs a Store that is an ossclient.Editor. Default 0 means 16 MiB;
+	// negative: never (always download).
+	EditMin int64
 }
 
-const defaultHeadLimit = 8 << 20
+const (
+	defaultHeadLimit = 8 << 20
+	defaultEditMin   = 16 << 20
+)
 
 func (o Options) withDefaults() Options {
 	if o.HeadLimit <= 0 {
 		o.HeadLimit = defaultHeadLimit
+	}
+	if o.EditMin == 0 {
+		o.EditMin = defaultEditMin
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -85,7 +98,10 @@ type File struct {
 
 	mu   sync.Mutex
 	file *os.File // GUARDED_BY(mu): the staged copy; nil until needed
-	size int64    // GUARDED_BY(mu)
+	// edit is set while file is a sparse edit of a large object's version
+	// (edit.go): bytes it lacks are that version's.
+	edit *editState // GUARDED_BY(mu)
+	size int64      // GUARDED_BY(mu)
 	// dirty: content or attributes differ from the object.
 	dirty bool   // GUARDED_BY(mu)
 	gen   uint64 // GUARDED_BY(mu): bumped by every change; an upload clears dirty only if none came during it
@@ -140,6 +156,11 @@ func Open(ctx context.Context, s Store, h Host, o Options, load, trunc bool) (*F
 	key, ok := h.Key()
 	if !ok {
 		return nil, os.ErrNotExist
+	}
+	if !trunc {
+		if ok, err := f.openEdit(ctx, key); ok || err != nil {
+			return f, err
+		}
 	}
 	tmp, err := newTempFile(f.opts.TempDir)
 	if err != nil {
@@ -264,6 +285,7 @@ func (f *File) Close() {
 		f.file.Close()
 		f.file = nil
 	}
+	f.edit = nil
 }
 
 // ReadAt reads the content at off into p (0 bytes at or past the end). A
@@ -273,6 +295,12 @@ func (f *File) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 		f.mu.Lock()
 		c, err := f.readAtLocked(p, off)
 		f.mu.Unlock()
+		if errors.Is(err, errNeedBase) { // an edit: bytes of its base first
+			if err := f.fetch(ctx, off, off+int64(len(p))); err != nil {
+				return 0, err
+			}
+			continue
+		}
 		if !errors.Is(err, errNeedFile) { // written data is only in a stream
 			return c, err
 		}
@@ -294,6 +322,9 @@ func (f *File) readAtLocked(p []byte, off int64) (int, error) {
 	if rest := f.size - off; int64(len(p)) > rest {
 		p = p[:rest]
 	}
+	if f.edit != nil && len(f.edit.missingLocked(off, int64(len(p)))) > 0 {
+		return 0, errNeedBase
+	}
 	n, err := f.file.ReadAt(p, off)
 	if errors.Is(err, io.EOF) {
 		err = nil
@@ -304,6 +335,9 @@ func (f *File) readAtLocked(p []byte, off int64) (int, error) {
 // writeAtLocked writes into the staged file. LOCKS_REQUIRED(mu)
 func (f *File) writeAtLocked(p []byte, off int64) (int, error) {
 	n, err := f.file.WriteAt(p, off)
+	if f.edit != nil {
+		f.edit.wroteLocked(off, int64(n))
+	}
 	if end := off + int64(n); end > f.size {
 		f.size = end
 	}
@@ -342,6 +376,9 @@ func (f *File) truncateLocked(size int64) error {
 		if err := f.file.Truncate(size); err != nil {
 			return err
 		}
+		if f.edit != nil {
+			f.edit.truncatedLocked(size)
+		}
 	} else {
 		if f.stream != nil {
 			f.stream.pw.CloseWithError(errAbandoned)
@@ -351,6 +388,7 @@ func (f *File) truncateLocked(size int64) error {
 			f.file.Close()
 			f.file = nil
 		}
+		f.edit = nil
 		f.lost = nil // what was lost is gone from the file too
 		f.resets++
 	}

@@ -47,6 +47,11 @@ func (f *File) flushLocked(ctx context.Context) error {
 	}
 	f.mu.Lock()
 	dirty, gen, size, file, lost := f.dirty, f.gen, f.size, f.file, f.lost
+	var snap *editSnap
+	if f.edit != nil && dirty {
+		s := f.edit.snapLocked(size)
+		snap = &s
+	}
 	f.mu.Unlock()
 	if lost != nil {
 		return lost
@@ -71,6 +76,9 @@ func (f *File) flushLocked(ctx context.Context) error {
 		if !dirty {
 			return nil
 		}
+	}
+	if snap != nil {
+		return f.flushEdit(ctx, key, *snap, size, gen)
 	}
 	var body io.Reader = eofReader{}
 	if file != nil {
@@ -111,6 +119,17 @@ func (f *File) Unlink(ctx context.Context, del func() error) error {
 			key, _ := f.host.Key()
 			f.opts.Logger.Warn("unlink of a file being written: its data could not be kept for the descriptors still open", "key", key, "err", err)
 		}
+	}
+	// An edit reads the rest of its base now, for the descriptors still
+	// open: the base goes with the unlink.
+	if err := f.localize(ctx); err != nil {
+		key, _ := f.host.Key()
+		f.opts.Logger.Warn("unlink of a file being edited: its unchanged bytes could not be kept for the descriptors still open", "key", key, "err", err)
+		f.mu.Lock()
+		if f.edit != nil {
+			f.lost = fmt.Errorf("the unchanged bytes of this unlinked file could not be read: %w", err)
+		}
+		f.mu.Unlock()
 	}
 	f.mu.Lock()
 	f.unlinked = true
