@@ -15,6 +15,7 @@ import (
 
 	"github.com/ossfs/ossfs/cache"
 	ossfs "github.com/ossfs/ossfs/fs"
+	"github.com/ossfs/ossfs/internal/bytesize"
 	"github.com/ossfs/ossfs/ossclient"
 )
 
@@ -81,8 +82,8 @@ func mountFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "nonempty", Category: catFiles, Usage: "mount over a directory that has entries (hiding them); refused without it"},
 		&cli.BoolFlag{Name: "read-only", Category: catFiles, Usage: "mount read-only: every change fails with EROFS"},
 		&cli.StringFlag{Name: "temp-dir", Category: catFiles, Usage: "where files written other than sequentially are staged (default: $TMPDIR or /tmp)"},
-		&cli.StringFlag{Name: "read-ahead", Category: catFiles, Value: human(fd.ReadAhead), Usage: "most a sequential reader of one file gets fetched ahead, in parallel ranged GETs (K, M, G suffixes)"},
-		&cli.StringFlag{Name: "read-ahead-total", Category: catFiles, Value: human(fd.ReadAheadTotal), Usage: "read-ahead memory of all open files together"},
+		&cli.StringFlag{Name: "read-ahead", Category: catFiles, Value: bytesize.Format(fd.ReadAhead), Usage: "most a sequential reader of one file gets fetched ahead, in parallel ranged GETs (K, M, G suffixes)"},
+		&cli.StringFlag{Name: "read-ahead-total", Category: catFiles, Value: bytesize.Format(fd.ReadAheadTotal), Usage: "read-ahead memory of all open files together"},
 		&cli.IntFlag{Name: "kernel-read-ahead-kb", Category: catFiles, Value: fd.KernelReadAheadKB, Usage: "the kernel's read-ahead for the mount in KiB, i.e. the size of sequential FUSE reads (needs root; -1 keeps the kernel's 128)"},
 
 		&cli.BoolFlag{Name: "foreground", Aliases: []string{"f"}, Category: catProcess, Usage: "stay attached to the terminal instead of running in the background"},
@@ -282,22 +283,9 @@ func credentialSource(s string) (string, error) {
 // parseSize reads a byte count with an optional K, M or G suffix (KiB,
 // MiB, GiB), as --read-ahead takes it.
 func parseSize(flag, s string) (int64, error) {
-	n, err := parseByteSize(s)
+	n, err := bytesize.Parse(s)
 	if err != nil || n <= 0 {
 		return 0, fmt.Errorf("--%s %q: want a size such as 64M", flag, s)
 	}
 	return n, nil
-}
-
-// human prints a size the way parseSize reads it.
-func human(n int64) string {
-	switch {
-	case n >= 1<<30 && n%(1<<30) == 0:
-		return fmt.Sprintf("%dG", n>>30)
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%dM", n>>20)
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%dK", n>>10)
-	}
-	return fmt.Sprint(n)
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/ossfs/ossfs/internal/bytesize"
 	"github.com/ossfs/ossfs/ossclient/osstest"
 )
 
@@ -70,7 +71,7 @@ func runServe(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	bw, err := parseByteSize(c.String("bandwidth"))
+	bw, err := bytesize.Parse(c.String("bandwidth"))
 	if err != nil {
 		return fmt.Errorf("--bandwidth: %w", err)
 	}
@@ -141,31 +142,6 @@ func serveLogger(level string, w io.Writer) (*slog.Logger, error) {
 		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
-}
-
-// parseByteSize reads "1048576", "512K", "50M" or "1G" (binary units).
-func parseByteSize(s string) (int64, error) {
-	s = strings.TrimSpace(s)
-	if s == "" || s == "0" {
-		return 0, nil
-	}
-	mult := int64(1)
-	switch strings.ToUpper(s[len(s)-1:]) {
-	case "K":
-		mult = 1 << 10
-	case "M":
-		mult = 1 << 20
-	case "G":
-		mult = 1 << 30
-	}
-	if mult != 1 {
-		s = s[:len(s)-1]
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("%q is not a byte count (e.g. 1048576, 512K, 50M)", s)
-	}
-	return n * mult, nil
 }
 
 // serveFaults turns --fault, --stall and --drop into osstest.Faults.

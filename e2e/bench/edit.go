@@ -10,6 +10,7 @@ import (
 
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 
+	"github.com/ossfs/ossfs/internal/bytesize"
 	"github.com/ossfs/ossfs/ossclient"
 )
 
@@ -31,7 +32,7 @@ func (b *bench) setupEdit() error {
 	}
 	c, cancel := ctx()
 	defer cancel()
-	b.progress("uploading %s of %s", editKey, human(b.cfg.EditSize))
+	b.progress("uploading %s of %s", editKey, bytesize.Format(b.cfg.EditSize))
 	_, err := b.sdk.NewUploader(func(o *oss.UploaderOptions) { o.PartSize = 64 << 20 }).UploadFrom(c,
 		&oss.PutObjectRequest{Bucket: oss.Ptr(bucket), Key: oss.Ptr(editKey)}, &patternReader{n: b.cfg.EditSize})
 	if err == nil {
@@ -61,7 +62,7 @@ func (b *bench) edit() ([]Result, error) {
 		r.Ops = 1 // no MiB/s: the bytes moved are in the PUT/GET columns
 		return err
 	})
-	r.Note = fmt.Sprintf("1 MiB at %s of a %s object, close included; PUT/GET MiB: bytes sent/fetched", human(at), human(b.cfg.EditSize))
+	r.Note = fmt.Sprintf("1 MiB at %s of a %s object, close included; PUT/GET MiB: bytes sent/fetched", bytesize.Format(at), bytesize.Format(b.cfg.EditSize))
 	if err != nil {
 		return []Result{r}, err
 	}
@@ -71,7 +72,7 @@ func (b *bench) edit() ([]Result, error) {
 	sdk, err := b.measure("edit-copy-sdk", func(r *Result) error {
 		r.Ops = 1
 		r.Note = fmt.Sprintf("the server-side share alone: the SDK copies the whole object with UploadPartCopy (%s parts, %d in parallel)",
-			human(ossclient.DefaultCopyPartSize), ossclient.DefaultUploadParallelism)
+			bytesize.Format(ossclient.DefaultCopyPartSize), ossclient.DefaultUploadParallelism)
 		return b.sdkCopy(editKey, "edit/copy.bin")
 	})
 	sdk.PeakRSS, sdk.MountCPU = 0, 0

@@ -38,6 +38,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/ossfs/ossfs/internal/bytesize"
 )
 
 func main() {
@@ -115,23 +117,11 @@ func parseLatencies(s string) ([]row, error) {
 	return out, nil
 }
 
+// parseSize reads a positive size such as 4K, 64M or 1G.
 func parseSize(s string) (int64, error) {
-	s = strings.TrimSpace(s)
-	mult := int64(1)
-	switch {
-	case strings.HasSuffix(s, "K"):
-		mult = 1 << 10
-	case strings.HasSuffix(s, "M"):
-		mult = 1 << 20
-	case strings.HasSuffix(s, "G"):
-		mult = 1 << 30
-	}
-	if mult != 1 {
-		s = s[:len(s)-1]
-	}
-	var n int64
-	if _, err := fmt.Sscan(s, &n); err != nil || n <= 0 {
+	n, err := bytesize.Parse(s)
+	if err != nil || n <= 0 {
 		return 0, fmt.Errorf("%q is not a size such as 4K, 64M or 1G", s)
 	}
-	return n * mult, nil
+	return n, nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
 
+	"github.com/ossfs/ossfs/internal/bytesize"
 	"github.com/ossfs/ossfs/ossclient/osstest"
 )
 
@@ -141,7 +142,7 @@ func (r row) String() string {
 	if r.Bandwidth == 0 {
 		return r.Latency.String()
 	}
-	return r.Latency.String() + "@" + human(r.Bandwidth)
+	return r.Latency.String() + "@" + bytesize.Format(r.Bandwidth)
 }
 
 // runRow runs the workloads over one row's network, each on a fresh
@@ -309,7 +310,7 @@ func moduleRoot() (string, error) {
 func (b *bench) describe() string {
 	c := b.cfg
 	return fmt.Sprintf("rows=%v size=%s entries=%d links=%d files=%d small-size=%s writers=%d random-reads=%d sdk-parallel=%d mount-args=%q",
-		c.Rows, human(c.Size), c.Entries, c.Links, c.Files, human(c.SmallSize), c.Writers, c.RandomReads, c.SDKParallel, c.MountArgs)
+		c.Rows, bytesize.Format(c.Size), c.Entries, c.Links, c.Files, bytesize.Format(c.SmallSize), c.Writers, c.RandomReads, c.SDKParallel, c.MountArgs)
 }
 
 // machine describes the CPU, core count and kernel.
@@ -325,18 +326,6 @@ func machine() string {
 	}
 	kernel, _ := os.ReadFile("/proc/sys/kernel/osrelease")
 	return fmt.Sprintf("%s, %d cores, Linux %s, %s", cpu, runtime.NumCPU(), strings.TrimSpace(string(kernel)), runtime.Version())
-}
-
-func human(n int64) string {
-	switch {
-	case n >= 1<<30 && n%(1<<30) == 0:
-		return fmt.Sprintf("%dG", n>>30)
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%dM", n>>20)
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%dK", n>>10)
-	}
-	return fmt.Sprint(n)
 }
 
 func ctx() (context.Context, context.CancelFunc) {

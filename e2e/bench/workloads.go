@@ -16,6 +16,7 @@ import (
 
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 
+	"github.com/ossfs/ossfs/internal/bytesize"
 	"github.com/ossfs/ossfs/ossclient"
 )
 
@@ -92,7 +93,7 @@ func (b *bench) setup() error {
 	c, cancel := ctx()
 	defer cancel()
 	if (b.want("seqread") || b.want("randread")) && !b.ready[bigKey] {
-		b.progress("uploading %s of %s", bigKey, human(b.cfg.Size))
+		b.progress("uploading %s of %s", bigKey, bytesize.Format(b.cfg.Size))
 		_, err := b.sdk.NewUploader().UploadFrom(c, &oss.PutObjectRequest{Bucket: oss.Ptr(bucket), Key: oss.Ptr(bigKey)},
 			&patternReader{n: b.cfg.Size})
 		if err != nil {
@@ -267,7 +268,7 @@ func (b *bench) seqWrite() ([]Result, error) {
 	sdk, err := b.measure("seqwrite-sdk", func(r *Result) error {
 		r.Bytes = b.cfg.Size
 		r.Note = fmt.Sprintf("Uploader, %s parts, %d in parallel (ossfs's defaults)",
-			human(ossclient.DefaultPartSize), ossclient.DefaultUploadParallelism)
+			bytesize.Format(ossclient.DefaultPartSize), ossclient.DefaultUploadParallelism)
 		return b.sdkChild(r, "write", sdkKey)
 	})
 	sdk.PeakRSS, sdk.MountCPU = 0, 0
