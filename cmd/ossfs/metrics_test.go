@@ -54,6 +54,11 @@ func TestMetrics(t *testing.T) {
 			t.Fatalf("readlink = %q, %v", got, err)
 		}
 	}
+	// d/x was made by another client: its listing carries no metadata, so
+	// stat asks OSS for it (a stat cache miss).
+	if _, err := os.Stat(filepath.Join(mnt, "d", "x")); err != nil {
+		t.Fatal(err)
+	}
 	if err := syscall.Rmdir(filepath.Join(mnt, "d")); !errors.Is(err, syscall.ENOTEMPTY) {
 		t.Fatalf("rmdir of a directory with a file: %v, want ENOTEMPTY", err)
 	}
