@@ -23,7 +23,7 @@ func (e *env) putMeta(key, data string, meta map[string]string) {
 // (warm: no request), cat follows them, find -type l lists them once their
 // metadata is known, and mv writes a native link.
 func TestLegacyLinks(t *testing.T) {
-	e := newEnv(t, config{})
+	e, _ := fakeClockEnv(t, config{}) // no cache TTL runs out between the cold and warm readlinks
 	e.put("dir/target.txt", "hello\n")
 	e.put("dir/a b+c.txt", "spaced\n")
 	e.putMeta("dir/l1", "target.txt", map[string]string{"mode": legacy.LinkMode, "mtime": "1600000000"})
