@@ -61,7 +61,7 @@ func (h *fileHandle) pin(key string, o *opened) objectReader {
 		}
 		return rd
 	}
-	p := newPrefetcher(h.n.f.bucket, o.v, h.n.f.opts.ReadAhead, h.n.f.readBudget)
+	p := newPrefetcher(h.n.f.reads, o.v, h.n.f.opts.ReadAhead, h.n.f.readBudget)
 	if o.body != nil {
 		p.seed(o.ctx, o.stop, key, o.body)
 	}

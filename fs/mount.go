@@ -15,13 +15,18 @@ import (
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 
+	"github.com/ossfs/ossfs/fs/datacache"
 	"github.com/ossfs/ossfs/fs/names"
 	"github.com/ossfs/ossfs/ossclient"
 )
 
 // fsys is the state of one mount, shared by every node.
 type fsys struct {
-	bucket    ossclient.Bucket
+	bucket ossclient.Bucket
+	// reads is what file bodies are read through: bucket, or bucket
+	// behind the data cache (data, nil when off).
+	reads     ossclient.Bucket
+	data      *datacache.Cache
 	opts      Options
 	log       *slog.Logger
 	mapper    names.Mapper
@@ -81,6 +86,7 @@ func (g *pendingGroup) Wait() {
 func newFsys(bucket ossclient.Bucket, o Options) *fsys {
 	return &fsys{
 		bucket:      bucket,
+		reads:       bucket,
 		opts:        o,
 		log:         o.Logger,
 		mapper:      names.Mapper{Mountpoint: o.Mountpoint, PrefixDepth: o.PrefixDepth},
@@ -116,6 +122,12 @@ func Mount(bucket ossclient.Bucket, opts Options) (*Mounted, error) {
 		return nil, err
 	}
 	f := newFsys(bucket, o)
+	if o.CacheDir != "" {
+		if f.data, err = datacache.Open(datacache.Options{Dir: o.CacheDir, Size: o.CacheSize, Logger: o.Logger}); err != nil {
+			return nil, err
+		}
+		f.reads = f.data.Bucket(bucket)
+	}
 	root := f.newDir()
 	if o.RootMode != 0 {
 		root.a.mode = uint32(o.RootMode & 0o7777)
@@ -162,6 +174,7 @@ func Mount(bucket ossclient.Bucket, opts Options) (*Mounted, error) {
 	}
 	srv, err := serve(o, root, fo)
 	if err != nil {
+		f.closeData()
 		return nil, fmt.Errorf("mount %s: %w", o.Mountpoint, err)
 	}
 	if o.KernelReadAheadKB > 0 {
@@ -195,6 +208,16 @@ func (m *Mounted) Wait() {
 	m.server.Wait()
 	m.f.pending.Wait()
 	m.f.streams.Wait()
+	m.f.closeData()
+}
+
+// closeData removes the data cache's files (once the mount is gone).
+func (f *fsys) closeData() {
+	if f.data != nil {
+		if err := f.data.Close(); err != nil {
+			f.log.Warn("could not remove the data cache", "dir", f.data.Dir(), "err", err)
+		}
+	}
 }
 
 // Unmount finishes the pending uploads, then unmounts. It fails (EBUSY)

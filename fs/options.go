@@ -92,6 +92,15 @@ type Options struct {
 	// os.TempDir().
 	TempDir string
 
+	// CacheDir turns on the local data cache (package fs/datacache): object
+	// bytes read are kept on disk under this directory, and read again
+	// from there while OSS confirms the version (docs/semantics.md, "Data
+	// cache"). Default "": off.
+	CacheDir string
+	// CacheSize bounds the data cache's bytes on disk; least recently used
+	// blocks are evicted past it. Default datacache.DefaultSize (1 GiB).
+	CacheSize int64
+
 	// PrefixDepth is the number of "/"-separated segments of the mount
 	// prefix ("a/b/" → 2): how far a symlink may climb with "../" above
 	// the mount root and still be inside the bucket. Default 0.

@@ -21,8 +21,11 @@ import (
 // read's bytes, so a file read from its start pays no extra request), or,
 // when the kernel's page cache may hold the bytes of the version this mount
 // saw last, the same GET with If-None-Match that version, whose 304 lets
-// the kernel keep its pages (FOPEN_KEEP_CACHE). The handle pins the version
-// the open saw; all its later GETs are If-Match that ETag, so no read mixes
+// the kernel keep its pages (FOPEN_KEEP_CACHE). Likewise when the data
+// cache (package datacache, Options.CacheDir) holds bytes of a version: a
+// 304 pins that version, and the handle's GETs (If-Match it) are answered
+// from the cache's disk where it holds the bytes. The handle pins the
+// version the open saw; all its later GETs are If-Match that ETag, so no read mixes
 // two versions or cuts one to another's size. An open that finds a new
 // version invalidates the kernel's attributes and pages of the file
 // (NotifyContent), so the size the kernel clamps reads to is the new one.
@@ -87,15 +90,14 @@ func (n *fileNode) revalidate(ctx context.Context, key string, notify bool) (*op
 	n.mu.Lock()
 	seen, paged, size, etag := n.seen, n.paged, n.size, n.a.etag
 	n.mu.Unlock()
+	held, keep := n.heldVersion(key, seen, paged)
 	var opts ossclient.ReadOptions
-	if paged != "" && paged == seen.etag {
-		opts.IfNoneMatch = paged
-	}
+	opts.IfNoneMatch = held.etag
 	// The body outlives the open: its request must not end with the FUSE
 	// request's context, but an interrupt during the open still ends it.
 	gctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	stop := context.AfterFunc(ctx, cancel)
-	body, err := n.f.bucket.Get(gctx, key, 0, firstChunk, opts)
+	body, err := n.f.reads.Get(gctx, key, 0, firstChunk, opts)
 	interrupted := !stop()
 	if err == nil && interrupted {
 		body.Close()
@@ -111,8 +113,8 @@ func (n *fileNode) revalidate(ctx context.Context, key string, notify bool) (*op
 		body.Close()
 		cancel()
 		o.body, o.stop = nil, nil
-		o.v = seen
-		if notify {
+		o.v = held
+		if notify && keep {
 			o.flags = fuse.FOPEN_KEEP_CACHE
 		}
 	} else {
@@ -142,6 +144,26 @@ func (n *fileNode) revalidate(ctx context.Context, key string, notify bool) (*op
 		}
 	}
 	return o, nil
+}
+
+// heldVersion returns the version whose bytes this mount may hold without
+// asking OSS for them — the one the kernel's pages are of (keep: the open
+// may let the kernel keep them), else one the data cache holds — or the
+// zero version when none: the open's GET is If-None-Match it, and a 304
+// lets the reads be served from there.
+func (n *fileNode) heldVersion(key string, seen version, paged string) (v version, keep bool) {
+	if paged != "" && paged == seen.etag {
+		return seen, true
+	}
+	if d := n.f.data; d != nil {
+		if seen.etag != "" && d.Has(key, seen.etag) {
+			return seen, false
+		}
+		if etag, size, ok := d.Latest(key); ok {
+			return version{etag: etag, size: size}, false
+		}
+	}
+	return version{}, false
 }
 
 // openRead opens the file for reading: from the staging when this mount

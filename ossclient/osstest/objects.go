@@ -172,6 +172,11 @@ func (s *Server) readObject(q *request, withBody bool) *ossError {
 	}
 	objectHeaders(h, v)
 	if notModified != 0 {
+		if withBody && notModified == http.StatusNotModified {
+			s.stats.mu.Lock()
+			s.stats.notModified++
+			s.stats.mu.Unlock()
+		}
 		q.w.WriteHeader(notModified)
 		return nil
 	}

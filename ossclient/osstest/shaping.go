@@ -235,6 +235,9 @@ type stats struct {
 	counts map[string]int64 // GUARDED_BY(mu)
 	total  int64            // GUARDED_BY(mu)
 	faults map[string]int64 // GUARDED_BY(mu)
+	// notModified counts the GetObjects answered 304 (also counted under
+	// GetObject).
+	notModified int64 // GUARDED_BY(mu)
 }
 
 func newStats() *stats { return &stats{counts: map[string]int64{}, faults: map[string]int64{}} }
@@ -267,6 +270,14 @@ func (st *stats) add(op string) {
 	st.mu.Unlock()
 }
 
+// NotModified is the number of GetObject requests (counted under
+// GetObject too) answered 304 Not Modified since the last reset.
+func (s *Server) NotModified() int64 {
+	s.stats.mu.Lock()
+	defer s.stats.mu.Unlock()
+	return s.stats.notModified
+}
+
 // Counts returns a copy of the request counts by operation name.
 func (s *Server) Counts() map[string]int64 {
 	s.stats.mu.Lock()
@@ -296,6 +307,7 @@ func (s *Server) TotalRequests() int64 {
 func (s *Server) ResetCounts() {
 	s.stats.mu.Lock()
 	s.stats.counts, s.stats.total, s.stats.faults = map[string]int64{}, 0, map[string]int64{}
+	s.stats.notModified = 0
 	s.stats.mu.Unlock()
 }
 
