@@ -15,6 +15,7 @@ import (
 
 	"github.com/ossfs/ossfs/cache"
 	ossfs "github.com/ossfs/ossfs/fs"
+	"github.com/ossfs/ossfs/fs/datacache"
 	"github.com/ossfs/ossfs/internal/bytesize"
 	"github.com/ossfs/ossfs/ossclient"
 )
@@ -84,6 +85,8 @@ func mountFlags() []cli.Flag {
 		&cli.StringFlag{Name: "temp-dir", Category: catFiles, Usage: "where files written other than sequentially are staged (default: $TMPDIR or /tmp)"},
 		&cli.StringFlag{Name: "read-ahead", Category: catFiles, Value: bytesize.Format(fd.ReadAhead), Usage: "most a sequential reader of one file gets fetched ahead, in parallel ranged GETs (K, M, G suffixes)"},
 		&cli.StringFlag{Name: "read-ahead-total", Category: catFiles, Value: bytesize.Format(fd.ReadAheadTotal), Usage: "read-ahead memory of all open files together"},
+		&cli.StringFlag{Name: "cache-dir", Category: catCache, Usage: "keep the bytes of files read in this directory and read them again from there while OSS confirms they are current (ossfs 1.x use_cache; default: no data cache)"},
+		&cli.StringFlag{Name: "cache-size", Category: catCache, Value: bytesize.Format(datacache.DefaultSize), Usage: "most bytes the data cache keeps on disk; least recently used blocks are evicted (K, M, G suffixes)"},
 		&cli.IntFlag{Name: "kernel-read-ahead-kb", Category: catFiles, Value: fd.KernelReadAheadKB, Usage: "the kernel's read-ahead for the mount in KiB, i.e. the size of sequential FUSE reads (needs root; -1 keeps the kernel's 128)"},
 
 		&cli.BoolFlag{Name: "foreground", Aliases: []string{"f"}, Category: catProcess, Usage: "stay attached to the terminal instead of running in the background"},
@@ -196,6 +199,14 @@ func fsOptions(c *cli.Context, mountpoint, prefix string, logger *slog.Logger) (
 		if o.TempDir, err = filepath.Abs(s); err != nil {
 			return o, err
 		}
+	}
+	if s := c.String("cache-dir"); s != "" {
+		if o.CacheDir, err = filepath.Abs(s); err != nil {
+			return o, err
+		}
+	}
+	if o.CacheSize, err = parseSize("cache-size", c.String("cache-size")); err != nil {
+		return o, err
 	}
 	o.Logger = logger
 	o.Debug = c.Bool("debug-fuse")
