@@ -95,6 +95,15 @@ func TestBenchSmoke(t *testing.T) {
 			if r.PutBytes != 1<<20 || r.Requests["GetObject"] != 0 || r.Requests["PutObject"] != 0 {
 				t.Errorf("edit at %s: sent %d bytes: %v", r.Latency, r.PutBytes, r.Requests)
 			}
+		case "cache-seqread-warm":
+			// Only the open's GET, answered 304; every byte from the cache.
+			if total(r.Requests) != 1 || r.Requests["GetObject"] != 1 || r.GetBytes != 0 {
+				t.Errorf("%s at %s: %v, %d GET body bytes; want one 304 and no bytes", r.Workload, r.Latency, r.Requests, r.GetBytes)
+			}
+		case "cache-smallfiles-reread":
+			if r.Requests["GetObject"] != int64(cfg.Files) || total(r.Requests) > int64(cfg.Files)+1 || r.GetBytes != 0 {
+				t.Errorf("%s at %s: %v, %d GET body bytes; want one 304 per file, no bytes", r.Workload, r.Latency, r.Requests, r.GetBytes)
+			}
 		case "seqread", "seqwrite":
 			if r.Ratio <= 0 || r.PeakRSS <= 0 {
 				t.Errorf("%s: ratio %v, peak RSS %d: not measured", r.Workload, r.Ratio, r.PeakRSS)

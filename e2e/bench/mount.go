@@ -26,6 +26,7 @@ type mountProc struct {
 func (b *bench) mount() (*mountProc, error) {
 	args := []string{"mount", "--foreground", "--endpoint", b.ep, "--region", b.srv.Region(), "--log-level", "warn"}
 	args = append(args, strings.Fields(b.cfg.MountArgs)...)
+	args = append(args, b.args...)
 	args = append(args, bucket, b.mnt)
 	cmd := exec.Command(b.cfg.Ossfs, args...)
 	cmd.Env = append(os.Environ(),

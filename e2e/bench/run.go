@@ -62,6 +62,7 @@ type bench struct {
 	row   row           // this row's network
 	mnt   string
 	m     *mountProc
+	args  []string        // extra mount flags of the workload running
 	ready map[string]bool // objects already uploaded (shared by rows)
 }
 
@@ -162,6 +163,10 @@ func (b *bench) runRow(r row) ([]Result, error) {
 			continue
 		}
 		b.progress("%s over %v", w.name, r)
+		b.args = nil
+		if args := workloadArgs[w.name]; args != nil {
+			b.args = args(b)
+		}
 		rs, err := b.onFreshMount(func() ([]Result, error) { return w.run(b) })
 		out = append(out, rs...)
 		if err != nil {

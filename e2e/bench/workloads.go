@@ -92,7 +92,7 @@ func checkPattern(p []byte, off int64) bool {
 func (b *bench) setup() error {
 	c, cancel := ctx()
 	defer cancel()
-	if (b.want("seqread") || b.want("randread")) && !b.ready[bigKey] {
+	if (b.want("seqread") || b.want("randread") || b.want("cache-seqread")) && !b.ready[bigKey] {
 		b.progress("uploading %s of %s", bigKey, bytesize.Format(b.cfg.Size))
 		_, err := b.sdk.NewUploader().UploadFrom(c, &oss.PutObjectRequest{Bucket: oss.Ptr(bucket), Key: oss.Ptr(bigKey)},
 			&patternReader{n: b.cfg.Size})
