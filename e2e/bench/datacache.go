@@ -51,7 +51,10 @@ func (b *bench) dropCacheFiles() error {
 		if err != nil {
 			return err
 		}
-		err = unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED)
+		err = f.Sync() // dirty pages cannot be dropped
+		if err == nil {
+			err = unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED)
+		}
 		f.Close()
 		if err != nil {
 			return err
