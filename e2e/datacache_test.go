@@ -2,11 +2,13 @@ package e2e
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -180,5 +182,51 @@ func TestDataCacheCorruptFile(t *testing.T) {
 	}
 	if gets < 2 || nm != 1 {
 		t.Fatalf("read of a corrupt cache: %d GetObject, %d answered 304: the fault did not fire", gets, nm)
+	}
+}
+
+// TestDataCacheOpenReaderKeepsItsVersion: a reader whose file is replaced
+// in OSS while it is open keeps reading its version's bytes that the cache
+// holds (no ESTALE, never the new bytes); a new open reads the new
+// version; once it has, the old reader gets ESTALE (docs/semantics.md,
+// "Data cache").
+func TestDataCacheOpenReaderKeepsItsVersion(t *testing.T) {
+	e := newEnv(t, config{fs: withDataCache(t.TempDir())})
+	const size = 4 << 20
+	v1, v2 := fill('a', size), fill('N', size)
+	e.put("f", string(v1))
+	if got, _, _ := e.readGets(t, e.p("f")); !bytes.Equal(got, v1) {
+		t.Fatal("first read: wrong bytes")
+	}
+	dropPages(t, e.p("f"))
+	f, err := os.Open(e.p("f")) // pins v1 (the open's 304)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	e.put("f", string(v2)) // another client replaces it
+	e.srv.ResetCounts()
+	for _, off := range []int64{size - 4096, 0, 1 << 20, 3<<20 + 123} {
+		got, err := pread(f, 4096, off)
+		if err != nil && !errors.Is(err, io.EOF) {
+			t.Fatalf("pread at %d of the replaced version: %v", off, err)
+		}
+		if want := v1[off:min(off+4096, size)]; !bytes.Equal(got, want) {
+			t.Fatalf("pread at %d: not the bytes of the version opened", off)
+		}
+	}
+	if n := e.srv.Count("GetObject"); n != 0 {
+		t.Fatalf("reads of the cached version made %d GetObject", n)
+	}
+	g, err := os.Open(e.p("f")) // sees v2
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	if _, err := pread(f, 4096, 0); !errors.Is(err, syscall.ESTALE) {
+		t.Fatalf("the old reader after a newer version was opened: %v, want ESTALE", err)
+	}
+	if got, err := io.ReadAll(g); err != nil || !bytes.Equal(got, v2) {
+		t.Fatalf("the new open: %d bytes (new version %v), %v", len(got), bytes.Equal(got, v2), err)
 	}
 }
