@@ -95,7 +95,7 @@ func TestUsageErrorsAreOneSentence(t *testing.T) {
 		{[]string{"mount", "--stat-ttl", "5", "b", mnt}, `--stat-ttl "5": want a duration with a unit`},
 		{[]string{"b", mnt, "--retries", "many"}, `--retries "many": want a whole number`},
 		{[]string{"mount", "--no-such-flag", "b", mnt}, "unknown flag --no-such-flag"},
-		{[]string{"b", mnt, "-o", "allow_other,use_cache=/tmp"}, "unknown option -o use_cache"},
+		{[]string{"b", mnt, "-o", "allow_other,use_sse=1"}, "unknown option -o use_sse"},
 		{[]string{"b", mnt, "-o", "dbglevel=loud"}, "-o dbglevel=loud"},
 		{[]string{"serve", "--latency", "10"}, `--latency "10": want a duration`},
 	} {

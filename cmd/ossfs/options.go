@@ -48,6 +48,7 @@ var legacyOptions = map[string]legacyOption{
 	"parallel_upload":        {true, flag("upload-parallelism"), "--upload-parallelism"},
 	"retries":                {true, flag("retries"), "--retries (attempts per request)"},
 	"tmpdir":                 {true, flag("temp-dir"), "--temp-dir"},
+	"use_cache":              {true, flag("cache-dir"), "--cache-dir (the data cache; --cache-size bounds it)"},
 	"connect_timeout":        {true, secondsFlag("connect-timeout"), "--connect-timeout, in seconds"},
 	"readwrite_timeout":      {true, secondsFlag("read-write-timeout"), "--read-write-timeout, in seconds"},
 	"enable_symlink":         {false, nil, "accepted: ln -s always makes a native OSS symlink"},

@@ -32,6 +32,7 @@ func TestRewriteArgs(t *testing.T) {
 		{"b /m -o multipart_size=10,parallel_count=8,stat_cache_expire=30,max_stat_cache_size=9", "mount --part-size=10485760 --upload-parallelism=8 --stat-ttl=30s --list-ttl=30s --stat-cache-entries=9 -- b /m"},
 		{"b /m -o dbglevel=err,logfile=/l,passwd_file=/p,use_path_request_style,sigv4,region=cn-x", "mount --log-level=error --log-file=/l --passwd-file=/p --path-style --signature-version=4 --region=cn-x -- b /m"},
 		{"--read-only --stat-ttl 5s b /m", "mount --read-only --stat-ttl 5s -- b /m"},
+		{"b /m -o use_cache=/var/cache/ossfs,ro", "mount --cache-dir=/var/cache/ossfs --read-only -- b /m"},
 		{"serve --addr x", "serve --addr x"},
 		{"-h", "-h"},
 		{"--version", "--version"},
@@ -44,7 +45,7 @@ func TestRewriteArgs(t *testing.T) {
 		}
 	}
 	for in, want := range map[string]string{
-		"b /m -o use_cache=/tmp":       "unknown option -o use_cache",
+		"b /m -o use_sse=1":            "unknown option -o use_sse",
 		"b /m -o url":                  "-o url needs a value",
 		"b /m -o allow_other=1":        "-o allow_other takes no value",
 		"b /m -o umask=999":            "-o umask=999: want octal",
