@@ -134,31 +134,40 @@ func (w *world) compare() error {
 	}
 	got, err := snapshot(w.mount.root, func(name string) bool { return skip[name] })
 	if err != nil {
-		return diverged("walking the mount: %v", err)
+		return diverged("walk", "walking the mount: %v", err)
 	}
-	var diffs []string
+	var diffs []diff
 	for _, name := range sortedNames(want, got) {
 		we, ge := want[name], got[name]
 		switch {
 		case ge == nil:
-			diffs = append(diffs, fmt.Sprintf("%q: missing on the mount", name))
+			diffs = append(diffs, diff{"missing on the mount", name + ": missing on the mount"})
 		case we == nil:
-			diffs = append(diffs, fmt.Sprintf("%q: on the mount only (%s)", name, typeName(ge.typ())))
+			diffs = append(diffs, diff{"only on the mount", fmt.Sprintf("%s: only on the mount (%s)", name, typeName(ge.typ()))})
 		default:
 			diffs = append(diffs, w.compareEntry(name, we, ge)...)
 		}
 	}
 	if len(diffs) > 0 {
-		return diverged("tree differs:\n\t%s", strings.Join(diffs, "\n\t"))
+		var lines []string
+		for _, d := range diffs {
+			lines = append(lines, d.msg)
+		}
+		return diverged(diffs[0].kind, "tree differs:\n\t%s", strings.Join(lines, "\n\t"))
 	}
 	return nil
 }
 
-func (w *world) compareEntry(name string, we, ge *entry) []string {
-	var d []string
+// diff is one difference of a tree comparison.
+type diff struct{ kind, msg string }
+
+func (w *world) compareEntry(name string, we, ge *entry) []diff {
+	var d []diff
 	check := func(ok bool, format string, args ...any) {
 		if !ok {
-			d = append(d, fmt.Sprintf("%q: ", name)+fmt.Sprintf(format, args...))
+			msg := fmt.Sprintf(format, args...)
+			kind := strings.TrimSuffix(strings.Fields(msg)[0], ":")
+			d = append(d, diff{kind, fmt.Sprintf("%q: %s", name, msg)})
 		}
 	}
 	if we.typ() != ge.typ() {

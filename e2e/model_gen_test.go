@@ -167,10 +167,7 @@ func (g *gen) draw(k opKind) (op, bool) {
 				o.Flags |= f.bit
 			}
 		}
-		if o.Flags&syscall.O_ACCMODE == syscall.O_RDONLY {
-			// Pending (TestModelPending/writepath_rdonly_trunc): the
-			// mount ignores O_TRUNC without write access, Linux
-			// truncates.
+		if !g.w.settled(o) {
 			o.Flags &^= syscall.O_TRUNC
 		}
 		o.Mode = fileModes[g.r.IntN(len(fileModes))]
@@ -182,6 +179,9 @@ func (g *gen) draw(k opKind) (op, bool) {
 		o.Slot, o.Len, o.Off = s, g.length(), g.offset(s)
 		if k == opFtruncate && g.chance(30) {
 			o.Off = 0
+		}
+		if !g.w.settled(o) {
+			return o, false
 		}
 		if k == opDup {
 			if o.Slot2, ok = g.slot(false); !ok {

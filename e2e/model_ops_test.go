@@ -17,37 +17,38 @@ import (
 type opKind uint8
 
 const (
-	opOpen      opKind = iota // open(Path, Flags, Mode) into Slot
-	opPwrite                  // pwrite(Slot, Len bytes of Seed, Off)
-	opWrite                   // write(Slot, Len bytes of Seed) at the descriptor's offset
-	opPread                   // pread(Slot, Len, Off)
-	opFtruncate               // ftruncate(Slot, Off)
-	opTruncate                // truncate(Path, Off)
-	opFsync                   // fsync(Slot)
-	opClose                   // close(Slot)
-	opDup                     // Slot2 = dup(Slot)
-	opForkClose               // a child process inherits Slot and exits
-	opRename                  // rename(Path, Path2)
-	opUnlink                  // unlink(Path)
-	opMkdir                   // mkdir(Path, 0755)
-	opRmdir                   // rmdir(Path)
-	opSymlink                 // symlink(Text, Path)
-	opChmod                   // chmod(Path, Mode)
-	opChown                   // chown(Path, UID, GID)
-	opUtimes                  // utimes(Path, Time, Time)
-	opLink                    // link(Path, Path2): ENOTSUP on the mount
-	opMkfifo                  // mknod(Path, S_IFIFO): ENOTSUP on the mount
-	opRemount                 // close every slot, unmount, mount again
-	opSDKPut                  // another client puts Len bytes of Seed at Path
-	opSDKDelete               // another client deletes Path
-	opSDKSymlink              // another client links Path to the key Path2
+	opOpen       opKind = iota // open(Path, Flags, Mode) into Slot
+	opPwrite                   // pwrite(Slot, Len bytes of Seed, Off)
+	opWrite                    // write(Slot, Len bytes of Seed) at the descriptor's offset
+	opPread                    // pread(Slot, Len, Off)
+	opFtruncate                // ftruncate(Slot, Off)
+	opTruncate                 // truncate(Path, Off)
+	opFsync                    // fsync(Slot)
+	opClose                    // close(Slot)
+	opDup                      // Slot2 = dup(Slot)
+	opForkClose                // a child process inherits Slot and exits
+	opRename                   // rename(Path, Path2)
+	opUnlink                   // unlink(Path)
+	opMkdir                    // mkdir(Path, 0755)
+	opRmdir                    // rmdir(Path)
+	opSymlink                  // symlink(Text, Path)
+	opChmod                    // chmod(Path, Mode)
+	opChown                    // chown(Path, UID, GID)
+	opUtimes                   // utimes(Path, Time, Time)
+	opLink                     // link(Path, Path2): ENOTSUP on the mount
+	opMkfifo                   // mknod(Path, S_IFIFO): ENOTSUP on the mount
+	opRemount                  // close every slot, unmount, mount again
+	opSDKPut                   // another client puts Len bytes of Seed at Path
+	opSDKDelete                // another client deletes Path
+	opSDKSymlink               // another client links Path to the key Path2
+	opTick                     // wait for the wall clock's next second (TestModelPending only)
 	numOpKinds
 )
 
 var opNames = [...]string{
 	"open", "pwrite", "write", "pread", "ftruncate", "truncate", "fsync", "close", "dup",
 	"fork-close", "rename", "unlink", "mkdir", "rmdir", "symlink", "chmod", "chown", "utimes",
-	"link", "mkfifo", "remount", "sdk-put", "sdk-delete", "sdk-symlink",
+	"link", "mkfifo", "remount", "sdk-put", "sdk-delete", "sdk-symlink", "tick",
 }
 
 func (k opKind) String() string { return opNames[k] }

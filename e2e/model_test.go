@@ -114,9 +114,10 @@ func startWorld(t testing.TB) (*world, func()) {
 
 // replay runs ops on a fresh world and returns the index of the op that
 // diverged and its divergence (-1, nil when none did).
-func replay(t *testing.T, ops []op) (int, error) {
+func replay(t *testing.T, ops []op, pending bool) (int, error) {
 	w, done := startWorld(t)
 	defer done()
+	w.pending = pending
 	for i, o := range ops {
 		if err := w.step(o); err != nil {
 			return i, err
@@ -125,10 +126,9 @@ func replay(t *testing.T, ops []op) (int, error) {
 	return -1, nil
 }
 
-// shrink returns a shorter sequence that still diverges: the failing
-// prefix, then chunks of ops removed while a divergence remains (any
-// divergence: the report shows the minimal sequence's own), until the
-// deadline.
+// shrink returns a shorter sequence that still diverges the same way: the
+// failing prefix, then chunks of ops removed while a divergence of the same
+// kind remains, until the deadline.
 func shrink(t *testing.T, ops []op, fail error, deadline time.Time) ([]op, error) {
 	cur, curErr := ops, fail
 	for chunk := len(cur) / 2; chunk >= 1; chunk /= 2 {
@@ -137,9 +137,8 @@ func shrink(t *testing.T, ops []op, fail error, deadline time.Time) ([]op, error
 				return cur, curErr
 			}
 			cand := append(append([]op(nil), cur[:i]...), cur[i+chunk:]...)
-			at, err := replay(t, cand)
-			var d *divergence
-			if errors.As(err, &d) {
+			at, err := replay(t, cand, false)
+			if sameKind(err, fail) {
 				cur, curErr = cand[:at+1], err
 				continue
 			}
@@ -147,4 +146,9 @@ func shrink(t *testing.T, ops []op, fail error, deadline time.Time) ([]op, error
 		}
 	}
 	return cur, curErr
+}
+
+func sameKind(err, fail error) bool {
+	var a, b *divergence
+	return errors.As(err, &a) && errors.As(fail, &b) && a.kind == b.kind
 }

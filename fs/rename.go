@@ -184,12 +184,21 @@ func (f *fsys) renameDir(ctx context.Context, src, dst string) error {
 	if err != nil {
 		return err
 	}
-	olds := make([]string, 0, len(lst.Objects))
+	olds := make([]string, 0, len(lst.Objects)+1)
+	marker := false
 	for _, o := range lst.Objects {
 		if names.CheckKeyLen(dst+strings.TrimPrefix(o.Key, src)) != nil {
 			return syscall.ENAMETOOLONG
 		}
 		olds = append(olds, o.Key)
+		marker = marker || o.Key == src+"/"
+	}
+	if !marker {
+		// An implicit directory has no marker to delete, yet its name must
+		// go: deleting the (absent) marker tells the bucket cache that the
+		// parent's listing no longer holds it (deleting a missing key is
+		// a success in OSS).
+		olds = append(olds, src+"/")
 	}
 	copied, err := f.copyAll(ctx, lst.Objects, src, dst)
 	if err != nil {
