@@ -175,7 +175,7 @@ func (s *sharedFile) checkFinal() ([]byte, error) {
 // model and mount sides, and writes to the shared file.
 func runPrivate(w *world, sh *sharedFile, g int, seed uint64, n int) error {
 	r := rand.New(rand.NewPCG(seed, 7))
-	model, mount := newSide(w.model.root), newSide(w.mount.root)
+	model, mount := newSide(w.model.root, w.model.forker), newSide(w.mount.root, w.mount.forker)
 	defer func() {
 		for _, s := range []*side{model, mount} {
 			for _, fd := range s.fds {

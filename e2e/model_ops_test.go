@@ -2,7 +2,10 @@ package e2e
 
 import (
 	"fmt"
+	"os"
+	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -152,13 +155,14 @@ func content(seed uint32, n int64) []byte {
 // side is one of the two file systems an op runs on: the model directory or
 // the mount.
 type side struct {
-	root string
+	root   string
+	forker *forker
 	fds  [nslots]int // -1: empty
 	wr   [nslots]bool
 }
 
-func newSide(root string) *side {
-	s := &side{root: root}
+func newSide(root string, f *forker) *side {
+	s := &side{root: root, forker: f}
 	for i := range s.fds {
 		s.fds[i] = -1
 	}
@@ -239,7 +243,7 @@ func (s *side) do(o op) result {
 			s.fds[o.Slot2], s.wr[o.Slot2] = nfd, s.wr[o.Slot]
 		}
 	case opForkClose:
-		err = forkClose(fd)
+		err = s.forker.forkClose(fd)
 	case opRename:
 		err = syscall.Rename(p, s.path(o.Path2))
 	case opUnlink:
@@ -267,29 +271,69 @@ func (s *side) do(o op) result {
 	return result{errno: errnoOf(err), n: n}
 }
 
-// forkClose starts a child (/bin/true) that inherits fd as its descriptor 3
-// and exits, closing it (and, at exec, every close-on-exec descriptor the
-// child inherited): a FUSE flush from another process while this one keeps
-// the file open.
-func forkClose(fd int) error {
-	null, err := syscall.Open("/dev/null", syscall.O_RDWR|syscall.O_CLOEXEC, 0)
+// forker hands descriptors to a helper process that forks a child which
+// inherits the descriptor and exits (closing it), then closes its own copy:
+// the FUSE flushes of another process while this one keeps the file open.
+// The helper is started before any file on the mount is open, and is not
+// a fork of this process at the time of the call: a process serving a FUSE
+// mount cannot fork-exec while it has files of that mount open (the
+// child's exec flushes them, and a stop-the-world of the Go runtime then
+// waits for the forking thread: a deadlock no real ossfs, a separate
+// process, can meet).
+type forker struct {
+	mu   sync.Mutex // one request at a time
+	cmd  *exec.Cmd
+	sock *os.File
+}
+
+const forkerScript = `
+import os, socket
+s = socket.socket(fileno=3)
+while True:
+    msg, fds, _, _ = socket.recv_fds(s, 1, 1)
+    if not msg:
+        break
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+    for fd in fds:
+        os.close(fd)
+    s.send(b"k")
+`
+
+func startForker() (*forker, error) {
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_SEQPACKET|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer syscall.Close(null)
-	n := uintptr(null)
-	pid, err := syscall.ForkExec("/bin/true", []string{"true"}, &syscall.ProcAttr{
-		Files: []uintptr{n, n, n, uintptr(fd)},
-	})
-	if err != nil {
-		return err
+	mine, theirs := os.NewFile(uintptr(fds[0]), "forker"), os.NewFile(uintptr(fds[1]), "forker-helper")
+	defer theirs.Close()
+	cmd := exec.Command("python3", "-c", forkerScript)
+	cmd.ExtraFiles = []*os.File{theirs}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		mine.Close()
+		return nil, err
 	}
-	var ws syscall.WaitStatus
-	if _, err := syscall.Wait4(pid, &ws, 0, nil); err != nil {
-		return err
+	return &forker{cmd: cmd, sock: mine}, nil
+}
+
+// forkClose returns once the child and the helper have closed fd.
+func (f *forker) forkClose(fd int) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := syscall.Sendmsg(int(f.sock.Fd()), []byte{1}, syscall.UnixRights(fd), nil, 0); err != nil {
+		return fmt.Errorf("fork-close helper: %w", err)
 	}
-	if ws.ExitStatus() != 0 {
-		return fmt.Errorf("fork-close child: %v", ws)
+	ack := make([]byte, 1)
+	if n, err := f.sock.Read(ack); n != 1 || err != nil {
+		return fmt.Errorf("fork-close helper did not answer: %v", err)
 	}
 	return nil
+}
+
+func (f *forker) close() {
+	f.sock.Close()
+	f.cmd.Wait()
 }

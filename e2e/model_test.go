@@ -96,17 +96,24 @@ func startWorld(t testing.TB) (*world, func()) {
 	t.Helper()
 	tw := testWriter{t: t.(*testing.T), done: new(atomic.Bool)}
 	logger := slog.New(slog.NewTextHandler(tw, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	// Before the mount exists: see forker.
+	f, err := startForker()
+	if err != nil {
+		t.Fatal(err)
+	}
 	env, err := newModelEnv(t, logger)
 	if err != nil {
+		f.close()
 		requireFUSE(t.(*testing.T), err)
 	}
 	modelRoot, err := os.MkdirTemp(t.TempDir(), "model")
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := newWorld(env, modelRoot)
+	w := newWorld(env, modelRoot, f)
 	return w, func() {
 		w.closeAll()
+		f.close()
 		tw.done.Store(true)
 		env.close()
 	}

@@ -46,9 +46,9 @@ type mtimeState struct {
 	dirtySince int64 // -1: clean
 }
 
-func newWorld(env *modelEnv, modelRoot string) *world {
+func newWorld(env *modelEnv, modelRoot string, f *forker) *world {
 	return &world{
-		env: env, model: newSide(modelRoot), mount: newSide(env.mnt),
+		env: env, model: newSide(modelRoot, f), mount: newSide(env.mnt, f),
 		mtimes: map[uint64]*mtimeState{}, explicit: map[uint64]int64{}, flushed: map[uint64]bool{},
 		uid: uint32(os.Getuid()), gid: uint32(os.Getgid()),
 	}
@@ -262,7 +262,9 @@ func (w *world) apply(o op) error {
 			w.flushed[ino] = true
 		}
 	case opForkClose:
-		w.flushAll()
+		if w.model.wr[o.Slot] {
+			w.flushed[ino] = true
+		}
 	case opUtimes:
 		if fi, err := os.Stat(w.model.path(o.Path)); err == nil && want.errno == 0 {
 			w.explicit[fi.Sys().(*syscall.Stat_t).Ino] = o.Time
@@ -284,8 +286,8 @@ func (w *world) closeOne(slot int) {
 	}
 }
 
-// flushAll: a fork-exec closes every descriptor of the child (close-on-exec
-// ones at exec), so every file open for writing is flushed (uploaded).
+// flushAll marks every file open for writing as uploaded (remount closes
+// them all).
 func (w *world) flushAll() {
 	_, writing := w.openInos()
 	for ino := range writing {
