@@ -66,6 +66,8 @@ func TestModelConcurrent(t *testing.T) {
 	if t.Failed() {
 		return
 	}
+	t.Logf("%d goroutines x %d ops, %d writes to the shared file (%d bytes), %d whole reads of it checked",
+		nprivate, perG, sh.writes, sh.end, sh.reads)
 	before, err := sh.checkFinal()
 	if err != nil {
 		t.Fatal(err)
@@ -93,6 +95,8 @@ type sharedFile struct {
 	values map[int64]map[byte]bool // GUARDED_BY(mu)
 	last   map[int]map[int64]byte  // GUARDED_BY(mu)
 	end    int64                   // GUARDED_BY(mu)
+	writes int                     // GUARDED_BY(mu)
+	reads  int                     // written by readLoop only
 }
 
 func newSharedFile(w *world) *sharedFile {
@@ -114,6 +118,7 @@ func (s *sharedFile) write(fd, g int, off, n int64, v byte) error {
 		s.last[g][p] = v
 	}
 	s.end = max(s.end, off+n)
+	s.writes++
 	s.mu.Unlock()
 	k, err := syscall.Pwrite(fd, bytes.Repeat([]byte{v}, int(n)), off)
 	if err != nil || int64(k) != n {
@@ -134,6 +139,7 @@ func (s *sharedFile) readLoop(stop <-chan struct{}) error {
 		if err != nil {
 			return fmt.Errorf("reading the shared file: %v", err)
 		}
+		s.reads++
 		s.mu.Lock()
 		for p, b := range data {
 			if b != 0 && !s.values[int64(p)][b] {

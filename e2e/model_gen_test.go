@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"math/rand/v2"
-	"os"
 	"path"
 	"path/filepath"
 	"sort"
@@ -159,7 +158,7 @@ func (g *gen) draw(k opKind) (op, bool) {
 			return o, false
 		}
 		o.Slot, o.Path = s, g.anyPath(g.files, g.files, g.links)
-		o.Flags = []int{syscall.O_RDONLY, syscall.O_WRONLY, syscall.O_RDWR}[g.r.IntN(3)]
+		o.Flags = []int{syscall.O_RDONLY, syscall.O_WRONLY, syscall.O_RDWR, syscall.O_RDWR}[g.r.IntN(4)]
 		for _, f := range []struct{ bit, pct int }{
 			{syscall.O_CREAT, 60}, {syscall.O_TRUNC, 30}, {syscall.O_APPEND, 15}, {syscall.O_EXCL, 5},
 		} {
@@ -175,6 +174,15 @@ func (g *gen) draw(k opKind) (op, bool) {
 		s, ok := g.slot(true)
 		if !ok {
 			return o, false
+		}
+		if k == opPwrite || k == opWrite || k == opFtruncate {
+			// Mostly a descriptor open for writing (EBADF sometimes).
+			for range 3 {
+				if g.w.model.wr[s] && g.w.model.fds[s] >= 0 || g.chance(10) {
+					break
+				}
+				s, _ = g.slot(true)
+			}
 		}
 		o.Slot, o.Len, o.Off = s, g.length(), g.offset(s)
 		if k == opFtruncate && g.chance(30) {
@@ -255,10 +263,4 @@ func (g *gen) linkText(dir string) string {
 	default:
 		return []string{".", ".."}[g.r.IntN(2)]
 	}
-}
-
-// exists reports whether p exists in the model (for tests of the generator).
-func (g *gen) exists(p string) bool {
-	_, err := os.Lstat(g.w.model.path(p))
-	return err == nil
 }

@@ -68,6 +68,13 @@ func runModel(t *testing.T, seed uint64, n int) {
 		}
 	}
 	done()
+	var stats []string
+	for k := range numOpKinds {
+		if w.ran[k] > 0 {
+			stats = append(stats, fmt.Sprintf("%v %d (%d failed)", k, w.ran[k], w.failed[k]))
+		}
+	}
+	t.Logf("seed %d: %s", seed, strings.Join(stats, ", "))
 	if fail == nil {
 		return
 	}

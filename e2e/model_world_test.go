@@ -32,6 +32,9 @@ type world struct {
 	uid, gid uint32
 	// pending: run ops whose semantics are not settled (see settled).
 	pending bool
+	// ran counts the ops run (applicable), failed those that failed
+	// (on both sides alike), by kind.
+	ran, failed [numOpKinds]int
 }
 
 // mtimeState: a file's mtime is a second within [lo, hi]. A file changed
@@ -71,6 +74,7 @@ func (w *world) step(o op) error {
 	if !w.applicable(o) {
 		return nil
 	}
+	w.ran[o.Kind]++
 	clear(w.explicit)
 	clear(w.flushed)
 	// A step that hangs fails the test with every goroutine's stack
@@ -269,6 +273,9 @@ func (w *world) apply(o op) error {
 		if fi, err := os.Stat(w.model.path(o.Path)); err == nil && want.errno == 0 {
 			w.explicit[fi.Sys().(*syscall.Stat_t).Ino] = o.Time
 		}
+	}
+	if want.errno != 0 {
+		w.failed[o.Kind]++
 	}
 	if want.errno != got.errno || want.n != got.n || !bytes.Equal(want.data, got.data) {
 		return diverged(o.Kind.String(), "%v: model %v, mount %v%s", o, want, got, dataDiff(want.data, got.data))
