@@ -179,10 +179,9 @@ func (w *world) compareEntry(name string, we, ge *entry) []diff {
 		ge.dtype == os.ModeSymlink && ge.typ() == syscall.S_IFLNK,
 		"readdir type %v, lstat type %s", ge.dtype, typeName(ge.typ()))
 	gs := &ge.st
-	// Documented for every type: st_nlink 1, atime and ctime equal mtime.
+	// Documented for every type: st_nlink 1. atime and ctime are not
+	// compared (docs/semantics.md, "Reference-model test").
 	check(gs.Nlink == 1, "st_nlink %d, want 1", gs.Nlink)
-	check(gs.Atim == gs.Mtim && gs.Ctim == gs.Mtim, "atime %v / ctime %v differ from mtime %v",
-		ts(gs.Atim), ts(gs.Ctim), ts(gs.Mtim))
 	switch ge.typ() {
 	case syscall.S_IFDIR:
 		// Directories show --dir-mode and the mount's owner; their mtime
@@ -211,8 +210,6 @@ func (w *world) compareEntry(name string, we, ge *entry) []diff {
 	}
 	return d
 }
-
-func ts(t syscall.Timespec) string { return fmt.Sprintf("%d.%09d", t.Sec, t.Nsec) }
 
 func typeName(t uint32) string {
 	switch t {

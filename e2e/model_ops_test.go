@@ -38,8 +38,8 @@ const (
 	opChmod                    // chmod(Path, Mode)
 	opChown                    // chown(Path, UID, GID)
 	opUtimes                   // utimes(Path, Time, Time)
-	opLink                     // link(Path, Path2): ENOTSUP on the mount
-	opMkfifo                   // mknod(Path, S_IFIFO): ENOTSUP on the mount
+	opLink                     // link(Path, Path2): EPERM on the mount
+	opMkfifo                   // mknod(Path, S_IFIFO) (not generated)
 	opRemount                  // close every slot, unmount, mount again
 	opSDKPut                   // another client puts Len bytes of Seed at Path
 	opSDKDelete                // another client deletes Path
@@ -157,8 +157,8 @@ func content(seed uint32, n int64) []byte {
 type side struct {
 	root   string
 	forker *forker
-	fds  [nslots]int // -1: empty
-	wr   [nslots]bool
+	fds    [nslots]int // -1: empty
+	wr     [nslots]bool
 }
 
 func newSide(root string, f *forker) *side {

@@ -328,11 +328,10 @@ func (w *world) remount() error {
 	return w.env.remount()
 }
 
-// unsupported: link and mkfifo fail with ENOTSUP on the mount (docs, "Hard
-// links: ENOTSUP ... mknod / mkfifo: ENOTSUP") where the kernel lets them
-// through, i.e. where they would succeed locally; otherwise with the local
-// errno (the kernel's own checks come first). The model undoes a
-// successful local call.
+// unsupported: link fails with EPERM on the mount (docs, "Hard links:
+// EPERM") where the kernel lets it through, i.e. where it would succeed
+// locally; otherwise with the local errno (the kernel's own checks come
+// first). The model undoes a successful local call.
 func (w *world) unsupported(o op) error {
 	want := w.model.do(o)
 	if want.errno == 0 {
@@ -343,7 +342,7 @@ func (w *world) unsupported(o op) error {
 		if err := os.Remove(w.model.path(undo)); err != nil {
 			return err
 		}
-		want.errno = syscall.ENOTSUP
+		want.errno = syscall.EPERM
 	}
 	got := w.mount.do(o)
 	if got.errno != want.errno {
