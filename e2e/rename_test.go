@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/ossfs/ossfs/ossclient/osstest"
@@ -92,5 +94,27 @@ func TestFsyncDirectory(t *testing.T) {
 			t.Errorf("fsync of directory %q: %v", dir, err)
 		}
 		f.Close()
+	}
+}
+
+// TestRenameOntoDirWithNewFile: mv of a directory onto one that holds only
+// a file still being written (not uploaded yet) fails with ENOTEMPTY, as
+// rmdir of it does; it replaced the directory and lost the new file. Found
+// by the model test.
+func TestRenameOntoDirWithNewFile(t *testing.T) {
+	e := newEnv(t, config{})
+	if err := os.Mkdir(e.p("src"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(e.p("dst"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(e.p("dst/new"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := syscall.Rename(e.p("src"), e.p("dst")); !errors.Is(err, syscall.ENOTEMPTY) {
+		t.Errorf("rename onto a directory holding a new file: %v, want ENOTEMPTY", err)
 	}
 }

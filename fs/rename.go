@@ -46,6 +46,13 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent gofs.InodeE
 	if errno != 0 {
 		return errno
 	}
+	if typ == syscall.S_IFDIR {
+		// Onto a directory that holds a file not uploaded yet: not empty,
+		// though the bucket shows nothing below it (as rmdir checks).
+		if victim := np.GetChild(newName); victim != nil && victim.IsDir() && hasStagedChild(victim) {
+			return syscall.ENOTEMPTY
+		}
+	}
 	if errno := d.ensureMarker(ctx); errno != 0 {
 		return errno
 	}
