@@ -26,7 +26,9 @@ type world struct {
 	mtimes map[uint64]*mtimeState
 	// explicit: mtimes set this step by utimes or another client, by inode.
 	explicit map[uint64]int64
-	// flushed: inodes uploaded by this step (close, fsync, fork-close).
+	// flushed: inodes uploaded by this step (close, fsync). Not a
+	// fork-close: a child's close does not end a streamed upload, whose
+	// mtime stays the second its writing began.
 	flushed map[uint64]bool
 	// uid and gid of objects without metadata (the mount's defaults).
 	uid, gid uint32
@@ -272,10 +274,6 @@ func (w *world) apply(o op) error {
 	}
 	switch o.Kind {
 	case opClose, opFsync:
-		if w.model.wr[o.Slot] {
-			w.flushed[ino] = true
-		}
-	case opForkClose:
 		if w.model.wr[o.Slot] {
 			w.flushed[ino] = true
 		}
