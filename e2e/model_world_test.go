@@ -139,13 +139,7 @@ func (w *world) settled(o op) bool {
 		}
 		// writepath_rdonly_trunc: O_TRUNC without write access is
 		// ignored (Linux truncates).
-		if o.Flags&syscall.O_ACCMODE == syscall.O_RDONLY {
-			return false
-		}
-		// meta_otrunc_mtime: O_TRUNC of an existing file keeps its old
-		// mtime.
-		_, err := os.Stat(w.model.path(o.Path))
-		return err != nil
+		return o.Flags&syscall.O_ACCMODE != syscall.O_RDONLY
 	case opRename:
 		// meta_rename_foreign_mtime: a renamed object without
 		// x-oss-meta-mtime keeps its old mtime while the kernel keeps
