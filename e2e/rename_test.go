@@ -1,8 +1,11 @@
 package e2e
 
 import (
+	"errors"
 	"fmt"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/ossfs/ossfs/ossclient/osstest"
@@ -56,5 +59,62 @@ func TestRenameCopiesBeforeDeleting(t *testing.T) {
 	}
 	if e.exists("src/dir/f01") || e.exists("src/f") {
 		t.Error("source keys remain after a successful mv")
+	}
+}
+
+// TestRenameImplicitDirectory: mv of a directory that is only a common
+// prefix (no marker object, made by another client) leaves no trace of the
+// old name, even within the cache TTLs (the cached listing of its parent
+// held it until it expired). Found by the model test.
+func TestRenameImplicitDirectory(t *testing.T) {
+	e := newEnv(t, config{})
+	e.put("imp/sub/f", "F")
+	// Into a directory the cache knows, so that the copy does not drop the
+	// root's listing by itself.
+	if got := e.sh(`mkdir dst && ls && mv imp dst/moved && ls && cat dst/moved/sub/f`); got != "dst\nimp\ndst\nF" {
+		t.Errorf("ls; mv imp dst/moved; ls = %q, want dst imp, then dst only", got)
+	}
+	if e.exists("imp/sub/f") || e.exists("imp/") {
+		t.Error("keys of the old name remain")
+	}
+}
+
+// TestFsyncDirectory: fsync of a directory succeeds (editors, databases and
+// git fsync the directory after a rename); it was ENOTSUP. Found by the
+// model test.
+func TestFsyncDirectory(t *testing.T) {
+	e := newEnv(t, config{})
+	e.sh(`mkdir d`)
+	for _, dir := range []string{"d", "."} {
+		f, err := os.Open(e.p(dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Sync(); err != nil {
+			t.Errorf("fsync of directory %q: %v", dir, err)
+		}
+		f.Close()
+	}
+}
+
+// TestRenameOntoDirWithNewFile: mv of a directory onto one that holds only
+// a file still being written (not uploaded yet) fails with ENOTEMPTY, as
+// rmdir of it does; it replaced the directory and lost the new file. Found
+// by the model test.
+func TestRenameOntoDirWithNewFile(t *testing.T) {
+	e := newEnv(t, config{})
+	if err := os.Mkdir(e.p("src"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(e.p("dst"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(e.p("dst/new"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := syscall.Rename(e.p("src"), e.p("dst")); !errors.Is(err, syscall.ENOTEMPTY) {
+		t.Errorf("rename onto a directory holding a new file: %v, want ENOTEMPTY", err)
 	}
 }

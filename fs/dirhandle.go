@@ -94,11 +94,18 @@ var (
 	_ gofs.FileLookuper     = (*dirHandle)(nil)
 	_ gofs.FileSeekdirer    = (*dirHandle)(nil)
 	_ gofs.FileReleasedirer = (*dirHandle)(nil)
+	_ gofs.FileFsyncdirer   = (*dirHandle)(nil)
 )
 
 func (d *dirNode) OpendirHandle(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
 	return &dirHandle{d: d}, 0, 0
 }
+
+// Fsyncdir succeeds: every change of a directory (mkdir, create's upload,
+// rename, unlink) has reached OSS before its call returned, so there is
+// nothing left to sync. Programs that fsync a directory after a rename
+// (editors, databases, git) must not see ENOTSUP.
+func (h *dirHandle) Fsyncdir(ctx context.Context, flags uint32) syscall.Errno { return 0 }
 
 func (h *dirHandle) load(ctx context.Context) syscall.Errno {
 	ents, errno := h.d.listDir(ctx)

@@ -46,6 +46,13 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent gofs.InodeE
 	if errno != 0 {
 		return errno
 	}
+	if typ == syscall.S_IFDIR {
+		// Onto a directory that holds a file not uploaded yet: not empty,
+		// though the bucket shows nothing below it (as rmdir checks).
+		if victim := np.GetChild(newName); victim != nil && victim.IsDir() && hasStagedChild(victim) {
+			return syscall.ENOTEMPTY
+		}
+	}
 	if errno := d.ensureMarker(ctx); errno != 0 {
 		return errno
 	}
@@ -184,12 +191,21 @@ func (f *fsys) renameDir(ctx context.Context, src, dst string) error {
 	if err != nil {
 		return err
 	}
-	olds := make([]string, 0, len(lst.Objects))
+	olds := make([]string, 0, len(lst.Objects)+1)
+	marker := false
 	for _, o := range lst.Objects {
 		if names.CheckKeyLen(dst+strings.TrimPrefix(o.Key, src)) != nil {
 			return syscall.ENAMETOOLONG
 		}
 		olds = append(olds, o.Key)
+		marker = marker || o.Key == src+"/"
+	}
+	if !marker {
+		// An implicit directory has no marker to delete, yet its name must
+		// go: deleting the (absent) marker tells the bucket cache that the
+		// parent's listing no longer holds it (deleting a missing key is
+		// a success in OSS).
+		olds = append(olds, src+"/")
 	}
 	copied, err := f.copyAll(ctx, lst.Objects, src, dst)
 	if err != nil {

@@ -1,0 +1,94 @@
+package e2e
+
+import (
+	"syscall"
+	"testing"
+)
+
+// TestModelPending replays the minimal sequences of divergences the model
+// test found that belong to fixes under way elsewhere. Each subtest is
+// named after the area and fails until that fix lands; the generator
+// (gen.draw) avoids the matching ops meanwhile, so TestModel stays green
+// on settled semantics only. When a subtest passes, delete it and the
+// generator's restriction that names it.
+func TestModelPending(t *testing.T) {
+	const rw, rdonly = syscall.O_RDWR, syscall.O_RDONLY
+	cases := []struct {
+		name string
+		ops  []op
+		// tick: before op tick (when > 0) the wall clock's second changes,
+		// for divergences of a one-second resolution (the server's
+		// Last-Modified has no injectable clock).
+		tick int
+	}{{
+		// Linux truncates on open(O_RDONLY|O_TRUNC) (POSIX leaves it
+		// undefined); the mount ignores O_TRUNC without write access.
+		name: "writepath_rdonly_trunc",
+		ops: []op{
+			{Kind: opSDKPut, Path: "f", Len: 403, Seed: 1},
+			{Kind: opOpen, Slot: 0, Path: "f", Flags: rdonly | syscall.O_TRUNC},
+		},
+	}, {
+		// A file unlinked while open for writing and reading: once the
+		// writer closes, the reader sees it empty (ESTALE when its
+		// directory was renamed before); a local file keeps its data
+		// until the last descriptor goes.
+		name: "writepath_unlinked_read",
+		ops: []op{
+			{Kind: opOpen, Slot: 0, Path: "a", Flags: syscall.O_WRONLY | syscall.O_CREAT, Mode: 0o644},
+			{Kind: opOpen, Slot: 1, Path: "a", Flags: rdonly},
+			{Kind: opWrite, Slot: 0, Len: 3209, Seed: 2},
+			{Kind: opUnlink, Path: "a"},
+			{Kind: opClose, Slot: 0},
+			{Kind: opPread, Slot: 1, Off: 83, Len: 3858},
+		},
+	}, {
+		// A file written by another client (no x-oss-meta-mtime) renamed
+		// through the mount: its copy's Last-Modified is the rename's
+		// time, shown after a remount; locally the mtime stays.
+		name: "meta_rename_foreign_mtime",
+		ops: []op{
+			{Kind: opSDKPut, Path: "f", Len: 10, Seed: 1},
+			{Kind: opUtimes, Path: "f", Time: 1_500_000_000},
+			{Kind: opSDKPut, Path: "g", Len: 10, Seed: 2},
+			{Kind: opRename, Path: "g", Path2: "h"},
+			{Kind: opRemount},
+		},
+		tick: 3,
+	}, {
+		// utimes of a file open for writing, then a write, then close:
+		// the mount shows the write's time until the close, whose upload
+		// stores the utimes time instead.
+		name: "meta_utimes_then_write_while_open",
+		ops: []op{
+			{Kind: opOpen, Slot: 0, Path: "b", Flags: rw | syscall.O_CREAT, Mode: 0o755},
+			{Kind: opUtimes, Path: "b", Time: 1_333_053_463},
+			{Kind: opPwrite, Slot: 0, Off: 0, Len: 18, Seed: 1},
+			{Kind: opClose, Slot: 0},
+		},
+	}, {
+		// The bucket cache keys remembered metadata by ETag and
+		// Last-Modified second: "c" moved back from "d" after a chown has
+		// the same content and second as the first "c", so the mount
+		// shows the first "c"'s owner.
+		name: "meta_same_second_version",
+		ops: []op{
+			{Kind: opOpen, Slot: 1, Path: "c", Flags: rw | syscall.O_CREAT, Mode: 0o644},
+			{Kind: opClose, Slot: 1},
+			{Kind: opRename, Path: "c", Path2: "d"},
+			{Kind: opChown, Path: "d", UID: 1001, GID: 1000},
+			{Kind: opRename, Path: "d", Path2: "c"},
+		},
+	}}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ops := c.ops
+			if c.tick > 0 {
+				ops = append(append(ops[:c.tick:c.tick], op{Kind: opTick}), ops[c.tick:]...)
+			}
+			if at, err := replay(t, ops, true); err != nil {
+				t.Errorf("op %d (%v): %v\nsequence:\n%s", at, ops[at], err, listOps(ops))
+			}
+		})
+	}
+}
