@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -88,14 +89,26 @@ func TestMountpointBusy(t *testing.T) {
 	}
 
 	// A mount whose process died: ENOTCONN, said as such.
+	// It is killed only once it says it is ready (READY=1): killed while
+	// go-fuse's start-up open of its own mountpoint is in flight, the
+	// process can never exit, as its thread waits on itself for the answer.
 	dead := t.TempDir()
+	sock := filepath.Join(t.TempDir(), "notify")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
 	cmd := exec.Command(bin, s.mountArgs(testBucket, dead, "--foreground")...)
-	cmd.Env = s.goodEnv()
+	cmd.Env = append(s.goodEnv(), "NOTIFY_SOCKET="+sock)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer func() { exec.Command("umount", "-l", dead).Run() }()
-	waitMounted(t, dead)
+	if msg := readNotify(t, conn); msg != "READY=1" {
+		cmd.Process.Kill()
+		t.Fatalf("first notification %q, want READY=1", msg)
+	}
 	cmd.Process.Kill()
 	cmd.Wait()
 	out, err := runEnv(s.goodEnv(), bin, s.mountArgs(testBucket, dead)...)
