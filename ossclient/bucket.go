@@ -199,7 +199,8 @@ type Body struct {
 	io.ReadCloser
 	// Object is the version the bytes are from, as the GET's headers tell:
 	// Size is the whole object's size (not the range's), Meta its user
-	// metadata (non-nil, as from a HEAD). When no request was sent (length
+	// metadata (non-nil, as from a HEAD; past the end, where OSS answers
+	// 416 without it, nil with MetaUnknown set). When no request was sent (length
 	// 0) ETag is "" and Size -1; when NotModified, ETag is IfNoneMatch's
 	// and Size -1 (the caller knows the rest).
 	Object Object
@@ -235,7 +236,7 @@ type Bucket interface {
 	// Get is Read that also reports the version the bytes are from and can
 	// be made conditional on it (opts). Off at or past the end gives an
 	// empty stream, not an error (Object then is filled as far as OSS
-	// reports it). A missing key is ErrNotFound; with opts.IfMatch, another
+	// reports it, MetaUnknown set: such an answer carries no metadata). A missing key is ErrNotFound; with opts.IfMatch, another
 	// version is ErrPreconditionFailed. Both Read and Get resume a body cut
 	// off by a dropped connection (see Body).
 	Get(ctx context.Context, key string, off, length int64, opts ReadOptions) (*Body, error)

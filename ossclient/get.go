@@ -102,7 +102,9 @@ func (c *Client) getRange(ctx context.Context, key, full string, off, length int
 			case http.StatusNotModified:
 				return &got{notModified: true}, nil
 			case http.StatusRequestedRangeNotSatisfiable:
-				o := Object{Size: rangeTotal(se.Headers.Get("Content-Range"), -1), ETag: unquote(se.Headers.Get("ETag"))}
+				// No user metadata (nor, on OSS, a version) in a 416:
+				// MetaUnknown, as the Object contract asks of a nil Meta.
+				o := Object{Size: rangeTotal(se.Headers.Get("Content-Range"), -1), ETag: unquote(se.Headers.Get("ETag")), MetaUnknown: true}
 				return &got{obj: o, body: emptyBody()}, nil
 			}
 		}

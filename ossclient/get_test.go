@@ -141,3 +141,28 @@ func TestGetResumesDroppedConnection(t *testing.T) {
 	_, err = io.ReadAll(b)
 	wantKind(t, "resume after the object changed", err, ossclient.ErrPreconditionFailed)
 }
+
+// TestGetPastEndMetaUnknown: a Get past the end (OSS answers 416, which
+// carries no user metadata) reports the Object as one whose metadata is
+// not known, as the Object contract asks of a nil Meta: a caller that
+// learns attributes from a GET's answer must not take the missing metadata
+// for "none stored".
+func TestGetPastEndMetaUnknown(t *testing.T) {
+	srv := startServer(t, osstest.Options{})
+	c := newClient(t, srv, 4, "")
+	put(t, c, "empty", "", ossclient.PutOptions{Meta: map[string]string{"mode": "33152"}})
+	put(t, c, "f", "0123", ossclient.PutOptions{Meta: map[string]string{"mode": "33152"}})
+	for _, key := range []string{"empty", "f"} {
+		srv.ResetCounts()
+		b, data, err := getAll(t, c, key, 8, 4, ossclient.ReadOptions{})
+		if err != nil || len(data) != 0 {
+			t.Fatalf("Get(%s) past the end: %q, %v", key, data, err)
+		}
+		if n := srv.Count("GetObject"); n != 1 {
+			t.Fatalf("Get(%s): %d GetObject requests, want 1", key, n)
+		}
+		if b.Object.Meta == nil && !b.Object.MetaUnknown {
+			t.Errorf("Get(%s) past the end: Object %+v has nil Meta with MetaUnknown false", key, b.Object)
+		}
+	}
+}
