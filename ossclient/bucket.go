@@ -130,6 +130,13 @@ type ListOptions struct {
 type PutOptions struct {
 	// Meta is stored as user metadata (x-oss-meta-NAME). Default nil: none.
 	Meta map[string]string
+	// MetaAtSend, when set, replaces Meta: it is called once, when the
+	// request that carries the metadata is built (a PutObject after the
+	// whole body was read; a multipart upload's Initiate after its first
+	// part), so that the metadata may say what the writer did up to then
+	// (a streamed file's mtime). The returned Object's Meta is what was
+	// sent. Default nil: Meta.
+	MetaAtSend func() map[string]string
 	// ForbidOverwrite fails with ErrAlreadyExists when the key exists.
 	// Default false.
 	ForbidOverwrite bool

@@ -31,7 +31,13 @@ func (c *Client) Put(ctx context.Context, key string, r io.Reader, opts PutOptio
 		return nil, &Error{Kind: KindOther, Op: "PutObject", Key: key, Err: err}
 	}
 	n := int64(len(head))
-	req := &oss.PutObjectRequest{Bucket: &c.bucket, Key: &full, Metadata: opts.Meta}
+	meta := opts.Meta
+	if opts.MetaAtSend != nil {
+		// The whole body is read (PutObject), or its first part (the
+		// Initiate of a multipart upload comes next).
+		meta = opts.MetaAtSend()
+	}
+	req := &oss.PutObjectRequest{Bucket: &c.bucket, Key: &full, Metadata: meta}
 	if opts.ForbidOverwrite {
 		req.ForbidOverwrite = oss.Ptr("true")
 	}

@@ -84,7 +84,11 @@ func (s *fakeStore) Put(ctx context.Context, key string, r io.Reader, opts osscl
 	if err != nil {
 		return nil, err // an abandoned or failed stream: nothing stored
 	}
-	return s.store(key, body, opts.Meta), nil
+	meta := opts.Meta
+	if opts.MetaAtSend != nil { // as a PutObject: after the whole body
+		meta = opts.MetaAtSend()
+	}
+	return s.store(key, body, meta), nil
 }
 
 func (s *fakeStore) Read(ctx context.Context, key string, off, length int64) (io.ReadCloser, error) {

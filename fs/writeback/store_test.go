@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,14 +20,14 @@ type serverBackend struct {
 	t *testing.T
 }
 
-func newServerBackend(t *testing.T) (*serverBackend, *osstest.Server) {
+func newServerBackend(t *testing.T, mods ...func(*ossclient.Config)) (*serverBackend, *osstest.Server) {
 	t.Helper()
 	srv, err := osstest.Start(osstest.Options{Buckets: []string{"wb-test"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	cl, err := ossclient.New(ossclient.Config{
+	cfg := ossclient.Config{
 		Endpoint: srv.Endpoint(), Region: srv.Region(), Bucket: "wb-test",
 		Credentials: ossclient.Credentials{
 			Source:          ossclient.SourceStatic,
@@ -35,7 +36,11 @@ func newServerBackend(t *testing.T) (*serverBackend, *osstest.Server) {
 		},
 		MaxAttempts: 1,
 		Logger:      slog.New(slog.DiscardHandler),
-	})
+	}
+	for _, m := range mods {
+		m(&cfg)
+	}
+	cl, err := ossclient.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,5 +138,58 @@ func TestReadBackFailureOnServer(t *testing.T) {
 	}
 	if e.logs.saying("lost") != 0 {
 		t.Error("a failed read-back was logged as lost")
+	}
+}
+
+// TestStreamStoresLastWriteMtime: a streamed file's metadata is what the
+// writes left (the mtime of the last one, here a later second than the
+// first's), at no extra request when the upload is one PutObject (it
+// takes the metadata after the last write), and at one CopyObject when a
+// multipart upload sent it earlier (at Initiate, after its first part)
+// and it changed since; none when it did not change.
+func TestStreamStoresLastWriteMtime(t *testing.T) {
+	const part = 100 << 10 // the smallest PartSize
+	for _, tc := range []struct {
+		name          string
+		first, second int
+		changed       bool
+		puts, inits   int64
+		copies        int64
+	}{
+		{"PutObject", 10, 10, true, 1, 0, 0},
+		{"multipart", part + 20<<10, 10 << 10, true, 0, 1, 1},
+		{"multipart, same second", part + 20<<10, 10 << 10, false, 0, 1, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			be, srv := newServerBackend(t, func(c *ossclient.Config) { c.PartSize = part })
+			e := newTenv(t, be, false, true)
+			e.host.set(func(h *fakeHost) { h.meta = map[string]string{"mode": "1", "mtime": "1795614074"} })
+			ctx := context.Background()
+			srv.ResetCounts()
+			if _, err := e.f.WriteAt(ctx, make([]byte, tc.first), 0); err != nil {
+				t.Fatal(err)
+			}
+			if tc.changed { // the second write's touch, a second later
+				e.host.set(func(h *fakeHost) { h.meta["mtime"] = "1795614075" })
+			}
+			if _, err := e.f.WriteAt(ctx, make([]byte, tc.second), int64(tc.first)); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.f.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			o, err := be.Stat(ctx, "k", ossclient.WithMeta)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := e.host.Meta()["mtime"]
+			if o.Meta["mtime"] != want || o.Size != int64(tc.first+tc.second) {
+				t.Errorf("stored mtime %q, size %d; want the last write's %s, %d bytes", o.Meta["mtime"], o.Size, want, tc.first+tc.second)
+			}
+			got := []int64{srv.Count("PutObject"), srv.Count("InitiateMultipartUpload"), srv.Count("CopyObject")}
+			if want := []int64{tc.puts, tc.inits, tc.copies}; !slices.Equal(got, want) {
+				t.Errorf("PutObject, InitiateMultipartUpload, CopyObject = %v, want %v", got, want)
+			}
+		})
 	}
 }

@@ -32,15 +32,18 @@ type stream struct {
 	done     chan struct{}
 	obj      *ossclient.Object // set before done is closed
 	err      error             // set before done is closed
+	// meta is the metadata the upload sent, taken from the Host when its
+	// request was built (after the body, or the first part, was read);
+	// read after done is closed.
+	meta map[string]string
 }
 
 // streamStart is what starting a stream needs from the Host, gathered
 // outside File.mu.
 type streamStart struct {
 	key     string
-	ok      bool // false: unlinked, no stream
-	meta    map[string]string
-	attrGen uint64 // AttrsChanged calls seen before meta was taken
+	ok      bool   // false: unlinked, no stream
+	attrGen uint64 // AttrsChanged calls seen before the stream
 }
 
 func (f *File) prepareStream() *streamStart {
@@ -48,17 +51,25 @@ func (f *File) prepareStream() *streamStart {
 	g := f.attrGen
 	f.mu.Unlock()
 	key, ok := f.host.Key()
-	return &streamStart{key: key, ok: ok, meta: f.host.Meta(), attrGen: g}
+	return &streamStart{key: key, ok: ok, attrGen: g}
 }
 
 // startStream begins the upload of st.key fed by a pipe. LOCKS_REQUIRED(mu)
 func (f *File) startStream(st *streamStart) *stream {
 	pr, pw := io.Pipe()
 	s := &stream{pw: pw, key: st.key, done: make(chan struct{}), keepHead: true}
-	if f.attrGen == st.attrGen { // else a chmod came after meta was taken
+	if f.attrGen == st.attrGen { // the upload takes the metadata later still
 		f.attrsSet = false
 	}
-	opts := ossclient.PutOptions{Meta: st.meta, ContentType: mime.TypeByExtension(path.Ext(st.key))}
+	// The metadata as the writes left it when the upload sends it: a small
+	// file's PutObject after its last write carries its final mtime; a
+	// multipart upload's (sent at Initiate) is fixed at the end when it
+	// is out of date (fixMetaAfterStream).
+	sendMeta := func() map[string]string {
+		s.meta = f.host.Meta()
+		return s.meta
+	}
+	opts := ossclient.PutOptions{MetaAtSend: sendMeta, ContentType: mime.TypeByExtension(path.Ext(st.key))}
 	f.track(1)
 	go func() {
 		defer f.track(-1)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net"
 	"path"
@@ -176,7 +177,7 @@ func (f *File) finishStream(ctx context.Context) (done bool, err error) {
 			return true, err
 		}
 	}
-	return true, f.fixMetaAfterStream(ctx, key)
+	return true, f.fixMetaAfterStream(ctx, key, s.meta)
 }
 
 // stageHead puts a failed stream's head into a new staged file.
@@ -197,18 +198,20 @@ func (f *File) stageHead(head net.Buffers) error {
 	return nil
 }
 
-// fixMetaAfterStream stores attributes changed (chmod, chown, utimes)
-// after the stream started, which its upload did not carry.
-// LOCKS_REQUIRED(upMu)
-func (f *File) fixMetaAfterStream(ctx context.Context, key string) error {
+// fixMetaAfterStream stores attributes changed after the stream's upload
+// sent its metadata (sent), which it did not carry: a chmod, chown or
+// utimes, or the mtime of writes in a later second (a multipart upload
+// sends its metadata after its first part). One CopyObject, only when the
+// metadata differs. LOCKS_REQUIRED(upMu)
+func (f *File) fixMetaAfterStream(ctx context.Context, key string, sent map[string]string) error {
 	f.mu.Lock()
-	set := f.attrsSet
 	f.attrsSet = false
 	f.mu.Unlock()
-	if !set {
+	meta := f.host.Meta()
+	if maps.Equal(meta, sent) {
 		return nil
 	}
-	o, err := f.store.Copy(ctx, key, key, ossclient.CopyOptions{ReplaceMeta: true, Meta: f.host.Meta()})
+	o, err := f.store.Copy(ctx, key, key, ossclient.CopyOptions{ReplaceMeta: true, Meta: meta})
 	if err != nil {
 		return err
 	}
