@@ -215,27 +215,29 @@ func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, opts ossclien
 }
 
 // Copy copies src to dst, then invalidates dst; a copy that replaced the
-// metadata remembers it for the new version (meta.go), so that listing
-// dst again needs no HEAD. A metadata-replacing copy of an object onto
-// itself whose size is cached updates the caches instead
-// (noteSelfCopied).
+// metadata (and overlapped no other mutation of dst) remembers it for the
+// new version (meta.go), in the same step, so that listing dst again needs
+// no HEAD and no listing ever pairs the new version with the old metadata.
+// A metadata-replacing copy of an object onto itself whose size is cached
+// updates the caches instead (noteSelfCopied).
 func (b *Bucket) Copy(ctx context.Context, src, dst string, opts ossclient.CopyOptions) (*ossclient.Object, error) {
 	m := b.begin(dst)
 	o, err := b.inner.Copy(ctx, src, dst, opts)
 	if err == nil && src == dst && opts.ReplaceMeta && o != nil && o.Key == dst {
 		b.noteSelfCopied(o, opts.Meta, m)
-	} else {
-		b.invalidateEnd(m, true)
+		return o, err
 	}
-	if err == nil && opts.ReplaceMeta && o != nil {
-		meta := opts.Meta
-		if meta == nil {
-			meta = map[string]string{}
+	b.fl.invalidate(flightKeys(m.keys, true), func() {
+		overlapped := b.endLocked(m)
+		b.dropKeyLocked(dst, true)
+		if err == nil && opts.ReplaceMeta && o != nil && !overlapped {
+			meta := opts.Meta
+			if meta == nil {
+				meta = map[string]string{}
+			}
+			b.rememberMetaLocked(&ossclient.Object{Key: dst, ETag: o.ETag, ModTime: o.ModTime, Meta: meta})
 		}
-		b.fl.mu.Lock()
-		b.rememberMetaLocked(&ossclient.Object{Key: dst, ETag: o.ETag, ModTime: o.ModTime, Meta: meta})
-		b.fl.mu.Unlock()
-	}
+	})
 	return o, err
 }
 
@@ -274,8 +276,8 @@ func (b *Bucket) PutSymlink(ctx context.Context, key, target string, opts osscli
 // directory. Use it when something outside this Bucket changed key.
 func (b *Bucket) Invalidate(key string) { b.invalidateKeys([]string{key}, true) }
 
-// InvalidateDir forgets the listing of prefix and the stat and symlink
-// entries of its direct children. It leaves the parent's listing alone:
+// InvalidateDir forgets the listing of prefix and the stat, symlink and
+// remembered metadata entries of its direct children. It leaves the parent's listing alone:
 // call Invalidate(prefix) too when the directory itself appeared or went.
 func (b *Bucket) InvalidateDir(prefix string) {
 	child := func(k string) bool { return k != prefix && parentDir(k) == prefix }
@@ -291,6 +293,11 @@ func (b *Bucket) InvalidateDir(prefix string) {
 		for _, k := range b.syms.Keys() {
 			if child(k) {
 				b.syms.Remove(k)
+			}
+		}
+		for _, k := range b.metas.Keys() {
+			if child(k) {
+				b.metas.Remove(k)
 			}
 		}
 	})

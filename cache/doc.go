@@ -31,7 +31,9 @@
 //     at most PrefetchMeta at a time), which `ls -l` then finds done or in
 //     flight. Names-only walks never ask WithMeta and start none.
 //     Metadata read within its version's Last-Modified second is kept for
-//     StatTTL only (meta.go).
+//     StatTTL only (meta.go). A mutation of a key forgets it from its start
+//     (its new version may look like the old one: a chmod within the
+//     second) and Invalidate does too.
 //   - Lookups: Stat with ossclient.ForLookup, and the probe List(".../x/",
 //     Limit 1), that no cache answers first fetch the first page of the
 //     name's directory, one request shared by all the lookups in it,

@@ -89,6 +89,14 @@ func (g *gated) List(ctx context.Context, prefix string, opts ossclient.ListOpti
 	return l, err
 }
 
+func (g *gated) Copy(ctx context.Context, src, dst string, opts ossclient.CopyOptions) (*ossclient.Object, error) {
+	o, err := g.Bucket.Copy(ctx, src, dst, opts)
+	if herr := g.hold(ctx, "Copy"); herr != nil {
+		return nil, herr
+	}
+	return o, err
+}
+
 func (g *gated) GetSymlink(ctx context.Context, key string) (*ossclient.Symlink, error) {
 	n := g.symNow.Add(1)
 	for m := g.symMax.Load(); n > m && !g.symMax.CompareAndSwap(m, n); m = g.symMax.Load() {

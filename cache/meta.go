@@ -27,9 +27,10 @@ const metaTTL = 30 * 24 * time.Hour
 // Last-Modified second of its version (or at an unknown time: a Put's or
 // Copy's own answer) could be changed again by another client in that same
 // second without a new version: it is kept for StatTTL only, after which a
-// HEAD reads it again. LOCKS_REQUIRED(b.fl.mu)
+// HEAD reads it again. Nothing is remembered for a key while a mutation
+// of it is in flight (see begin). LOCKS_REQUIRED(b.fl.mu)
 func (b *Bucket) rememberMetaLocked(o *ossclient.Object) {
-	if o == nil || o.MetaUnknown || o.Meta == nil || o.ETag == "" || o.IsSymlink() {
+	if o == nil || o.MetaUnknown || o.Meta == nil || o.ETag == "" || o.IsSymlink() || b.muts[o.Key] != nil {
 		return
 	}
 	ttl := metaTTL

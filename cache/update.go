@@ -44,12 +44,18 @@ type mutation struct {
 // one began while another was in flight.
 type inflight struct{ n, clashes int }
 
-// begin registers a mutation of keys, before its inner call.
+// begin registers a mutation of keys, before its inner call. It forgets
+// the metadata remembered for their versions: the mutation may land as a
+// version that ossclient.SameVersion cannot tell from the one before (a
+// chmod within its second), so that a listing fetched before its answer
+// is processed would show the old metadata as the new version's. None is
+// remembered while the mutation is in flight (rememberMetaLocked).
 func (b *Bucket) begin(keys ...string) mutation {
 	m := mutation{keys: keys, seen: make([]int, len(keys))}
 	b.fl.mu.Lock()
 	defer b.fl.mu.Unlock()
 	for i, k := range keys {
+		b.metas.Remove(k)
 		in := b.muts[k]
 		if in == nil {
 			in = &inflight{}
@@ -132,6 +138,7 @@ func (b *Bucket) dropKeyLocked(key string, created bool) {
 	dir := parentDir(key)
 	b.stat.Remove(key)
 	b.syms.Remove(key)
+	b.metas.Remove(key)
 	b.dropListingLocked(dir)
 	if strings.HasSuffix(key, "/") {
 		b.dropListingLocked(key)
@@ -310,8 +317,14 @@ func (b *Bucket) noteSelfCopied(o *ossclient.Object, meta map[string]string, m m
 		old := b.cachedObjectLocked(key)
 		// CopyObject keeps the source's ETag (osstest/doc.go): another
 		// ETag means content this cache has not seen, of unknown size.
-		if b.endLocked(m) || old == nil || old.IsSymlink() || old.ETag != o.ETag {
+		if overlapped := b.endLocked(m); overlapped || old == nil || old.IsSymlink() || old.ETag != o.ETag {
 			b.dropKeyLocked(key, true)
+			if !overlapped { // the metadata of the new version is known
+				if meta == nil {
+					meta = map[string]string{}
+				}
+				b.rememberMetaLocked(&ossclient.Object{Key: key, ETag: o.ETag, ModTime: o.ModTime, Meta: meta})
+			}
 			return
 		}
 		n := *old
