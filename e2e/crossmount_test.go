@@ -250,3 +250,35 @@ func TestTwoMountsWriteOpenSeesNewSize(t *testing.T) {
 		t.Fatalf("read-write descriptor on B read %d bytes, want the 9000 A wrote", n)
 	}
 }
+
+// TestTwoMountsShrunkUnderOpenReader: a reader on B past the end of the
+// smaller version another client put in place gets ESTALE, not the end of
+// the file: another open on B has seen the new version, and the read's
+// attribute refresh (through the reader's own descriptor) must not cut the
+// reader's version to the new version's size.
+func TestTwoMountsShrunkUnderOpenReader(t *testing.T) {
+	const size = 8 << 20
+	a, b := twoMounts(t)
+	v1 := fill('a', size)
+	if err := os.WriteFile(a.p("big"), v1, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(b.p("big"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if got, err := pread(f, 4096, 0); err != nil || !bytes.Equal(got, v1[:4096]) {
+		t.Fatalf("first read on B: %v", err)
+	}
+	if err := os.WriteFile(a.p("big"), []byte("small"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.sh(`cat big`); got != "small" { // another open on B sees it
+		t.Fatalf("cat on B: %q", got)
+	}
+	got, err := pread(f, 4096, 6<<20)
+	if !errors.Is(err, syscall.ESTALE) {
+		t.Fatalf("read at 6 MiB of the replaced 8 MiB version: %d bytes, err %v; want ESTALE (not the end of the file)", len(got), err)
+	}
+}

@@ -96,6 +96,14 @@ func (n *fileNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.At
 		fill(&out.Attr, syscall.S_IFREG, uint64(v.size), n.attrs())
 		return 0
 	}
+	if n.staleHandle(fh) && n.f.handleNamed(ctx) {
+		// The kernel's attribute refresh before a read (auto_inval_data)
+		// through a descriptor whose reads fail with ESTALE: the new
+		// version's size would make the kernel end the old version's
+		// read there (EOF) without asking.
+		key, _ := n.key()
+		return n.f.errno("getattr", key, errVersionGone)
+	}
 	key, ok := n.key()
 	if !ok {
 		n.fillAttr(&out.Attr) // unlinked while open: what we knew
@@ -108,7 +116,14 @@ func (n *fileNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.At
 		}
 		return n.f.errno("getattr", key, err)
 	}
-	out.SetTimeout(n.f.attrTimeout(n.fillAttr(&out.Attr)))
+	known := n.fillAttr(&out.Attr)
+	if fh != nil {
+		// A handle of the file is open, not on the version just read:
+		// the kernel must ask again before its next read, which the
+		// size of another version would otherwise cut short.
+		known = false
+	}
+	out.SetTimeout(n.f.attrTimeout(known))
 	return 0
 }
 

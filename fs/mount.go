@@ -47,6 +47,9 @@ type fsys struct {
 	// legacyTexts keeps the texts of links written by ossfs 1.x
 	// (legacylink.go), each with the version it was read from.
 	legacyTexts *lru.Cache[string, legacyText]
+	// namedFH holds the cancel channels of the getattrs in progress whose
+	// file handle the kernel named (getattrfh.go).
+	namedFH sync.Map
 }
 
 // pendingGroup counts operations in progress and lets a caller wait for
@@ -172,7 +175,7 @@ func Mount(bucket ossclient.Bucket, opts Options) (*Mounted, error) {
 			o.Logger.Warn("--no-metadata with --allow-other: every user gets access by --file-mode, --dir-mode, --uid and --gid, whatever mode and owner are stored with each object")
 		}
 	}
-	srv, err := serve(o, root, fo)
+	srv, err := serve(o, f, root, fo)
 	if err != nil {
 		f.closeData()
 		return nil, fmt.Errorf("mount %s: %w", o.Mountpoint, err)
@@ -186,8 +189,9 @@ func Mount(bucket ossclient.Bucket, opts Options) (*Mounted, error) {
 }
 
 // serve is go-fuse's fs.Mount, with Options.WrapFS applied.
-func serve(o Options, root gofs.InodeEmbedder, fo *gofs.Options) (*fuse.Server, error) {
-	var raw fuse.RawFileSystem = gofs.NewNodeFS(root, fo)
+func serve(o Options, f *fsys, root gofs.InodeEmbedder, fo *gofs.Options) (*fuse.Server, error) {
+	// Getattr is told which handles the kernel named (getattrfh.go).
+	var raw fuse.RawFileSystem = namingFS{gofs.NewNodeFS(root, fo), f}
 	if o.WrapFS != nil {
 		raw = o.WrapFS(raw)
 	}

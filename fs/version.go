@@ -204,6 +204,21 @@ func (n *fileNode) currentHandle(fh gofs.FileHandle) (version, bool) {
 	return v, pinned && v.etag != "" && v == cur
 }
 
+// staleHandle reports whether fh's reads fail with errVersionGone (see
+// handle.reader): it is pinned to a version another open on this mount
+// found replaced (not by this mount's upload).
+func (n *fileNode) staleHandle(fh gofs.FileHandle) bool {
+	h, ok := fh.(*fileHandle)
+	if !ok {
+		return false
+	}
+	h.mu.Lock()
+	pinned, v := h.pinned, h.ver
+	h.mu.Unlock()
+	cur, local := n.current()
+	return pinned && v.etag != cur.etag && !local
+}
+
 // movedTo records the copy a rename made of the file (same bytes, possibly
 // another ETag) as a version of this mount's making, so that handles open
 // on the file follow it instead of failing with ESTALE.
