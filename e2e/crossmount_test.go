@@ -274,7 +274,7 @@ func TestTwoMountsShrunkUnderOpenReader(t *testing.T) {
 	if err := os.WriteFile(a.p("big"), []byte("small"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if got := b.sh(`cat big`); got != "small" { // another open on B sees it
+	if got := b.sh(`cat big; ls -l >/dev/null; stat -c %s big >/dev/null`); got != "small" { // another open on B sees it; ls -l and stat by path learn its size
 		t.Fatalf("cat on B: %q", got)
 	}
 	got, err := pread(f, 4096, 6<<20)

@@ -256,7 +256,7 @@ func (d *dirNode) childFor(ctx context.Context, name, key string, p probe, out *
 			n.learn(p.obj, uint32(d.f.opts.FileMode))
 			n.setRemoteSize(p.obj.Size)
 		}
-		known = n.fillAttr(&out.Attr)
+		known = n.fillAttr(&out.Attr) && !n.otherVersionOpen()
 	}
 	d.f.setEntry(out, known)
 	return ch, 0

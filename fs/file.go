@@ -31,6 +31,8 @@ type fileNode struct {
 	// pages (FOPEN_KEEP_CACHE).
 	paged    string // GUARDED_BY(mu)
 	setattrs uint64 // GUARDED_BY(mu): attribute changes begun (persistAttrs)
+	// pins counts the open handles pinned to each version (by ETag).
+	pins map[string]int // GUARDED_BY(mu)
 }
 
 var (
@@ -116,14 +118,7 @@ func (n *fileNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.At
 		}
 		return n.f.errno("getattr", key, err)
 	}
-	known := n.fillAttr(&out.Attr)
-	if fh != nil {
-		// A handle of the file is open, not on the version just read:
-		// the kernel must ask again before its next read, which the
-		// size of another version would otherwise cut short.
-		known = false
-	}
-	out.SetTimeout(n.f.attrTimeout(known))
+	out.SetTimeout(n.f.attrTimeout(n.fillAttr(&out.Attr) && !n.otherVersionOpen()))
 	return 0
 }
 

@@ -65,9 +65,13 @@ func (h *fileHandle) pin(key string, o *opened) objectReader {
 	if o.body != nil {
 		p.seed(o.ctx, o.stop, key, o.body)
 	}
-	old := h.rd
+	old, wasPinned, oldVer := h.rd, h.pinned, h.ver
 	h.pinned, h.ver, h.rd = true, o.v, p
 	h.mu.Unlock()
+	h.n.countPin(o.v.etag, 1)
+	if wasPinned {
+		h.n.countPin(oldVer.etag, -1)
+	}
 	old.Close()
 	return p
 }
@@ -177,8 +181,12 @@ func (h *fileHandle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
 
 func (h *fileHandle) Release(ctx context.Context) syscall.Errno {
 	h.mu.Lock()
-	rd := h.rd
+	rd, pinned, ver := h.rd, h.pinned, h.ver
+	h.pinned = false
 	h.mu.Unlock()
+	if pinned {
+		h.n.countPin(ver.etag, -1)
+	}
 	rd.Close()
 	if h.write {
 		h.n.releaseStage()

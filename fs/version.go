@@ -219,6 +219,35 @@ func (n *fileNode) staleHandle(fh gofs.FileHandle) bool {
 	return pinned && v.etag != cur.etag && !local
 }
 
+// countPin counts a handle pinned to (delta 1) or leaving (-1) the
+// version etag.
+func (n *fileNode) countPin(etag string, delta int) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.pins == nil {
+		n.pins = map[string]int{}
+	}
+	if n.pins[etag] += delta; n.pins[etag] <= 0 {
+		delete(n.pins, etag)
+	}
+}
+
+// otherVersionOpen reports whether a handle is open on a version other
+// than the one the node's attributes describe: attributes (the size)
+// given to the kernel then get validity 0, so that it asks again, through
+// the reader's descriptor, before that reader's next read (see Getattr);
+// a size valid in the kernel would cut the reader's version short.
+func (n *fileNode) otherVersionOpen() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for etag := range n.pins {
+		if etag != n.a.etag {
+			return true
+		}
+	}
+	return false
+}
+
 // movedTo records the copy a rename made of the file (same bytes, possibly
 // another ETag) as a version of this mount's making, so that handles open
 // on the file follow it instead of failing with ESTALE.
