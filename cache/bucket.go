@@ -35,6 +35,7 @@ type Bucket struct {
 	metas *LRU[string, metaEntry]          // key -> user metadata of one version (meta.go)
 	fl    *flights                         // in-flight fetches; serialises stores with invalidations
 	muts  map[string]*inflight             // GUARDED_BY(fl.mu): mutations in flight per key (update.go)
+	ended uint64                           // GUARDED_BY(fl.mu): mutations ended, of any key (get.go)
 	sem   chan struct{}                    // prefetch concurrency slots
 	// metaSem bounds the metadata prefetches; metaDone counts, per prefix,
 	// the metadata misses in its cached listing (meta.go).

@@ -57,10 +57,13 @@
 //     NegativeTTL). A one-level listing that reports uncached symlinks starts
 //     background GetSymlinks for them (at most PrefetchSymlinks at a time),
 //     so readlink after readdir costs nothing and the cold requests overlap.
-//   - Read and Get are never cached here. A Get whose answer shows another
-//     version than the cached one (ETag or size), or the key missing,
-//     drops the key's entries and its directory's listing (get.go): the
-//     open-time revalidation of package fs refreshes stat and ls too.
+//   - Read and Get bodies are never cached here. A Get's headers are as
+//     good as a HEAD: kept as the key's stat entry (unless a mutation
+//     through the Bucket ended or ran meanwhile), after dropping the key's
+//     entries and its directory's listing when they show another version
+//     than the cached one (ETag or size); a Get finding the key missing
+//     drops them too (get.go). So the open-time revalidation of package fs
+//     refreshes stat and ls, and a getattr after it costs no request.
 //
 // Every cache is an [LRU]: golang-lru/v2 bounded in entries, with a TTL read
 // from an injected [Clock]; expired entries are never returned.

@@ -2,6 +2,7 @@ package cache
 
 import (
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/ossfs/ossfs/ossclient"
@@ -68,5 +69,36 @@ func TestGetRefreshesStaleEntries(t *testing.T) {
 	}
 	if _, err := stat(); err == nil {
 		t.Error("Stat after a GET found the key gone still answers from the cache")
+	}
+}
+
+// TestGetIsAsGoodAsHead: a GET's answer (its headers) is kept as the key's
+// stat entry with its metadata: a Stat WithMeta right after it costs no
+// request, also when the GET showed a new version; once StatTTL has
+// passed, the next Stat asks OSS again.
+func TestGetIsAsGoodAsHead(t *testing.T) {
+	e := newEnv(t, nil)
+	e.put(t, "d/f", "old")
+	if _, err := e.raw.Put(e.ctx, "d/f", strings.NewReader("newer!"), ossclient.PutOptions{Meta: map[string]string{"mode": "33152"}}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := e.b.Get(e.ctx, "d/f", 0, 100, ossclient.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	e.srv.ResetCounts()
+	if o, err := e.b.Stat(e.ctx, "d/f", ossclient.WithMeta); err != nil || o.Size != 6 || o.Meta["mode"] != "33152" {
+		t.Fatalf("Stat WithMeta after the GET = %+v, %v", o, err)
+	}
+	if c := e.srv.TotalRequests(); c != 0 {
+		t.Errorf("Stat WithMeta after a GET: %d requests (%v), want 0", c, e.srv.Counts())
+	}
+	e.clk.Advance(DefaultStatTTL + DefaultListTTL)
+	if _, err := e.b.Stat(e.ctx, "d/f", ossclient.WithMeta); err != nil {
+		t.Fatal(err)
+	}
+	if c := e.srv.Count("HeadObject"); c != 1 {
+		t.Errorf("Stat WithMeta after the TTL: %d HEADs (%v), want 1", c, e.srv.Counts())
 	}
 }

@@ -73,6 +73,7 @@ func (b *Bucket) begin(keys ...string) mutation {
 // endLocked ends m and reports whether another mutation of one of its keys
 // overlapped it. LOCKS_REQUIRED(b.fl.mu)
 func (b *Bucket) endLocked(m mutation) (overlapped bool) {
+	b.ended++
 	for i, k := range m.keys {
 		in := b.muts[k]
 		overlapped = overlapped || in.clashes != m.seen[i]

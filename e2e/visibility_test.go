@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -93,4 +94,32 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// TestChangeElsewhereVisibleToStatWhileOpen: a file changed in the bucket
+// while a reader holds it open on the mount shows its new size to stat by
+// path once the TTLs pass, as it does when nobody holds it open (a stat
+// by path must not answer from the reader's pinned version forever).
+func TestChangeElsewhereVisibleToStatWhileOpen(t *testing.T) {
+	clock := cache.NewFakeClock(time.Now())
+	e := newEnv(t, config{
+		cache: func(o *cache.Options) { o.Clock = clock },
+		fs: func(o *ossfs.Options) {
+			o.EntryTimeout, o.AttrTimeout, o.NegativeTimeout = -1, -1, -1
+		},
+	})
+	e.put("f", strings.Repeat("a", 100))
+	r, err := os.Open(e.p("f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := r.Read(make([]byte, 10)); err != nil {
+		t.Fatal(err)
+	}
+	e.put("f", strings.Repeat("b", 5000))
+	clock.Advance(cache.DefaultStatTTL + cache.DefaultListTTL + time.Second)
+	if got := strings.TrimSpace(e.sh(`stat -c %s f`)); got != "5000" {
+		t.Errorf("stat by path after the TTLs, a reader holding the file open: %s bytes, want 5000", got)
+	}
 }

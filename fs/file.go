@@ -94,7 +94,12 @@ func (n *fileNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.At
 		out.SetTimeout(n.f.attrTimeout(n.fillAttr(&out.Attr)))
 		return 0
 	}
-	if v, ok := n.currentHandle(fh); ok {
+	if v, ok := n.currentHandle(fh); ok && n.f.handleNamed(ctx) {
+		// The kernel's refresh before a read through a handle on the
+		// newest version this mount knows: that version's size. A stat
+		// (go-fuse passes an open handle then too) asks the caches below,
+		// which the open's GET filled: no request within their TTL, and
+		// another client's change shows after it, reader or not.
 		fill(&out.Attr, syscall.S_IFREG, uint64(v.size), n.attrs())
 		return 0
 	}
