@@ -123,6 +123,11 @@ func (a *attrs) touch() {
 func (n *node) learn(o *ossclient.Object, defMode uint32) attrs {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	return n.learnLocked(o, defMode)
+}
+
+// learnLocked is learn. LOCKS_REQUIRED(n.mu)
+func (n *node) learnLocked(o *ossclient.Object, defMode uint32) attrs {
 	switch {
 	case !o.MetaUnknown:
 		n.a = n.f.attrsFromMeta(o.Meta, o.ModTime, defMode)

@@ -86,7 +86,29 @@ type opened struct {
 // notify it tells the kernel when its view of the file is stale; never
 // from a read (the kernel holds the page being read: invalidating it would
 // wait for the read itself).
+//
+// Two revalidations in flight may be answered in one order and processed
+// in the other: an answer whose request was in flight while another
+// version was recorded (by another open, or this mount's upload) may be
+// the older one, and must not take the node back to it. Such an open asks
+// again (up to revalidateTries times).
 func (n *fileNode) revalidate(ctx context.Context, key string, notify bool) (*opened, error) {
+	for try := 1; ; try++ {
+		o, err := n.revalidateOnce(ctx, key, notify, try < revalidateTries)
+		if o != nil || err != nil {
+			return o, err
+		}
+	}
+}
+
+// revalidateTries bounds the GETs of one open that keeps meeting other
+// versions recorded meanwhile (see revalidate).
+const revalidateTries = 3
+
+// revalidateOnce is one try of revalidate; with retry set it returns nil,
+// nil instead of an answer that may be older than the version recorded
+// meanwhile.
+func (n *fileNode) revalidateOnce(ctx context.Context, key string, notify, retry bool) (*opened, error) {
 	n.mu.Lock()
 	seen, paged, size, etag := n.seen, n.paged, n.size, n.a.etag
 	n.mu.Unlock()
@@ -107,24 +129,31 @@ func (n *fileNode) revalidate(ctx context.Context, key string, notify bool) (*op
 		cancel()
 		return nil, err
 	}
-	o := &opened{body: body, ctx: gctx, stop: cancel}
+	o := &opened{body: body, ctx: gctx, stop: cancel, v: held}
+	if !body.NotModified {
+		o.v = version{etag: body.Object.ETag, size: body.Object.Size}
+	}
+	n.mu.Lock()
+	if retry && n.seen != seen && n.seen.etag != o.v.etag {
+		n.mu.Unlock() // another version was recorded meanwhile: ask again
+		body.Close()
+		cancel()
+		return nil, nil
+	}
 	attrsChanged := false
 	if body.NotModified {
 		body.Close()
 		cancel()
 		o.body, o.stop = nil, nil
-		o.v = held
 		if notify && keep {
 			o.flags = fuse.FOPEN_KEEP_CACHE
 		}
 	} else {
-		o.v = version{etag: body.Object.ETag, size: body.Object.Size}
-		before := n.attrs()
+		before := n.a
 		// A changed mtime seen later would make the kernel drop the pages
 		// (auto_inval_data): tell it now, before any is read.
-		attrsChanged = n.learn(&body.Object, uint32(n.f.opts.FileMode)) != before
+		attrsChanged = n.learnLocked(&body.Object, uint32(n.f.opts.FileMode)) != before
 	}
-	n.mu.Lock()
 	// Still the version this mount uploaded: its readers may still follow
 	// it (handle.reader).
 	n.sawVersionLocked(o.v, n.seenLocal && n.seen.etag == o.v.etag)
