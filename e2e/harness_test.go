@@ -120,6 +120,7 @@ func newEnv(t *testing.T, c config) *env {
 	if err != nil {
 		requireFUSE(t, err)
 	}
+	trackMount(mnt)
 	e := &env{t: t, srv: tg.Server, raw: client("", nil), mnt: mnt, m: m}
 	t.Cleanup(e.unmount)
 	return e

@@ -84,6 +84,7 @@ func (e *modelEnv) mount() error {
 		e.cached.Close()
 		return err
 	}
+	trackMount(e.mnt)
 	e.m = m
 	return nil
 }

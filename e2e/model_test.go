@@ -23,12 +23,18 @@ import (
 //
 // Environment:
 //
-//	OSSFS_MODEL_OPS   total ops (default 10000)
+//	OSSFS_MODEL_OPS   total ops (default 10000; 1500 under -race, whose
+//	                  in-process FUSE server is several times slower: CI
+//	                  runs the 10000 without -race as a step of its own)
 //	OSSFS_MODEL_LEN   ops per sequence, each on a fresh bucket and mount (default 500)
 //	OSSFS_MODEL_SEED  seed of the first sequence (default 1); sequence i uses seed+i
 //	OSSFS_MODEL_SHRINK_SECONDS  time spent shrinking a failure (default 120)
 func TestModel(t *testing.T) {
-	total := envInt(t, "OSSFS_MODEL_OPS", 10_000)
+	def := 10_000
+	if raceBuild {
+		def = 1_500
+	}
+	total := envInt(t, "OSSFS_MODEL_OPS", def)
 	seqLen := envInt(t, "OSSFS_MODEL_LEN", 500)
 	seed := envInt(t, "OSSFS_MODEL_SEED", 1)
 	start, ops := time.Now(), 0
