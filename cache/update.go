@@ -134,14 +134,10 @@ func (b *Bucket) invalidateEnd(m mutation, created bool) {
 	})
 }
 
-// dropKeyLocked removes key's entries, the metadata remembered for its
-// version included: a change may make a version with the same ETag and
-// Last-Modified second (a copy of the same content, in the same second)
-// but other metadata. LOCKS_REQUIRED(b.fl.mu)
+// dropKeyLocked removes key's entries. LOCKS_REQUIRED(b.fl.mu)
 func (b *Bucket) dropKeyLocked(key string, created bool) {
 	dir := parentDir(key)
 	b.stat.Remove(key)
-	b.metas.Remove(key)
 	b.syms.Remove(key)
 	b.metas.Remove(key)
 	b.dropListingLocked(dir)
@@ -224,7 +220,6 @@ func (b *Bucket) noteDeleted(key string, m mutation) {
 		}
 		b.stat.AddTTL(key, statEntry{err: &ossclient.Error{Kind: ossclient.KindNotFound, Op: "HeadObject",
 			Key: key, Err: errDeletedHere}}, b.opts.NegativeTTL)
-		b.metas.Remove(key) // a later copy here may repeat its ETag and second
 		b.syms.Remove(key)
 		b.editListingLocked(parentDir(key), "", func(l *ossclient.Listing) { withoutObject(l, key) })
 	})

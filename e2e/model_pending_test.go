@@ -74,19 +74,6 @@ func TestModelPending(t *testing.T) {
 			{Kind: opPwrite, Slot: 0, Off: 0, Len: 18, Seed: 1},
 			{Kind: opClose, Slot: 0},
 		},
-	}, {
-		// The bucket cache keys remembered metadata by ETag and
-		// Last-Modified second: "c" moved back from "d" after a chown has
-		// the same content and second as the first "c", so the mount
-		// shows the first "c"'s owner.
-		name: "meta_same_second_version",
-		ops: []op{
-			{Kind: opOpen, Slot: 1, Path: "c", Flags: rw | syscall.O_CREAT, Mode: 0o644},
-			{Kind: opClose, Slot: 1},
-			{Kind: opRename, Path: "c", Path2: "d"},
-			{Kind: opChown, Path: "d", UID: 1001, GID: 1000},
-			{Kind: opRename, Path: "d", Path2: "c"},
-		},
 	}}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
