@@ -63,17 +63,6 @@ func TestModelPending(t *testing.T) {
 			{Kind: opRemount},
 		},
 		tick: 3,
-	}, {
-		// utimes of a file open for writing, then a write, then close:
-		// the mount shows the write's time until the close, whose upload
-		// stores the utimes time instead.
-		name: "meta_utimes_then_write_while_open",
-		ops: []op{
-			{Kind: opOpen, Slot: 0, Path: "b", Flags: rw | syscall.O_CREAT, Mode: 0o755},
-			{Kind: opUtimes, Path: "b", Time: 1_333_053_463},
-			{Kind: opPwrite, Slot: 0, Off: 0, Len: 18, Seed: 1},
-			{Kind: opClose, Slot: 0},
-		},
 	}}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
