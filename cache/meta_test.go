@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ossfs/ossfs/ossclient"
+	"github.com/ossfs/ossfs/ossclient/osstest"
 )
 
 // TestServerMetaPrefetch: the first Stat WithMeta of a listed object starts
@@ -172,4 +173,88 @@ func TestServerCopyRemembersMeta(t *testing.T) {
 		t.Errorf("listed after a chmod: %+v", o)
 	}
 	e.expect(t, "listing after a chmod", map[string]int64{"ListObjectsV2": 1})
+}
+
+// frozenEnv is newEnv on a server whose clock stands still: every version
+// it makes has the same Last-Modified second.
+func frozenEnv(t *testing.T) *env {
+	at := time.Now()
+	srv, err := osstest.Start(osstest.Options{Buckets: []string{testBucket}, Clock: func() time.Time { return at }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	c, err := ossclient.New(ossclient.Config{
+		Endpoint: srv.Endpoint(), Region: srv.Region(), Bucket: testBucket,
+		Credentials: ossclient.Credentials{Source: ossclient.SourceStatic,
+			AccessKeyID: osstest.DefaultAccessKeyID, AccessKeySecret: osstest.DefaultAccessKeySecret},
+		Logger: quiet,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := NewFakeClock(t0)
+	opts := DefaultOptions()
+	opts.Clock, opts.Logger = clk, quiet
+	b := NewBucket(c, opts)
+	t.Cleanup(b.Close)
+	return &env{srv: srv, raw: c, b: b, clk: clk, ctx: context.Background()}
+}
+
+// TestServerCopyForgetsDstMeta: a Copy of the same content onto a key in
+// the same second makes a version with the ETag and Last-Modified second of
+// the one replaced; the metadata remembered for that one must not be given
+// for the copy (a rename over a file showed the replaced file's mode), nor
+// after a Delete and a Copy back (a rename there and back).
+func TestServerCopyForgetsDstMeta(t *testing.T) {
+	e := frozenEnv(t)
+	put := func(key, mode string) {
+		if _, err := e.b.Put(e.ctx, key, strings.NewReader("same"), ossclient.PutOptions{Meta: map[string]string{"mode": mode}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mode := func(what, key, want string) {
+		t.Helper()
+		l, err := e.b.List(e.ctx, "", ossclient.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range l.Objects {
+			if o.Key == key && !o.MetaUnknown && o.Meta["mode"] != want {
+				t.Errorf("%s: listing gives %s mode %q, want %s or unknown", what, key, o.Meta["mode"], want)
+			}
+		}
+		if o, err := e.b.Stat(e.ctx, key, ossclient.WithMeta); err != nil || o.Meta["mode"] != want {
+			t.Errorf("%s: Stat WithMeta %s = %+v, %v; want mode %s", what, key, o, err, want)
+		}
+	}
+	put("victim", "33188") // 0644
+	put("moved", "33152")  // 0600
+	mode("before", "victim", "33188")
+	if _, err := e.b.Copy(e.ctx, "moved", "victim", ossclient.CopyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.b.Delete(e.ctx, "moved"); err != nil {
+		t.Fatal(err)
+	}
+	mode("copy over", "victim", "33152")
+
+	// There and back: "c" to "d", d's metadata replaced, "d" back to "c".
+	put("c", "33188")
+	mode("before", "c", "33188")
+	for _, step := range []func() error{
+		func() error { _, err := e.b.Copy(e.ctx, "c", "d", ossclient.CopyOptions{}); return err },
+		func() error { return e.b.Delete(e.ctx, "c") },
+		func() error {
+			_, err := e.b.Copy(e.ctx, "d", "d", ossclient.CopyOptions{ReplaceMeta: true, Meta: map[string]string{"mode": "33184"}})
+			return err
+		},
+		func() error { _, err := e.b.Copy(e.ctx, "d", "c", ossclient.CopyOptions{}); return err },
+		func() error { return e.b.Delete(e.ctx, "d") },
+	} {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mode("there and back", "c", "33184")
 }

@@ -63,30 +63,6 @@ func TestModelPending(t *testing.T) {
 			{Kind: opRemount},
 		},
 		tick: 3,
-	}, {
-		// utimes of a file open for writing, then a write, then close:
-		// the mount shows the write's time until the close, whose upload
-		// stores the utimes time instead.
-		name: "meta_utimes_then_write_while_open",
-		ops: []op{
-			{Kind: opOpen, Slot: 0, Path: "b", Flags: rw | syscall.O_CREAT, Mode: 0o755},
-			{Kind: opUtimes, Path: "b", Time: 1_333_053_463},
-			{Kind: opPwrite, Slot: 0, Off: 0, Len: 18, Seed: 1},
-			{Kind: opClose, Slot: 0},
-		},
-	}, {
-		// The bucket cache keys remembered metadata by ETag and
-		// Last-Modified second: "c" moved back from "d" after a chown has
-		// the same content and second as the first "c", so the mount
-		// shows the first "c"'s owner.
-		name: "meta_same_second_version",
-		ops: []op{
-			{Kind: opOpen, Slot: 1, Path: "c", Flags: rw | syscall.O_CREAT, Mode: 0o644},
-			{Kind: opClose, Slot: 1},
-			{Kind: opRename, Path: "c", Path2: "d"},
-			{Kind: opChown, Path: "d", UID: 1001, GID: 1000},
-			{Kind: opRename, Path: "d", Path2: "c"},
-		},
 	}}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

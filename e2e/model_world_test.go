@@ -145,16 +145,6 @@ func (w *world) settled(o op) bool {
 		// x-oss-meta-mtime keeps its old mtime while the kernel keeps
 		// the inode, and shows the copy's Last-Modified after a remount.
 		return !w.withoutMtime(o.Path)
-	case opUtimes:
-		// meta_utimes_then_write_while_open: utimes of a file open for
-		// writing, then a write: the close's upload stores the utimes
-		// time, not the write's (the mount showed the write's until then).
-		fi, err := os.Stat(w.model.path(o.Path))
-		if err != nil {
-			return true
-		}
-		_, writing := w.openInos()
-		return !writing[fi.Sys().(*syscall.Stat_t).Ino]
 	case opPread:
 		// writepath_unlinked_read: a file unlinked while open reads as
 		// empty (or ESTALE) through another descriptor once its writer

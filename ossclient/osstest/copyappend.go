@@ -56,7 +56,7 @@ func (s *Server) copyObject(q *request) *ossError {
 	if directive != "" && directive != "COPY" && directive != "REPLACE" {
 		return errInvalidArgument("Invalid x-oss-metadata-directive.")
 	}
-	req, e := newObjectFromRequest(q.r, q.key)
+	req, e := s.st.newObjectFromRequest(q.r, q.key)
 	if e != nil {
 		return e
 	}
@@ -72,7 +72,7 @@ func (s *Server) copyObject(q *request) *ossError {
 			return nil, errEntityTooLarge(fmt.Sprintf("The source object is %d bytes; CopyObject copies at most %d. Use UploadPartCopy.", src.Size, limit))
 		}
 		o := *src
-		o.Key, o.Modified = q.key, stamp()
+		o.Key, o.Modified = q.key, s.st.stamp()
 		o.Segments = append([]segment(nil), src.Segments...)
 		if directive == "REPLACE" {
 			o.ContentType, o.Headers, o.Meta = req.ContentType, req.Headers, req.Meta
@@ -100,7 +100,7 @@ func (s *Server) appendObject(q *request) *ossError {
 		drain(q.r.Body)
 		return errInvalidArgument("Invalid append position.")
 	}
-	tmpl, e := newObjectFromRequest(q.r, q.key)
+	tmpl, e := s.st.newObjectFromRequest(q.r, q.key)
 	if e == nil {
 		if old, _ := s.st.lookup(q.bucket, q.key); old != nil {
 			e = checkAppend(old, pos)
@@ -129,7 +129,7 @@ func (s *Server) appendObject(q *request) *ossError {
 		n.Size = old.Size + d.size
 		n.CRC64 = crc64Combine(old.CRC64, d.crc, d.size)
 		n.ETag = appendETag(old.ETag, d.etag())
-		n.Modified = stamp()
+		n.Modified = s.st.stamp()
 		return &n, nil
 	})
 	if err != nil {

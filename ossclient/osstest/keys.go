@@ -60,7 +60,9 @@ func encodeTarget(s string) string { return percent.Encode(s, false) }
 // seconds, as OSS keeps them. So every place a time is reported agrees:
 // listings and XML bodies ("...:52.000Z") with Last-Modified headers
 // (whole seconds by format), and a client comparing the two sees equality.
-func stamp() time.Time { return time.Now().UTC().Truncate(time.Second) }
+// stamp is the time of a change (Last-Modified and the like): the
+// store's clock (Options.Clock) at OSS's one-second resolution.
+func (s *store) stamp() time.Time { return s.now().UTC().Truncate(time.Second) }
 
 // isoTime is the time format of XML bodies; the milliseconds are always
 // .000 (see stamp; times loaded from older directory stores are truncated).
@@ -86,9 +88,9 @@ var storedHeaders = []string{"Cache-Control", "Content-Disposition", "Content-En
 
 // newObjectFromRequest fills the metadata a PUT-like request carries
 // (content type, stored headers, x-oss-meta-*, ACL, storage class).
-func newObjectFromRequest(r *http.Request, key string) (*object, *ossError) {
+func (s *store) newObjectFromRequest(r *http.Request, key string) (*object, *ossError) {
 	h := r.Header
-	o := &object{Key: key, Modified: stamp(), ContentType: h.Get("Content-Type"),
+	o := &object{Key: key, Modified: s.stamp(), ContentType: h.Get("Content-Type"),
 		ACL: h.Get("x-oss-object-acl"), StorageClass: h.Get("x-oss-storage-class")}
 	if !validACL[o.ACL] {
 		return nil, errInvalidArgument("no such object access right")

@@ -69,7 +69,7 @@ func (s *Server) initiateMultipart(q *request) *ossError {
 	if e != nil {
 		return e
 	}
-	tmpl, e := newObjectFromRequest(q.r, q.key)
+	tmpl, e := s.st.newObjectFromRequest(q.r, q.key)
 	if e != nil {
 		return e
 	}
@@ -78,7 +78,7 @@ func (s *Server) initiateMultipart(q *request) *ossError {
 			return errFileAlreadyExists()
 		}
 	}
-	u := &upload{ID: strings.ToUpper(newID()), Key: q.key, Initiated: stamp(), tmpl: tmpl, parts: map[int]*part{}}
+	u := &upload{ID: strings.ToUpper(newID()), Key: q.key, Initiated: s.st.stamp(), tmpl: tmpl, parts: map[int]*part{}}
 	s.st.mu.Lock()
 	b, e := s.st.bucketLocked(q.bucket)
 	if e == nil {
@@ -135,7 +135,7 @@ func partNumber(q *request) (int, *ossError) {
 // the upload, replacing an earlier part with that number. When the upload
 // is gone meanwhile the blob is removed and NoSuchUpload returned.
 func (s *store) addPart(bname, id, key string, num int, seg segment, d *digester) (*part, *ossError) {
-	p := &part{Num: num, ETag: d.etag(), Size: d.size, CRC: d.crc, Modified: stamp(), Seg: seg}
+	p := &part{Num: num, ETag: d.etag(), Size: d.size, CRC: d.crc, Modified: s.stamp(), Seg: seg}
 	s.mu.Lock()
 	_, u, e := s.uploadLocked(bname, id, key)
 	if e == nil {
@@ -223,7 +223,7 @@ func (s *Server) completeLocked(q *request, req completeRequest, all, forbid boo
 		}
 	}
 	o := *u.tmpl
-	o.Type, o.Modified = typeMultipart, stamp()
+	o.Type, o.Modified = typeMultipart, s.st.stamp()
 	md := md5.New()
 	for i, p := range chosen {
 		if i < len(chosen)-1 && p.Size < minPartSize {

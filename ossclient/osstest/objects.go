@@ -84,7 +84,7 @@ func (s *Server) store(q *request, o *object) *ossError {
 }
 
 func (s *Server) putObject(q *request) *ossError {
-	o, e := newObjectFromRequest(q.r, q.key)
+	o, e := s.st.newObjectFromRequest(q.r, q.key)
 	if e == nil && forbidOverwrite(q.r) {
 		if old, _ := s.st.lookup(q.bucket, q.key); old != nil {
 			e = errFileAlreadyExists()

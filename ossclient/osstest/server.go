@@ -60,6 +60,11 @@ type Options struct {
 	// negative: no limit. Tests lower it to reach the large-copy path with
 	// small objects.
 	MaxCopySize int64
+	// Clock gives the time of every change: objects' Last-Modified (one
+	// second resolution, as OSS), uploads' and parts' times. Default nil:
+	// time.Now. Tests freeze it to make versions share a second; request
+	// signatures are always checked against the real time.
+	Clock func() time.Time
 }
 
 // DefaultMaxCopySize is Options.MaxCopySize's default: 1 GiB.
@@ -134,7 +139,11 @@ func newServer(opts Options) (*Server, error) {
 		}
 		be = d
 	}
-	st, err := newStore(be, opts.Buckets)
+	clock := opts.Clock
+	if clock == nil {
+		clock = time.Now
+	}
+	st, err := newStore(be, opts.Buckets, clock)
 	if err != nil {
 		return nil, err
 	}

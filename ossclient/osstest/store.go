@@ -18,6 +18,7 @@ type store struct {
 	mu      sync.Mutex
 	buckets map[string]*bucket // GUARDED_BY(mu)
 	refs    map[string]int     // GUARDED_BY(mu); blob id -> objects, parts and readers using it
+	now     func() time.Time   // Options.Clock
 }
 
 type bucket struct {
@@ -28,8 +29,8 @@ type bucket struct {
 	uploads map[string]*upload // GUARDED_BY(store.mu)
 }
 
-func newStore(be backend, names []string) (*store, error) {
-	s := &store{be: be, buckets: map[string]*bucket{}, refs: map[string]int{}}
+func newStore(be backend, names []string, now func() time.Time) (*store, error) {
+	s := &store{be: be, buckets: map[string]*bucket{}, refs: map[string]int{}, now: now}
 	loaded, err := be.load()
 	if err != nil {
 		return nil, fmt.Errorf("osstest: loading stored objects: %w", err)
@@ -71,7 +72,7 @@ func (s *store) addBucket(name string) *bucket {
 	if b := s.buckets[name]; b != nil {
 		return b
 	}
-	b := &bucket{name: name, created: stamp(), objs: map[string]*object{}, uploads: map[string]*upload{}}
+	b := &bucket{name: name, created: s.stamp(), objs: map[string]*object{}, uploads: map[string]*upload{}}
 	s.buckets[name] = b
 	return b
 }

@@ -24,7 +24,7 @@ func (s *Server) putSymlink(q *request) *ossError {
 	if e := validKey(target); e != nil {
 		return errInvalidArgument("The symlink target is not a valid object name: "+e.Message).with("ArgumentName", "x-oss-symlink-target")
 	}
-	o, e := newObjectFromRequest(q.r, q.key)
+	o, e := s.st.newObjectFromRequest(q.r, q.key)
 	if e != nil {
 		return e
 	}
