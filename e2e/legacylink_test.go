@@ -3,7 +3,9 @@ package e2e
 import (
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/ossfs/ossfs/cache"
 	ossfs "github.com/ossfs/ossfs/fs"
 	"github.com/ossfs/ossfs/fs/legacy"
 	"github.com/ossfs/ossfs/fs/names"
@@ -23,7 +25,11 @@ func (e *env) putMeta(key, data string, meta map[string]string) {
 // (warm: no request), cat follows them, find -type l lists them once their
 // metadata is known, and mv writes a native link.
 func TestLegacyLinks(t *testing.T) {
-	e, _ := fakeClockEnv(t, config{}) // no cache TTL runs out between the cold and warm readlinks
+	// No cache TTL runs out between the cold and warm readlinks (fake
+	// clock), and no background metadata prefetch of the directory's other
+	// files is still in flight when the counts are reset.
+	clock := cache.NewFakeClock(time.Now())
+	e := newEnv(t, config{cache: func(o *cache.Options) { o.Clock, o.PrefetchMeta = clock, -1 }})
 	e.put("dir/target.txt", "hello\n")
 	e.put("dir/a b+c.txt", "spaced\n")
 	e.putMeta("dir/l1", "target.txt", map[string]string{"mode": legacy.LinkMode, "mtime": "1600000000"})
