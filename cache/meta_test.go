@@ -179,26 +179,8 @@ func TestServerCopyRemembersMeta(t *testing.T) {
 // it makes has the same Last-Modified second.
 func frozenEnv(t *testing.T) *env {
 	at := time.Now()
-	srv, err := osstest.Start(osstest.Options{Buckets: []string{testBucket}, Clock: func() time.Time { return at }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	c, err := ossclient.New(ossclient.Config{
-		Endpoint: srv.Endpoint(), Region: srv.Region(), Bucket: testBucket,
-		Credentials: ossclient.Credentials{Source: ossclient.SourceStatic,
-			AccessKeyID: osstest.DefaultAccessKeyID, AccessKeySecret: osstest.DefaultAccessKeySecret},
-		Logger: quiet,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := NewFakeClock(t0)
-	opts := DefaultOptions()
-	opts.Clock, opts.Logger = clk, quiet
-	b := NewBucket(c, opts)
-	t.Cleanup(b.Close)
-	return &env{srv: srv, raw: c, b: b, clk: clk, ctx: context.Background()}
+	srv, c := startServerWith(t, osstest.Options{Buckets: []string{testBucket}, Clock: func() time.Time { return at }})
+	return newEnvOn(t, srv, c, nil)
 }
 
 // TestServerCopyForgetsDstMeta: a Copy of the same content onto a key in

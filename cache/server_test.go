@@ -23,7 +23,13 @@ var quiet = slog.New(slog.DiscardHandler)
 // startServer starts a local server and returns it with a real client on it.
 func startServer(t testing.TB) (*osstest.Server, *ossclient.Client) {
 	t.Helper()
-	srv, err := osstest.Start(osstest.Options{Buckets: []string{testBucket}})
+	return startServerWith(t, osstest.Options{Buckets: []string{testBucket}})
+}
+
+// startServerWith is startServer with the server's options given.
+func startServerWith(t testing.TB, so osstest.Options) (*osstest.Server, *ossclient.Client) {
+	t.Helper()
+	srv, err := osstest.Start(so)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,6 +65,12 @@ type env struct {
 func newEnv(t testing.TB, mod func(*Options)) *env {
 	t.Helper()
 	srv, c := startServer(t)
+	return newEnvOn(t, srv, c, mod)
+}
+
+// newEnvOn is newEnv on a server already started.
+func newEnvOn(t testing.TB, srv *osstest.Server, c *ossclient.Client, mod func(*Options)) *env {
+	t.Helper()
 	clk := NewFakeClock(t0)
 	opts := DefaultOptions()
 	opts.Clock = clk
