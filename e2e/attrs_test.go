@@ -58,6 +58,22 @@ func TestModeZeroAndOwners(t *testing.T) {
 	}
 }
 
+// TestDefaultModesZero: --file-mode 0000, --dir-mode 0000 and --root-mode
+// 0000 (ossfs 1.x's umask=0777 and mp_umask=0777) give objects without
+// metadata, implicit directories and the root mode 0000, not the default
+// modes their zero value stands for in the Options.
+func TestDefaultModesZero(t *testing.T) {
+	e := newEnv(t, config{fs: func(o *ossfs.Options) {
+		o.FileMode, o.DirMode, o.RootMode = ossfs.NoPermissions, ossfs.NoPermissions, ossfs.NoPermissions
+	}})
+	e.put("bare", "x")
+	e.put("implicit/x", "x")
+	const script = `for n in bare implicit .; do echo "$n $(stat -c '%a' $n)"; done`
+	if got, want := e.sh(script), "bare 0\nimplicit 0\n. 0\n"; got != want {
+		t.Errorf("modes:\n%s\nwant:\n%s", got, want)
+	}
+}
+
 // TestTruncAndWriteUpdateTimes: overwriting with > (O_TRUNC) and appending
 // set mtime and ctime to now, in the mount and in the stored metadata.
 func TestTruncAndWriteUpdateTimes(t *testing.T) {

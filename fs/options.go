@@ -25,7 +25,8 @@ type Options struct {
 	UID, GID uint32
 	// FileMode and DirMode are the permission bits of files and
 	// directories without ossfs metadata, as Unix bits (0o7777 at most; not
-	// os.ModeSetuid and friends). Defaults 0644 and 0755.
+	// os.ModeSetuid and friends). Defaults 0644 and 0755; NoPermissions
+	// for 0000, since 0 means the default.
 	FileMode, DirMode os.FileMode
 
 	// ReadOnly makes every change fail with EROFS. Default false.
@@ -114,7 +115,8 @@ type Options struct {
 	Debug bool
 
 	// RootMode is the permission bits of the mount's root directory (the
-	// bucket or prefix has no marker to keep them in). Default 0: DirMode.
+	// bucket or prefix has no marker to keep them in). Default 0: DirMode;
+	// NoPermissions for 0000.
 	RootMode os.FileMode
 
 	// WrapFS, when set, wraps the go-fuse file system that serves the
@@ -132,6 +134,10 @@ const (
 	DefaultReadAhead       = 64 << 20
 	DefaultKernelReadAhead = 1024 // KiB
 	DefaultReadAheadTotal  = 256 << 20
+
+	// NoPermissions, as FileMode, DirMode or RootMode, means mode 0000
+	// (ossfs 1.x's umask=0777): their zero value means the default.
+	NoPermissions = os.ModeIrregular
 )
 
 // DefaultOptions returns Options with every default filled in (Mountpoint
@@ -168,7 +174,8 @@ func (o Options) withDefaults() (Options, error) {
 	if o.DirMode == 0 {
 		o.DirMode = DefaultDirMode
 	}
-	// Unix permission bits, as the CLI parses them (octal, up to 07777).
+	// Unix permission bits, as the CLI parses them (octal, up to 07777);
+	// NoPermissions has none.
 	o.FileMode &= 0o7777
 	o.DirMode &= 0o7777
 	for _, d := range []*time.Duration{&o.EntryTimeout, &o.AttrTimeout, &o.NegativeTimeout} {

@@ -259,6 +259,9 @@ func parseMode(flag, s string) (os.FileMode, error) {
 	if err != nil || v > 0o7777 {
 		return 0, fmt.Errorf("--%s %q: want octal permission bits such as 0644", flag, s)
 	}
+	if v == 0 {
+		return ossfs.NoPermissions, nil // 0 in the Options is the default
+	}
 	return os.FileMode(v), nil
 }
 

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+
+	ossfs "github.com/ossfs/ossfs/fs"
 )
 
 // TestZeroTTLMeansNoCache: --stat-ttl 0 and every other TTL or kernel
@@ -39,5 +41,37 @@ func TestZeroTTLMeansNoCache(t *testing.T) {
 		if (flags[i] == "stat-ttl" && d != 7*time.Second) || (flags[i] == "entry-timeout" && d != 3*time.Second) || d <= 0 {
 			t.Errorf("--%s became %v", flags[i], d)
 		}
+	}
+}
+
+// TestZeroModes: --file-mode 0, --dir-mode 0000, --root-mode 0 and 1.x's
+// umask=0777 reach the Options as NoPermissions (mode 0000), not as 0,
+// which would mean the default mode: a user asking for no access must not
+// get 0644.
+func TestZeroModes(t *testing.T) {
+	parse := func(args ...string) ossfs.Options {
+		var fo ossfs.Options
+		app := &cli.App{Flags: mountFlags(), Action: func(c *cli.Context) (err error) {
+			fo, err = fsOptions(c, "/mnt", "", slog.Default())
+			return err
+		}}
+		if err := app.Run(append([]string{"ossfs"}, args...)); err != nil {
+			t.Fatal(err)
+		}
+		return fo
+	}
+	fo := parse("--file-mode", "0", "--dir-mode", "0000", "--root-mode", "0")
+	if fo.FileMode != ossfs.NoPermissions || fo.DirMode != ossfs.NoPermissions || fo.RootMode != ossfs.NoPermissions {
+		t.Errorf("modes 0 became %v %v %v, want NoPermissions", fo.FileMode, fo.DirMode, fo.RootMode)
+	}
+	args, err := umaskFlags("0777")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fo := parse(args...); fo.FileMode != ossfs.NoPermissions || fo.DirMode != ossfs.NoPermissions {
+		t.Errorf("umask=0777 (%v) became %v %v, want NoPermissions", args, fo.FileMode, fo.DirMode)
+	}
+	if fo := parse("--file-mode", "0640"); fo.FileMode != 0o640 || fo.DirMode != ossfs.DefaultDirMode {
+		t.Errorf("--file-mode 0640 became %v, dir %v", fo.FileMode, fo.DirMode)
 	}
 }
