@@ -23,9 +23,10 @@ func (e *entry) typ() uint32 { return e.st.Mode & syscall.S_IFMT }
 
 // snapshot lists root recursively (never following links), lstat-ing every
 // name, reading every link and the content of every file but those skip
-// names (files open for writing: reading one would change how it is
-// uploaded, docs "Writing").
-func snapshot(root string, skip func(name string) bool) (map[string]*entry, error) {
+// says not to read (files open for writing: reading one would change how it
+// is uploaded, docs "Writing"; large files verified before, see
+// contentVerified).
+func snapshot(root string, skip func(name string, st *syscall.Stat_t) bool) (map[string]*entry, error) {
 	out := map[string]*entry{}
 	var walk func(rel string) error
 	walk = func(rel string) error {
@@ -63,7 +64,7 @@ func snapshot(root string, skip func(name string) bool) (map[string]*entry, erro
 					e.text = rootMark + t[len(root):]
 				}
 			case syscall.S_IFREG:
-				if skip == nil || !skip(name) {
+				if skip == nil || !skip(name, &e.st) {
 					if e.data, err = os.ReadFile(p); err != nil {
 						return fmt.Errorf("read %q: %w", name, err)
 					}
@@ -76,18 +77,19 @@ func snapshot(root string, skip func(name string) bool) (map[string]*entry, erro
 	return out, walk("")
 }
 
-// updateMtimes records, for every model file whose mtime the step changed,
-// the seconds the mount may show: [lo, hi] (see mtimeState), or exactly
-// the time utimes or another client set.
+// updateMtimes records, for every model file, link and special file whose
+// mtime the step changed, the seconds the mount may show: [lo, hi] (see
+// mtimeState), or exactly the time utimes or another client set.
 func (w *world) updateMtimes(start, end time.Time) error {
 	_, writing := w.openInos()
 	seen := map[uint64]bool{}
-	tree, err := snapshot(w.model.root, func(string) bool { return true })
+	tree, err := snapshot(w.model.root, skipAll)
 	if err != nil {
 		return err
 	}
+	w.updateDirMtimes(tree)
 	for _, e := range tree {
-		if e.typ() != syscall.S_IFREG {
+		if e.typ() == syscall.S_IFDIR {
 			continue
 		}
 		ino := e.st.Ino
@@ -132,7 +134,9 @@ func (w *world) compare() error {
 			skip[name] = true
 		}
 	}
-	got, err := snapshot(w.mount.root, func(name string) bool { return skip[name] })
+	got, err := snapshot(w.mount.root, func(name string, st *syscall.Stat_t) bool {
+		return skip[name] || w.contentVerified(name, want[name], st)
+	})
 	if err != nil {
 		return diverged("walk", "walking the mount: %v", err)
 	}
@@ -155,6 +159,7 @@ func (w *world) compare() error {
 		}
 		return diverged(diffs[0].kind, "tree differs:\n\t%s", strings.Join(lines, "\n\t"))
 	}
+	w.verify(want, got, skip)
 	return nil
 }
 
@@ -174,39 +179,42 @@ func (w *world) compareEntry(name string, we, ge *entry) []diff {
 		check(false, "type: model %s, mount %s", typeName(we.typ()), typeName(ge.typ()))
 		return d
 	}
-	check(ge.dtype == os.FileMode(0) && ge.typ() == syscall.S_IFREG ||
-		ge.dtype == os.ModeDir && ge.typ() == syscall.S_IFDIR ||
-		ge.dtype == os.ModeSymlink && ge.typ() == syscall.S_IFLNK,
-		"readdir type %v, lstat type %s", ge.dtype, typeName(ge.typ()))
-	gs := &ge.st
+	check(dtypeOK(ge), "readdir type %v, lstat type %s", ge.dtype, typeName(ge.typ()))
+	ws, gs := &we.st, &ge.st
 	// Documented for every type: st_nlink 1. atime and ctime are not
 	// compared (docs/semantics.md, "Reference-model test").
 	check(gs.Nlink == 1, "st_nlink %d, want 1", gs.Nlink)
+	if ge.typ() == syscall.S_IFLNK {
+		check(gs.Mode&0o7777 == 0o777, "link mode %#o, want 0777", gs.Mode&0o7777)
+	} else {
+		check(ws.Mode&0o7777 == gs.Mode&0o7777, "mode: model %#o, mount %#o", ws.Mode&0o7777, gs.Mode&0o7777)
+	}
+	check(ws.Uid == gs.Uid && ws.Gid == gs.Gid, "owner: model %d:%d, mount %d:%d", ws.Uid, ws.Gid, gs.Uid, gs.Gid)
+	if ms := w.mtimes[ws.Ino]; ms != nil && ge.typ() != syscall.S_IFDIR {
+		sec := gs.Mtim.Sec
+		check(sec >= ms.lo && sec <= ms.hi, "mtime %d (%v), want within [%d, %d]",
+			sec, time.Unix(sec, 0).UTC().Format(time.TimeOnly), ms.lo, ms.hi)
+	}
 	switch ge.typ() {
 	case syscall.S_IFDIR:
-		// Directories show --dir-mode and the mount's owner; their mtime
-		// and size are not compared (docs, "Directories show ...").
-		check(gs.Mode&0o7777 == 0o755, "dir mode %#o, want the mount's 0755", gs.Mode&0o7777)
-		check(gs.Uid == w.uid && gs.Gid == w.gid, "dir owner %d:%d, want %d:%d", gs.Uid, gs.Gid, w.uid, w.gid)
+		// A directory's size is not compared, nor its mtime but while it
+		// is the one utimes set (see updateDirMtimes).
+		if ds := w.dirMtimes[ws.Ino]; ds != nil {
+			check(gs.Mtim.Sec == ds.sec, "dir-mtime %d, want %d (set by utimes)", gs.Mtim.Sec, ds.sec)
+		}
 	case syscall.S_IFLNK:
 		check(we.text == ge.text, "link text: model %q, mount %q", we.text, ge.text)
 		check(gs.Size == int64(len(ge.text)) || strings.HasPrefix(ge.text, rootMark),
 			"link size %d for text %q", gs.Size, ge.text)
-		check(gs.Mode&0o7777 == 0o777, "link mode %#o, want 0777", gs.Mode&0o7777)
 	case syscall.S_IFREG:
-		ws := &we.st
 		check(ws.Size == gs.Size, "size: model %d, mount %d", ws.Size, gs.Size)
-		check(ws.Mode&0o7777 == gs.Mode&0o7777, "mode: model %#o, mount %#o", ws.Mode&0o7777, gs.Mode&0o7777)
-		check(ws.Uid == gs.Uid && ws.Gid == gs.Gid, "owner: model %d:%d, mount %d:%d", ws.Uid, ws.Gid, gs.Uid, gs.Gid)
 		check(gs.Blocks == (gs.Size+511)/512, "st_blocks %d for size %d", gs.Blocks, gs.Size)
 		if ge.read {
 			check(bytes.Equal(we.data, ge.data), "content%s", dataDiff(we.data, ge.data))
 		}
-		if ms := w.mtimes[ws.Ino]; ms != nil {
-			sec := gs.Mtim.Sec
-			check(sec >= ms.lo && sec <= ms.hi, "mtime %d (%v), want within [%d, %d]",
-				sec, time.Unix(sec, 0).UTC().Format(time.TimeOnly), ms.lo, ms.hi)
-		}
+	default: // FIFO, socket, device node: an empty object
+		check(gs.Size == 0 && gs.Blocks == 0, "special size %d, st_blocks %d, want 0", gs.Size, gs.Blocks)
+		check(ws.Rdev == gs.Rdev, "rdev: model %#x, mount %#x", ws.Rdev, gs.Rdev)
 	}
 	return d
 }
@@ -219,6 +227,12 @@ func typeName(t uint32) string {
 		return "symlink"
 	case syscall.S_IFREG:
 		return "file"
+	case syscall.S_IFIFO:
+		return "fifo"
+	case syscall.S_IFCHR:
+		return "char device"
+	case syscall.S_IFSOCK:
+		return "socket"
 	}
 	return fmt.Sprintf("type %#o", t)
 }

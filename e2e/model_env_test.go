@@ -32,6 +32,19 @@ type modelEnv struct {
 	m      *ossfs.Mounted
 }
 
+// The model mount's write thresholds, scaled down from the defaults (8 MiB
+// parts and stream memory, 16 MiB in-place edits) so that the generator's
+// rare large writes (gen.length) cross all three at a cost the CI budget
+// allows: a multipart stream, a stream past its memory that falls back by
+// completing its upload and reading it back, and the in-place edit of a
+// large object (UploadPartCopy of the unchanged ranges; 100 KiB is OSS's
+// least part).
+const (
+	modelPartSize     = 128 << 10
+	modelStreamMemory = 256 << 10
+	modelEditMin      = 512 << 10
+)
+
 // staleTTL is longer than every cache TTL (the symlink TTL, 5 min, is the
 // longest): advancing the fake clock by it expires everything cached.
 const staleTTL = 10 * time.Minute
@@ -79,6 +92,7 @@ func (e *modelEnv) mount() error {
 	// The model's files are small; 128 KiB kernel reads exercise the
 	// read-ahead queue within them.
 	o.KernelReadAheadKB = -1
+	o.StreamMemory, o.EditMin = modelStreamMemory, modelEditMin
 	m, err := ossfs.Mount(e.cached, o)
 	if err != nil {
 		e.cached.Close()
@@ -94,7 +108,7 @@ func (e *modelEnv) client() (*ossclient.Client, error) {
 	tg := &testtarget.Target{Endpoint: e.srv.Endpoint(), Region: e.srv.Region(), Bucket: bucketName, Server: e.srv,
 		AccessKeyID: osstest.DefaultAccessKeyID, AccessKeySecret: osstest.DefaultAccessKeySecret}
 	cfg := tg.Config()
-	cfg.Logger = e.logger
+	cfg.Logger, cfg.PartSize = e.logger, modelPartSize
 	return ossclient.New(cfg)
 }
 

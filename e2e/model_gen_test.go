@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"sort"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // gen draws ops from a seeded generator, looking at the model's current
@@ -13,35 +15,37 @@ import (
 type gen struct {
 	r *rand.Rand
 	w *world
-	// files, dirs (with "" for the root), links: the model's tree now.
-	files, dirs, links []string
+	// files, dirs (with "" for the root), links, specials (FIFOs,
+	// devices, sockets): the model's tree now.
+	files, dirs, links, specials []string
 }
 
 func newGen(seed uint64, w *world) *gen {
 	return &gen{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), w: w}
 }
 
-// weights of the op kinds. Chmod/chown/utimes of directories, lchown,
-// mode 0000 and mkfifo (a FIFO is a real one on the mount too now, and an
-// open of it would block) are not generated (see attrTarget and
-// docs/semantics.md, "Reference-model test").
+// weights of the op kinds.
 var opWeights = [numOpKinds]int{
 	opOpen: 14, opPwrite: 12, opWrite: 14, opPread: 8, opFtruncate: 3, opTruncate: 2,
 	opFsync: 4, opClose: 10, opDup: 2, opForkClose: 2, opRename: 6, opUnlink: 4,
 	opMkdir: 4, opRmdir: 2, opSymlink: 5, opChmod: 3, opChown: 2, opUtimes: 3,
-	opLink: 1, opRemount: 1, opSDKPut: 3, opSDKDelete: 1, opSDKSymlink: 1,
+	opLink: 1, opMkfifo: 1, opMknod: 1, opSocket: 1, opLchown: 1, opLutimes: 1,
+	opRemount: 1, opSDKPut: 3, opSDKDelete: 1, opSDKSymlink: 1,
 }
 
 // baseNames are the base names the generator uses: few, so ops collide, with
 // characters OSS keys and HTTP headers treat specially.
 var baseNames = []string{"a", "b", "c", "d", "e", "s p", "x+y%z", "ü"}
 
-var fileModes = []uint32{0o644, 0o600, 0o755, 0o640, 0o444, 0o700}
+// fileModes: the modes of open(O_CREAT), mknod and chmod; attrModes:
+// chmod's, which also meets directories.
+var fileModes = []uint32{0o644, 0o600, 0o755, 0o640, 0o444, 0o700, 0o000}
+var attrModes = append([]uint32{0o1777, 0o555, 0o000}, fileModes...)
 var owners = []int{0, 1000, 1001, 65534}
 
 func (g *gen) refresh() {
-	g.files, g.dirs, g.links = nil, []string{""}, nil
-	tree, _ := snapshot(g.w.model.root, func(string) bool { return true })
+	g.files, g.dirs, g.links, g.specials = nil, []string{""}, nil, nil
+	tree, _ := snapshot(g.w.model.root, skipAll)
 	for name, e := range tree {
 		switch e.typ() {
 		case syscall.S_IFREG:
@@ -50,12 +54,15 @@ func (g *gen) refresh() {
 			g.dirs = append(g.dirs, name)
 		case syscall.S_IFLNK:
 			g.links = append(g.links, name)
+		default:
+			g.specials = append(g.specials, name)
 		}
 	}
 	// Map order must not leak into the sequence.
 	sort.Strings(g.files)
 	sort.Strings(g.dirs)
 	sort.Strings(g.links)
+	sort.Strings(g.specials)
 }
 
 func (g *gen) pick(s []string) string { return s[g.r.IntN(len(s))] }
@@ -96,15 +103,19 @@ func (g *gen) slot(open bool) (int, bool) {
 	return c[g.r.IntN(len(c))], true
 }
 
-// length: mostly small writes, sometimes across read-ahead boundaries.
+// length: mostly small writes, sometimes across read-ahead boundaries,
+// rarely (1 in 400) past the model mount's part size, stream memory and
+// in-place edit thresholds (modelEnv.mount) at once.
 func (g *gen) length() int64 {
 	switch {
 	case g.chance(80):
 		return 1 + g.r.Int64N(4096)
 	case g.chance(90):
 		return 1 + g.r.Int64N(64<<10)
-	default:
+	case g.chance(87):
 		return 1 + g.r.Int64N(400<<10)
+	default:
+		return 400<<10 + g.r.Int64N(modelEditMin+256<<10)
 	}
 }
 
@@ -203,29 +214,39 @@ func (g *gen) draw(k opKind) (op, bool) {
 			o.Off = 0
 		}
 	case opRename:
-		o.Path, o.Path2 = g.anyPath(g.files, g.dirs[1:], g.links), g.anyPath(g.files, g.dirs[1:], g.links)
+		o.Path, o.Path2 = g.anyPath(g.files, g.dirs[1:], g.links, g.specials), g.anyPath(g.files, g.dirs[1:], g.links, g.specials)
 		if g.chance(50) {
 			o.Path2 = g.newPath()
 		}
 	case opLink:
 		o.Path, o.Path2 = g.anyPath(g.files, g.dirs[1:]), g.newPath()
 	case opUnlink:
-		o.Path = g.anyPath(g.files, g.links, g.dirs[1:])
-	case opMkdir, opMkfifo:
+		o.Path = g.anyPath(g.files, g.links, g.dirs[1:], g.specials)
+	case opMkdir:
 		o.Path = g.newPath()
+	case opMkfifo, opMknod, opSocket:
+		o.Path, o.Mode = g.newPath(), fileModes[g.r.IntN(len(fileModes))]
+		o.Dev = int(unix.Mkdev(1+g.r.Uint32N(8), g.r.Uint32N(256)))
 	case opRmdir:
 		o.Path = g.anyPath(g.dirs[1:], g.files)
 	case opSymlink:
 		o.Path = g.newPath()
 		o.Text = g.linkText(path.Dir(o.Path))
 	case opChmod:
-		o.Path, o.Mode = g.anyPath(g.files, g.links), fileModes[g.r.IntN(len(fileModes))]
-	case opChown:
-		o.Path, o.UID, o.GID = g.anyPath(g.files, g.links), owners[g.r.IntN(len(owners))], owners[g.r.IntN(len(owners))]
-	case opUtimes:
+		o.Path, o.Mode = g.anyPath(g.files, g.links, g.dirs[1:], g.specials), attrModes[g.r.IntN(len(attrModes))]
+	case opChown, opLchown:
+		o.Path = g.anyPath(g.files, g.links, g.dirs[1:], g.specials)
+		if k == opLchown {
+			o.Path = g.anyPath(g.links, g.links, g.files, g.dirs[1:], g.specials)
+		}
+		o.UID, o.GID = owners[g.r.IntN(len(owners))], owners[g.r.IntN(len(owners))]
+	case opUtimes, opLutimes:
 		// Whole seconds in the past and the future (the documented
 		// resolution).
-		o.Path, o.Time = g.anyPath(g.files, g.links), 1e9+g.r.Int64N(1e9)
+		o.Path, o.Time = g.anyPath(g.files, g.links, g.dirs[1:], g.specials), 1e9+g.r.Int64N(1e9)
+		if k == opLutimes {
+			o.Path = g.anyPath(g.links, g.links, g.files, g.dirs[1:], g.specials)
+		}
 	case opRemount:
 	case opSDKPut:
 		o.Path, o.Len = g.anyPath(g.files), g.r.Int64N(3000)
@@ -233,9 +254,9 @@ func (g *gen) draw(k opKind) (op, bool) {
 			o.Path = path.Join(g.pick(baseNames), g.pick(baseNames)) // maybe an implicit directory
 		}
 	case opSDKDelete:
-		o.Path = g.anyPath(g.files, g.links)
+		o.Path = g.anyPath(g.files, g.links, g.specials)
 	case opSDKSymlink:
-		o.Path = g.anyPath(g.files, g.links)
+		o.Path = g.anyPath(g.files, g.links, g.specials)
 		o.Path2 = g.anyPath(g.files, g.dirs[1:], g.links)
 	}
 	return o, true

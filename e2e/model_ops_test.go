@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -39,7 +40,11 @@ const (
 	opChown                    // chown(Path, UID, GID)
 	opUtimes                   // utimes(Path, Time, Time)
 	opLink                     // link(Path, Path2): EPERM on the mount
-	opMkfifo                   // mknod(Path, S_IFIFO) (not generated)
+	opMkfifo                   // mknod(Path, S_IFIFO|Mode)
+	opMknod                    // mknod(Path, S_IFCHR|Mode, Dev) (root only)
+	opSocket                   // bind() of a unix socket at Path, closed at once
+	opLchown                   // lchown(Path, UID, GID)
+	opLutimes                  // utimensat(Path, Time, AT_SYMLINK_NOFOLLOW)
 	opRemount                  // close every slot, unmount, mount again
 	opSDKPut                   // another client puts Len bytes of Seed at Path
 	opSDKDelete                // another client deletes Path
@@ -51,7 +56,7 @@ const (
 var opNames = [...]string{
 	"open", "pwrite", "write", "pread", "ftruncate", "truncate", "fsync", "close", "dup",
 	"fork-close", "rename", "unlink", "mkdir", "rmdir", "symlink", "chmod", "chown", "utimes",
-	"link", "mkfifo", "remount", "sdk-put", "sdk-delete", "sdk-symlink", "tick",
+	"link", "mkfifo", "mknod", "socket", "lchown", "lutimes", "remount", "sdk-put", "sdk-delete", "sdk-symlink", "tick",
 }
 
 func (k opKind) String() string { return opNames[k] }
@@ -75,6 +80,7 @@ type op struct {
 	Seed     uint32 // content of a write or sdk-put
 	UID, GID int
 	Time     int64 // utimes, Unix seconds
+	Dev      int   // mknod's device number
 	Text     string
 }
 
@@ -102,10 +108,14 @@ func (o op) String() string {
 		return fmt.Sprintf("symlink %q <- %q", o.Text, o.Path)
 	case opChmod:
 		return fmt.Sprintf("chmod %q %#o", o.Path, o.Mode)
-	case opChown:
-		return fmt.Sprintf("chown %q %d:%d", o.Path, o.UID, o.GID)
-	case opUtimes:
-		return fmt.Sprintf("utimes %q %d", o.Path, o.Time)
+	case opChown, opLchown:
+		return fmt.Sprintf("%s %q %d:%d", o.Kind, o.Path, o.UID, o.GID)
+	case opUtimes, opLutimes:
+		return fmt.Sprintf("%s %q %d", o.Kind, o.Path, o.Time)
+	case opMkfifo, opSocket:
+		return fmt.Sprintf("%s %q %#o", o.Kind, o.Path, o.Mode)
+	case opMknod:
+		return fmt.Sprintf("mknod %q c %#o %d:%d", o.Path, o.Mode, unix.Major(uint64(o.Dev)), unix.Minor(uint64(o.Dev)))
 	case opRemount:
 		return "remount"
 	case opSDKPut:
@@ -264,11 +274,38 @@ func (s *side) do(o op) result {
 	case opLink:
 		err = syscall.Link(p, s.path(o.Path2))
 	case opMkfifo:
-		err = syscall.Mknod(p, syscall.S_IFIFO|0o644, 0)
+		err = syscall.Mknod(p, syscall.S_IFIFO|o.Mode, 0)
+	case opMknod:
+		err = syscall.Mknod(p, syscall.S_IFCHR|o.Mode, o.Dev)
+	case opSocket:
+		err = bindSocket(p)
+	case opLchown:
+		err = syscall.Lchown(p, o.UID, o.GID)
+	case opLutimes:
+		ts := unix.NsecToTimespec(o.Time * 1e9)
+		err = unix.UtimesNanoAt(unix.AT_FDCWD, p, []unix.Timespec{ts, ts}, unix.AT_SYMLINK_NOFOLLOW)
 	default:
 		panic("side.do: " + o.Kind.String())
 	}
 	return result{errno: errnoOf(err), n: n}
+}
+
+// bindSocket binds a unix socket at p and closes it, which leaves the
+// socket's name. sun_path holds 108 bytes, less than a path under the test's
+// temp directories: the socket is bound through /proc/self/fd/N of p's
+// directory instead.
+func bindSocket(p string) error {
+	dir, err := syscall.Open(filepath.Dir(p), unix.O_PATH|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer syscall.Close(dir)
+	sock, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer syscall.Close(sock)
+	return syscall.Bind(sock, &syscall.SockaddrUnix{Name: fmt.Sprintf("/proc/self/fd/%d/%s", dir, filepath.Base(p))})
 }
 
 // forker hands descriptors to a helper process that forks a child which

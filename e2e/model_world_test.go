@@ -22,8 +22,14 @@ type world struct {
 	env          *modelEnv
 	model, mount *side
 	// mtimes are the admissible mtimes (Unix seconds) of each model file,
-	// by model inode number; see updateMtimes.
+	// link and special file, by model inode number; see updateMtimes.
 	mtimes map[uint64]*mtimeState
+	// dirMtimes: the directories whose mtime utimes set and nothing has
+	// changed since, by model inode number (see updateDirMtimes).
+	dirMtimes map[uint64]*dirMtime
+	// verified: large files whose mount content was last read and found
+	// equal, and what both sides looked like then (see contentVerified).
+	verified map[string]verifiedRead
 	// explicit: mtimes set this step by utimes or another client, by inode.
 	explicit map[uint64]int64
 	// flushed: inodes uploaded by this step (close, fsync). Not a
@@ -55,6 +61,7 @@ func newWorld(env *modelEnv, modelRoot string, f *forker) *world {
 	return &world{
 		env: env, model: newSide(modelRoot, f), mount: newSide(env.mnt, f),
 		mtimes: map[uint64]*mtimeState{}, explicit: map[uint64]int64{}, flushed: map[uint64]bool{},
+		dirMtimes: map[uint64]*dirMtime{}, verified: map[string]verifiedRead{},
 		uid: uint32(os.Getuid()), gid: uint32(os.Getgid()),
 	}
 }
@@ -116,7 +123,7 @@ func (w *world) applicable(o op) bool {
 	case opDup:
 		return w.model.fds[o.Slot] >= 0 && w.model.fds[o.Slot2] < 0
 	case opOpen:
-		return w.model.fds[o.Slot] < 0 && w.safePath(o.Path)
+		return w.model.fds[o.Slot] < 0 && w.safePath(o.Path) && !w.special(o.Path)
 	case opTruncate:
 		return w.safePath(o.Path)
 	case opChmod, opChown, opUtimes:
@@ -197,16 +204,10 @@ func (w *world) inside(p string) bool {
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
 }
 
-// attrTarget: chmod, chown and utimes are generated for files (possibly
-// through a link) and missing names only. Directory attributes are not
-// read back from OSS (docs, "Directories show --dir-mode"), so a change is
-// visible only while the kernel keeps the inode: not deterministic.
+// attrTarget: chmod, chown and utimes follow links, which must not lead
+// outside the roots.
 func (w *world) attrTarget(p string) bool {
-	if !w.safePath(p) {
-		return false
-	}
-	fi, err := os.Stat(w.model.path(p))
-	return err != nil || fi.Mode().IsRegular()
+	return w.safePath(p)
 }
 
 // openInos returns the model inodes open in some slot, and those open for
@@ -238,8 +239,12 @@ func (w *world) apply(o op) error {
 		now := time.Now()
 		time.Sleep(now.Truncate(time.Second).Add(time.Second).Sub(now))
 		return nil
-	case opLink, opMkfifo:
+	case opLink:
 		return w.unsupported(o)
+	case opChmod, opChown:
+		if w.isRoot(o.Path) {
+			return w.rootAttrs(o)
+		}
 	}
 	var ino uint64
 	if fd := w.model.fds[o.Slot]; fd >= 0 && o.Kind != opOpen {
@@ -261,8 +266,12 @@ func (w *world) apply(o op) error {
 		if w.model.wr[o.Slot] {
 			w.flushed[ino] = true
 		}
-	case opUtimes:
-		if fi, err := os.Stat(w.model.path(o.Path)); err == nil && want.errno == 0 {
+	case opUtimes, opLutimes:
+		stat := os.Stat
+		if o.Kind == opLutimes {
+			stat = os.Lstat
+		}
+		if fi, err := stat(w.model.path(o.Path)); err == nil && want.errno == 0 {
 			w.explicit[fi.Sys().(*syscall.Stat_t).Ino] = o.Time
 		}
 	}
@@ -317,6 +326,7 @@ func (w *world) remount() error {
 	if err := w.closeAll(); err != nil {
 		return err
 	}
+	clear(w.verified) // a new mount: read everything again
 	return w.env.remount()
 }
 
@@ -411,7 +421,7 @@ func (w *world) sdk(o op) error {
 	ctx, cancel := w.ctx()
 	defer cancel()
 	p := w.model.path(o.Path)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+	if err := w.mkdirImplicit(path.Dir(o.Path)); err != nil {
 		return err
 	}
 	switch o.Kind {

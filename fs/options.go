@@ -93,6 +93,19 @@ type Options struct {
 	// os.TempDir().
 	TempDir string
 
+	// StreamMemory is the size up to which a file being streamed (a new or
+	// truncated file written sequentially from 0) also keeps its bytes in
+	// memory, so that a stream meeting a random write or a read falls back
+	// to a staged copy from memory rather than completing its upload and
+	// reading it back (package fs/writeback). Default 0 means 8 MiB.
+	StreamMemory int
+	// EditMin is the size from which an existing object opened for
+	// writing without O_TRUNC is edited in place (the staged copy holds
+	// only what is written or read; a flush sends the changed ranges and
+	// copies the rest server-side) rather than downloaded whole. Default 0
+	// means 16 MiB; negative: never.
+	EditMin int64
+
 	// CacheDir turns on the local data cache (package fs/datacache): object
 	// bytes read are kept on disk under this directory, and read again
 	// from there while OSS confirms the version (docs/semantics.md, "Data

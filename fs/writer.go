@@ -57,7 +57,8 @@ func (h host) MetaStored(obj *ossclient.Object) {
 
 // wbOptions are the writeback options of this mount.
 func (f *fsys) wbOptions() writeback.Options {
-	return writeback.Options{TempDir: f.opts.TempDir, Logger: f.log, Streams: &f.streams}
+	return writeback.Options{TempDir: f.opts.TempDir, Logger: f.log, Streams: &f.streams,
+		HeadLimit: f.opts.StreamMemory, EditMin: f.opts.EditMin}
 }
 
 // writer returns the file's writeback state (nil when not open for
