@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"path"
 	"path/filepath"
@@ -163,4 +164,14 @@ func (w *world) rootAttrs(o op) error {
 		return diverged(o.Kind.String(), "%v (the root): model (documented) %v, mount %v", o, want, got)
 	}
 	return nil
+}
+
+// largeRequests says how often the write paths of large files ran: the
+// server's multipart uploads (streams past the part size, flushes of
+// in-place edits), their aborts (a stream falling back to a staged copy
+// from memory) and part copies (the unchanged ranges of in-place edits).
+func (w *world) largeRequests() string {
+	c := w.env.srv.Counts()
+	return fmt.Sprintf("multipart uploads %d (aborted %d), part copies %d",
+		c["InitiateMultipartUpload"], c["AbortMultipartUpload"], c["UploadPartCopy"])
 }

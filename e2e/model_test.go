@@ -73,6 +73,7 @@ func runModel(t *testing.T, seed uint64, n int) {
 			break
 		}
 	}
+	reqs := w.largeRequests()
 	done()
 	var stats []string
 	for k := range numOpKinds {
@@ -80,7 +81,7 @@ func runModel(t *testing.T, seed uint64, n int) {
 			stats = append(stats, fmt.Sprintf("%v %d (%d failed)", k, w.ran[k], w.failed[k]))
 		}
 	}
-	t.Logf("seed %d: %s", seed, strings.Join(stats, ", "))
+	t.Logf("seed %d: %s; %s", seed, strings.Join(stats, ", "), reqs)
 	if fail == nil {
 		return
 	}
