@@ -40,9 +40,9 @@ type modelEnv struct {
 // large object (UploadPartCopy of the unchanged ranges; 100 KiB is OSS's
 // least part).
 const (
-	modelPartSize     = 128 << 10
-	modelStreamMemory = 256 << 10
-	modelEditMin      = 512 << 10
+	modelPartSize     = 100 << 10
+	modelStreamMemory = 192 << 10
+	modelEditMin      = 256 << 10
 )
 
 // staleTTL is longer than every cache TTL (the symlink TTL, 5 min, is the
