@@ -103,19 +103,19 @@ func (g *gen) slot(open bool) (int, bool) {
 	return c[g.r.IntN(len(c))], true
 }
 
-// length: mostly small writes, sometimes across read-ahead boundaries,
-// rarely (1 in 400) past the model mount's part size, stream memory and
-// in-place edit thresholds (modelEnv.mount) at once.
+// length: mostly small writes, sometimes across read-ahead boundaries and
+// past the model mount's part size, stream memory and in-place edit
+// thresholds (modelEnv.mount); 1 in 50 past all three at once.
 func (g *gen) length() int64 {
-	switch {
-	case g.chance(80):
+	switch n := g.r.IntN(100); {
+	case n < 75:
 		return 1 + g.r.Int64N(4096)
-	case g.chance(90):
+	case n < 93:
 		return 1 + g.r.Int64N(64<<10)
-	case g.chance(87):
-		return 1 + g.r.Int64N(400<<10)
+	case n < 98:
+		return 64<<10 + g.r.Int64N(400<<10-64<<10)
 	default:
-		return 400<<10 + g.r.Int64N(modelEditMin+256<<10)
+		return 400<<10 + g.r.Int64N(2*modelEditMin)
 	}
 }
 
