@@ -6,6 +6,7 @@ import (
 	"path"
 	"path/filepath"
 	"syscall"
+	"time"
 )
 
 // The reference-model test's handling of attributes beyond a file's:
@@ -174,4 +175,48 @@ func (w *world) largeRequests() string {
 	c := w.env.srv.Counts()
 	return fmt.Sprintf("multipart uploads %d (aborted %d), part copies %d",
 		c["InitiateMultipartUpload"], c["AbortMultipartUpload"], c["UploadPartCopy"])
+}
+
+// sdkMeta is the ossfs metadata of an sdk-put that carries it (nil
+// otherwise): decimal st_mode with its type, uid, gid, mtime.
+func sdkMeta(o op) map[string]string {
+	if o.Mode == 0 {
+		return nil
+	}
+	return map[string]string{
+		"mode": fmt.Sprint(o.Mode), "uid": fmt.Sprint(o.UID), "gid": fmt.Sprint(o.GID), "mtime": fmt.Sprint(o.Time),
+	}
+}
+
+// sdkPutWithMeta makes in the model what an object with ossfs metadata
+// shows: a file (or, for an empty object whose mode says so, a FIFO) with
+// the stored mode, owner and mtime. The fake clock then moves as after any
+// sdk op.
+func (w *world) sdkPutWithMeta(p string, data []byte, o op) error {
+	os.Remove(p)
+	var err error
+	if o.Mode&syscall.S_IFMT == syscall.S_IFIFO {
+		err = syscall.Mknod(p, o.Mode, 0)
+	} else {
+		err = os.WriteFile(p, data, 0o600)
+	}
+	if err != nil {
+		return err
+	}
+	if err := os.Chmod(p, os.FileMode(o.Mode&0o777)); err != nil {
+		return err
+	}
+	if err := os.Lchown(p, o.UID, o.GID); err != nil {
+		return err
+	}
+	if err := os.Chtimes(p, time.Unix(o.Time, 0), time.Unix(o.Time, 0)); err != nil {
+		return err
+	}
+	fi, err := os.Lstat(p)
+	if err != nil {
+		return err
+	}
+	w.explicit[fi.Sys().(*syscall.Stat_t).Ino] = o.Time
+	w.env.clock.Advance(staleTTL)
+	return nil
 }

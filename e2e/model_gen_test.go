@@ -253,6 +253,16 @@ func (g *gen) draw(k opKind) (op, bool) {
 		if g.chance(15) {
 			o.Path = path.Join(g.pick(baseNames), g.pick(baseNames)) // maybe an implicit directory
 		}
+		if g.chance(30) {
+			// Written with ossfs metadata, as another mount (or ossfs
+			// 1.x) writes it; sometimes a FIFO.
+			o.Mode = syscall.S_IFREG | fileModes[g.r.IntN(len(fileModes))]
+			if g.chance(15) {
+				o.Mode, o.Len = o.Mode&^syscall.S_IFMT|syscall.S_IFIFO, 0
+			}
+			o.UID, o.GID = owners[g.r.IntN(len(owners))], owners[g.r.IntN(len(owners))]
+			o.Time = 1e9 + g.r.Int64N(1e9)
+		}
 	case opSDKDelete:
 		o.Path = g.anyPath(g.files, g.links, g.specials)
 	case opSDKSymlink:

@@ -46,7 +46,7 @@ const (
 	opLchown                   // lchown(Path, UID, GID)
 	opLutimes                  // utimensat(Path, Time, AT_SYMLINK_NOFOLLOW)
 	opRemount                  // close every slot, unmount, mount again
-	opSDKPut                   // another client puts Len bytes of Seed at Path
+	opSDKPut                   // another client puts Len bytes of Seed at Path (with Mode, UID, GID, Time as ossfs metadata if Mode != 0)
 	opSDKDelete                // another client deletes Path
 	opSDKSymlink               // another client links Path to the key Path2
 	opTick                     // wait for the wall clock's next second (TestModelPending only)
@@ -119,6 +119,10 @@ func (o op) String() string {
 	case opRemount:
 		return "remount"
 	case opSDKPut:
+		if o.Mode != 0 {
+			return fmt.Sprintf("sdk-put %q len=%d seed=%d meta mode=%#o uid=%d gid=%d mtime=%d",
+				o.Path, o.Len, o.Seed, o.Mode, o.UID, o.GID, o.Time)
+		}
 		return fmt.Sprintf("sdk-put %q len=%d seed=%d", o.Path, o.Len, o.Seed)
 	case opSDKSymlink:
 		return fmt.Sprintf("sdk-symlink %q -> key %q", o.Path, o.Path2)

@@ -427,8 +427,11 @@ func (w *world) sdk(o op) error {
 	switch o.Kind {
 	case opSDKPut:
 		data := content(o.Seed, o.Len)
-		if _, err := w.env.raw.Put(ctx, o.Path, bytes.NewReader(data), ossclient.PutOptions{}); err != nil {
+		if _, err := w.env.raw.Put(ctx, o.Path, bytes.NewReader(data), ossclient.PutOptions{Meta: sdkMeta(o)}); err != nil {
 			return err
+		}
+		if o.Mode != 0 {
+			return w.sdkPutWithMeta(p, data, o)
 		}
 		obj, err := w.env.raw.Stat(ctx, o.Path)
 		if err != nil {
