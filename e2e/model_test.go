@@ -18,8 +18,8 @@ import (
 // a mount of the local server; after every op the errno and result of the
 // call, then the whole tree (names, types, sizes, contents, modes, owners,
 // mtimes, link texts) are compared. The documented differences from POSIX
-// are encoded in the model (world.unsupported, world.sdk, compareEntry,
-// mtimeState, attrTarget).
+// are encoded in the model (world.unsupported, world.sdk, world.rootAttrs,
+// compareEntry, dtypeOK, mtimeState, dirMtime, attrTarget).
 //
 // Environment:
 //
