@@ -26,7 +26,7 @@ func newGen(seed uint64, w *world) *gen {
 
 // weights of the op kinds.
 var opWeights = [numOpKinds]int{
-	opOpen: 14, opPwrite: 12, opWrite: 14, opPread: 8, opFtruncate: 3, opTruncate: 2,
+	opOpen: 14, opPwrite: 12, opWrite: 14, opPread: 8, opRead: 4, opFtruncate: 3, opTruncate: 2,
 	opFsync: 4, opClose: 10, opDup: 2, opForkClose: 2, opRename: 6, opUnlink: 4,
 	opMkdir: 4, opRmdir: 2, opSymlink: 5, opChmod: 3, opChown: 2, opUtimes: 3,
 	opLink: 1, opMkfifo: 1, opMknod: 1, opSocket: 1, opLchown: 1, opLutimes: 1,
@@ -182,7 +182,7 @@ func (g *gen) draw(k opKind) (op, bool) {
 			o.Flags &^= syscall.O_TRUNC
 		}
 		o.Mode = fileModes[g.r.IntN(len(fileModes))]
-	case opPwrite, opWrite, opPread, opFtruncate, opFsync, opClose, opForkClose, opDup:
+	case opPwrite, opWrite, opPread, opRead, opFtruncate, opFsync, opClose, opForkClose, opDup:
 		s, ok := g.slot(true)
 		if !ok {
 			return o, false

@@ -25,6 +25,7 @@ const (
 	opPwrite                   // pwrite(Slot, Len bytes of Seed, Off)
 	opWrite                    // write(Slot, Len bytes of Seed) at the descriptor's offset
 	opPread                    // pread(Slot, Len, Off)
+	opRead                     // read(Slot, Len) at the descriptor's offset
 	opFtruncate                // ftruncate(Slot, Off)
 	opTruncate                 // truncate(Path, Off)
 	opFsync                    // fsync(Slot)
@@ -54,7 +55,7 @@ const (
 )
 
 var opNames = [...]string{
-	"open", "pwrite", "write", "pread", "ftruncate", "truncate", "fsync", "close", "dup",
+	"open", "pwrite", "write", "pread", "read", "ftruncate", "truncate", "fsync", "close", "dup",
 	"fork-close", "rename", "unlink", "mkdir", "rmdir", "symlink", "chmod", "chown", "utimes",
 	"link", "mkfifo", "mknod", "socket", "lchown", "lutimes", "remount", "sdk-put", "sdk-delete", "sdk-symlink", "tick",
 }
@@ -94,6 +95,8 @@ func (o op) String() string {
 		return fmt.Sprintf("write [%d] len=%d seed=%d", o.Slot, o.Len, o.Seed)
 	case opPread:
 		return fmt.Sprintf("pread [%d] off=%d len=%d", o.Slot, o.Off, o.Len)
+	case opRead:
+		return fmt.Sprintf("read [%d] len=%d", o.Slot, o.Len)
 	case opFtruncate:
 		return fmt.Sprintf("ftruncate [%d] %d", o.Slot, o.Off)
 	case opTruncate:
@@ -237,6 +240,12 @@ func (s *side) do(o op) result {
 	case opPread:
 		buf := make([]byte, o.Len)
 		n, err = syscall.Pread(fd, buf, o.Off)
+		if n > 0 {
+			return result{errno: errnoOf(err), n: n, data: buf[:n]}
+		}
+	case opRead:
+		buf := make([]byte, o.Len)
+		n, err = syscall.Read(fd, buf)
 		if n > 0 {
 			return result{errno: errnoOf(err), n: n, data: buf[:n]}
 		}

@@ -118,7 +118,7 @@ func (w *world) applicable(o op) bool {
 		return false
 	}
 	switch o.Kind {
-	case opPwrite, opWrite, opPread, opFtruncate, opFsync, opClose, opForkClose:
+	case opPwrite, opWrite, opPread, opRead, opFtruncate, opFsync, opClose, opForkClose:
 		return w.model.fds[o.Slot] >= 0
 	case opDup:
 		return w.model.fds[o.Slot] >= 0 && w.model.fds[o.Slot2] < 0
