@@ -44,7 +44,7 @@ const (
 	opSDKPut                   // another client puts Len bytes of Seed at Path
 	opSDKDelete                // another client deletes Path
 	opSDKSymlink               // another client links Path to the key Path2
-	opTick                     // wait for the wall clock's next second (TestModelPending only)
+	opTick                     // wait for the wall clock's next second (TestModelRegressions only)
 	numOpKinds
 )
 

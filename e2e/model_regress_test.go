@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"os"
 	"syscall"
 	"testing"
 )
@@ -16,8 +15,7 @@ type replayCase struct {
 	tick int
 }
 
-// replayCases replays each case on a fresh world, with every op allowed
-// (world.pending: the generator's restrictions do not apply).
+// replayCases replays each case on a fresh world.
 func replayCases(t *testing.T, cases []replayCase) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -25,7 +23,7 @@ func replayCases(t *testing.T, cases []replayCase) {
 			if c.tick > 0 {
 				ops = append(append(ops[:c.tick:c.tick], op{Kind: opTick}), ops[c.tick:]...)
 			}
-			if at, err := replay(t, ops, true); err != nil {
+			if at, err := replay(t, ops); err != nil {
 				t.Errorf("op %d (%v): %v\nsequence:\n%s", at, ops[at], err, listOps(ops))
 			}
 		})
@@ -33,8 +31,9 @@ func replayCases(t *testing.T, cases []replayCase) {
 }
 
 // TestModelRegressions replays the minimal sequences of divergences the
-// model test found and that are fixed: each fails without its fix. Named
-// after the area of the fix.
+// model test found, now fixed: each fails without its fix. Named after the
+// area of the fix. A divergence found and not fixed yet gets its case here
+// too, failing, and is listed in docs/semantics.md as a known divergence.
 func TestModelRegressions(t *testing.T) {
 	const rdonly = syscall.O_RDONLY
 	replayCases(t, []replayCase{{
@@ -58,35 +57,29 @@ func TestModelRegressions(t *testing.T) {
 			{Kind: opRemount},
 		},
 		tick: 3,
-	}})
-}
-
-// TestModelPending replays the minimal sequences of divergences the model
-// test found that are not fixed yet: each subtest fails until its fix
-// lands; the generator (world.settled) avoids the matching ops meanwhile,
-// so TestModel stays green on settled semantics only. When a subtest
-// passes, move it to TestModelRegressions and delete the generator's
-// restriction that names it.
-//
-// These are open bugs, listed in docs/semantics.md under "Known
-// divergences": the test runs only with OSSFS_MODEL_PENDING=1, so that the
-// README's test command stays green while they are open.
-func TestModelPending(t *testing.T) {
-	if os.Getenv("OSSFS_MODEL_PENDING") != "1" {
-		t.Skip("known open divergences (docs/semantics.md, Known divergences); OSSFS_MODEL_PENDING=1 replays them")
-	}
-	const rdonly = syscall.O_RDONLY
-	replayCases(t, []replayCase{{
+	}, {
 		// A file unlinked while open for writing and reading: once the
-		// writer closes, the reader sees it empty (ESTALE when its
-		// directory was renamed before); a local file keeps its data
-		// until the last descriptor goes.
+		// writer closed, the reader saw it empty; a local file keeps its
+		// data until the last descriptor goes.
 		name: "writepath_unlinked_read",
 		ops: []op{
 			{Kind: opOpen, Slot: 0, Path: "a", Flags: syscall.O_WRONLY | syscall.O_CREAT, Mode: 0o644},
 			{Kind: opOpen, Slot: 1, Path: "a", Flags: rdonly},
 			{Kind: opWrite, Slot: 0, Len: 3209, Seed: 2},
 			{Kind: opUnlink, Path: "a"},
+			{Kind: opClose, Slot: 0},
+			{Kind: opPread, Slot: 1, Off: 83, Len: 3858},
+		},
+	}, {
+		// The same with its directory renamed first: ESTALE.
+		name: "writepath_unlinked_read_renamed_dir",
+		ops: []op{
+			{Kind: opMkdir, Path: "d"},
+			{Kind: opOpen, Slot: 0, Path: "d/a", Flags: syscall.O_WRONLY | syscall.O_CREAT, Mode: 0o644},
+			{Kind: opOpen, Slot: 1, Path: "d/a", Flags: rdonly},
+			{Kind: opWrite, Slot: 0, Len: 3209, Seed: 2},
+			{Kind: opRename, Path: "d", Path2: "e"},
+			{Kind: opUnlink, Path: "e/a"},
 			{Kind: opClose, Slot: 0},
 			{Kind: opPread, Slot: 1, Off: 83, Len: 3858},
 		},

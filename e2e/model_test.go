@@ -135,10 +135,9 @@ func startWorld(t testing.TB) (*world, func()) {
 
 // replay runs ops on a fresh world and returns the index of the op that
 // diverged and its divergence (-1, nil when none did).
-func replay(t *testing.T, ops []op, pending bool) (int, error) {
+func replay(t *testing.T, ops []op) (int, error) {
 	w, done := startWorld(t)
 	defer done()
-	w.pending = pending
 	for i, o := range ops {
 		if err := w.step(o); err != nil {
 			return i, err
@@ -158,7 +157,7 @@ func shrink(t *testing.T, ops []op, fail error, deadline time.Time) ([]op, error
 				return cur, curErr
 			}
 			cand := append(append([]op(nil), cur[:i]...), cur[i+chunk:]...)
-			at, err := replay(t, cand, false)
+			at, err := replay(t, cand)
 			if sameKind(err, fail) {
 				cur, curErr = cand[:at+1], err
 				continue

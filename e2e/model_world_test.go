@@ -32,8 +32,6 @@ type world struct {
 	flushed map[uint64]bool
 	// uid and gid of objects without metadata (the mount's defaults).
 	uid, gid uint32
-	// pending: run ops whose semantics are not settled (see settled).
-	pending bool
 	// ran counts the ops run (applicable), failed those that failed
 	// (on both sides alike), by kind.
 	ran, failed [numOpKinds]int
@@ -107,9 +105,6 @@ func (w *world) applicable(o op) bool {
 	if !w.linkFree(o.Path) || !w.linkFree(o.Path2) {
 		return false
 	}
-	if !w.pending && !w.settled(o) {
-		return false
-	}
 	switch o.Kind {
 	case opPwrite, opWrite, opPread, opFtruncate, opFsync, opClose, opForkClose:
 		return w.model.fds[o.Slot] >= 0
@@ -123,21 +118,6 @@ func (w *world) applicable(o op) bool {
 		return w.attrTarget(o.Path)
 	case opSDKPut, opSDKDelete, opSDKSymlink:
 		return w.sdkApplicable(o)
-	}
-	return true
-}
-
-// settled reports whether o has settled semantics: false for the ops
-// that meet the divergences TestModelPending keeps, which fixes under way
-// on other branches will settle. TestModel does not generate them, and a
-// shrunk replay skips them (so that shrinking cannot wander onto them).
-func (w *world) settled(o op) bool {
-	switch o.Kind {
-	case opPread:
-		// writepath_unlinked_read: a file unlinked while open reads as
-		// empty (or ESTALE) through another descriptor once its writer
-		// closed.
-		return !unlinkedFd(w.model.fds[o.Slot])
 	}
 	return true
 }

@@ -33,6 +33,11 @@ type fileNode struct {
 	setattrs uint64 // GUARDED_BY(mu): attribute changes begun (persistAttrs)
 	// pins counts the open handles pinned to each version (by ETag).
 	pins map[string]int // GUARDED_BY(mu)
+	// opens counts the open handles (read and write); kept says the node
+	// holds a reference on stage for them since the file was unlinked
+	// while open (writer.go, keepForOpen), dropped by the last release.
+	opens int  // GUARDED_BY(mu)
+	kept  bool // GUARDED_BY(mu)
 }
 
 var (
