@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
+	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
+
 	ossfs "github.com/ossfs/ossfs/fs"
 	"github.com/ossfs/ossfs/ossclient"
 	"github.com/ossfs/ossfs/ossclient/osstest"
@@ -81,7 +84,7 @@ func TestRenameBackKeepsChown(t *testing.T) {
 // marker) keeps that mtime after a remount, as a local rename does,
 // instead of showing the copies' Last-Modified (the rename's time). The
 // copy stores the source's Last-Modified as x-oss-meta-mtime and keeps its
-// other user metadata. Found by the model test.
+// other user metadata and its Content-Type. Found by the model test.
 func TestRenameKeepsForeignMtime(t *testing.T) {
 	const t0 = 1_600_000_000
 	var now atomic.Int64
@@ -95,7 +98,7 @@ func TestRenameKeepsForeignMtime(t *testing.T) {
 	e := newEnv(t, cfg)
 	ctx := e.ctx()
 	for key, meta := range map[string]map[string]string{"f": {"foo": "bar"}, "d/": nil, "d/g": nil} {
-		if _, err := e.raw.Put(ctx, key, strings.NewReader(key), ossclient.PutOptions{Meta: meta}); err != nil {
+		if _, err := e.raw.Put(ctx, key, strings.NewReader(key), ossclient.PutOptions{Meta: meta, ContentType: "image/png"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -111,5 +114,16 @@ func TestRenameKeepsForeignMtime(t *testing.T) {
 	}
 	if o, err := e.raw.Stat(ctx, "f2", ossclient.WithMeta); err != nil || o.Meta["foo"] != "bar" || o.Meta["mtime"] != fmt.Sprint(t0) {
 		t.Errorf("stored f2: %+v, %v; want its foo=bar kept and mtime %d", o, err, t0)
+	}
+	sdk := oss.NewClient(oss.NewConfig().WithEndpoint(srv.Endpoint()).WithRegion(srv.Region()).
+		WithCredentialsProvider(credentials.NewStaticCredentialsProvider(osstest.DefaultAccessKeyID, osstest.DefaultAccessKeySecret)))
+	for _, key := range []string{"f2", "d2/g"} {
+		h, err := sdk.HeadObject(ctx, &oss.HeadObjectRequest{Bucket: oss.Ptr(bucketName), Key: oss.Ptr(key)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ct := oss.ToString(h.ContentType); ct != "image/png" {
+			t.Errorf("Content-Type of %s after the rename: %q; want the source's image/png", key, ct)
+		}
 	}
 }

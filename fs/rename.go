@@ -167,22 +167,37 @@ func (f *fsys) renameLink(ctx context.Context, src, dst string) error {
 // mtime, as a rename keeps it: an object without x-oss-meta-mtime (written
 // by another client) shows its Last-Modified, which the copy's would
 // replace with the rename's time, so the copy stores the source's
-// Last-Modified as x-oss-meta-mtime, with the source's other user metadata
-// (directive REPLACE). Costs a HEAD of src unless the Bucket knows its
-// metadata. Without metadata persistence a plain copy.
+// Last-Modified as x-oss-meta-mtime, keeping its other user metadata and
+// standard headers (CopyOptions.EditMeta: a HEAD of src and a conditional
+// copy, asked again when src changed in between). Whether src has an mtime
+// is asked first (a HEAD, none when the Bucket knows its metadata). Without
+// metadata persistence a plain copy.
 func (f *fsys) copyObject(ctx context.Context, src, dst string) (*ossclient.Object, error) {
-	var opts ossclient.CopyOptions
-	if f.opts.PersistMetadata {
-		s, err := f.bucket.Stat(ctx, src, ossclient.WithMeta)
-		if err != nil {
-			return nil, err
-		}
-		if meta, ok := withMtime(s.Meta, s.ModTime); !ok {
-			opts = ossclient.CopyOptions{ReplaceMeta: true, Meta: meta}
+	if !f.opts.PersistMetadata {
+		return f.bucket.Copy(ctx, src, dst, ossclient.CopyOptions{})
+	}
+	s, err := f.bucket.Stat(ctx, src, ossclient.WithMeta)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := withMtime(s.Meta, s.ModTime); ok {
+		return f.bucket.Copy(ctx, src, dst, ossclient.CopyOptions{})
+	}
+	edit := ossclient.CopyOptions{EditMeta: func(o *ossclient.Object) map[string]string {
+		m, _ := withMtime(o.Meta, o.ModTime)
+		return m
+	}}
+	for try := 1; ; try++ {
+		o, err := f.bucket.Copy(ctx, src, dst, edit)
+		if !errors.Is(err, ossclient.ErrPreconditionFailed) || try == copyTries {
+			return o, err
 		}
 	}
-	return f.bucket.Copy(ctx, src, dst, opts)
 }
+
+// copyTries bounds the copies of one object a rename tries while another
+// client keeps replacing it (copyObject).
+const copyTries = 3
 
 // withMtime returns m and true when m holds a valid mtime; else a copy of
 // m with modTime (the object's Last-Modified, which a mount shows as its
