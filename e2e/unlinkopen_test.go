@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"os"
+	"syscall"
 	"testing"
 )
 
@@ -97,4 +98,33 @@ func TestUnlinkedOpenFileKeepsData(t *testing.T) {
 	if got := e.mustGet("v"); got != "other\n" {
 		t.Errorf("v = %q after the old file's last close, want the renamed file's", got)
 	}
+}
+
+// TestUnlinkLargeOpenFileNotDownloaded: a file open only for reading and
+// larger than the mount keeps for its descriptors (64 MiB) is not
+// downloaded by its unlink, which would make rm wait for all of it: rm
+// deletes it at once, with no GetObject, and the reader's next read that
+// needs OSS fails with ESTALE.
+func TestUnlinkLargeOpenFileNotDownloaded(t *testing.T) {
+	e := newEnv(t, config{})
+	data := make([]byte, 65<<20)
+	rand.Read(data[:4096])
+	e.put("big", string(data))
+	rd, err := os.Open(e.p("big"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	e.srv.ResetCounts()
+	if err := os.Remove(e.p("big")); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.srv.Count("GetObject"); n != 0 {
+		t.Errorf("rm of a 65 MiB file open for reading made %d GetObject, want 0 (no download)", n)
+	}
+	if e.exists("big") {
+		t.Error("big is still in OSS after rm")
+	}
+	_, err = rd.ReadAt(make([]byte, 4096), 60<<20)
+	wantErrno(t, "a read of the unlinked large file past what was fetched", err, syscall.ESTALE)
 }

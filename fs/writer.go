@@ -172,17 +172,32 @@ func (n *fileNode) unlink(ctx context.Context, del func() error) error {
 	return err
 }
 
+// unlinkKeepMax is the largest file that an unlink downloads to keep its
+// content for the descriptors still open on it (a file with a staged copy
+// is kept whatever its size: nothing is downloaded).
+const unlinkKeepMax = 64 << 20
+
 // keepForOpen takes the node's reference on the staged copy, creating it
 // with the object's content (a download; an edit is completed by
 // writeback.File.Unlink) when none exists, if the file has open handles.
-// It reports whether it took one. A failed download is logged, and the
+// It reports whether it took one. A file only read, larger than
+// unlinkKeepMax, is not downloaded. A failed download is logged, and the
 // unlink goes on: the open descriptors then read OSS (ESTALE once the
 // object is gone).
 func (n *fileNode) keepForOpen(ctx context.Context) bool {
 	n.mu.Lock()
 	want := n.opens > 0 && !n.kept
+	download := n.stage == nil
+	size := n.size
 	n.mu.Unlock()
 	if !want {
+		return false
+	}
+	if download && size > unlinkKeepMax {
+		// rm would wait for the whole download: the readers are told
+		// ESTALE instead once the object is gone.
+		key, _ := n.key()
+		n.f.log.Info("unlink of a file open for reading: too large to keep a copy for its descriptors, which get ESTALE", "key", key, "size", size, "max", unlinkKeepMax)
 		return false
 	}
 	if errno := n.acquire(ctx, true, false); errno != 0 {
