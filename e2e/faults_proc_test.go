@@ -102,7 +102,7 @@ func (p *procMount) cleanup() {
 		<-p.done
 	}
 	if mounted(p.mnt) {
-		_ = syscall.Unmount(p.mnt, syscall.MNT_DETACH)
+		_ = lazyUnmount(p.mnt)
 	}
 }
 
@@ -178,7 +178,7 @@ func TestFaultMountKilledMidTar(t *testing.T) {
 	} else if !strings.Contains(tarOut.String(), "endpoint is not connected") && !strings.Contains(tarOut.String(), "connection abort") {
 		t.Errorf("tar failed (%v) without the errno of a dead mount:\n%s", tarErr, tarOut.String())
 	}
-	if err := syscall.Unmount(p.mnt, syscall.MNT_DETACH); err != nil {
+	if err := lazyUnmount(p.mnt); err != nil {
 		t.Errorf("detaching the dead mount: %v", err)
 	}
 

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -293,8 +294,9 @@ func TestFaultLazyUnmountDuringUpload(t *testing.T) {
 	err := writeAndClose(e.p("big"), data, 4<<20, func() {
 		waitFault(t, e.srv, "UploadPart", 1) // a part is in flight, held
 		// umount -l is umount(2) with MNT_DETACH (the umount tool itself
-		// stats the mount and waits behind the writer it is detaching).
-		if err := syscall.Unmount(e.mnt, syscall.MNT_DETACH); err != nil {
+		// stats the mount and waits behind the writer it is detaching);
+		// a user's is fusermount3 -u -z.
+		if err := lazyUnmount(e.mnt); err != nil {
 			t.Errorf("umount -l: %v", err)
 		}
 		if mounted(e.mnt) {
@@ -315,6 +317,18 @@ func TestFaultLazyUnmountDuringUpload(t *testing.T) {
 	}
 	e.gone = true
 	e.check(t, "UploadPart", 1)
+}
+
+// lazyUnmount is umount -l: umount(2) with MNT_DETACH as root, fusermount3
+// -u -z as a user.
+func lazyUnmount(mnt string) error {
+	if os.Geteuid() == 0 {
+		return syscall.Unmount(mnt, syscall.MNT_DETACH)
+	}
+	if out, err := exec.Command("fusermount3", "-u", "-z", mnt).CombinedOutput(); err != nil {
+		return fmt.Errorf("fusermount3 -u -z: %v: %s", err, out)
+	}
+	return nil
 }
 
 // The GET-cut scenarios (8-10): a body cut short is resumed from the byte

@@ -63,6 +63,17 @@ func requireFUSE(t *testing.T, err error) {
 	t.Skipf("%s; set OSSFS_REQUIRE_FUSE=1 to make this a failure", msg)
 }
 
+// needRoot skips t as a user other than root: what it checks needs root's
+// privileges (another uid's child process, chown to another owner, a
+// device node). The README's test command runs as any user; CI runs it as
+// root, and also as a user (.ci/run).
+func needRoot(t *testing.T, why string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skipf("needs root: %s", why)
+	}
+}
+
 func newEnv(t *testing.T, c config) *env {
 	t.Helper()
 	if _, err := os.Stat("/dev/fuse"); err != nil {
@@ -115,6 +126,9 @@ func newEnv(t *testing.T, c config) *env {
 	o.PrefixDepth = strings.Count(tg.Prefix+c.prefix, "/")
 	if c.fs != nil {
 		c.fs(&o)
+	}
+	if o.AllowOther {
+		needRoot(t, "an --allow-other mount (fusermount3 refuses allow_other to users unless /etc/fuse.conf has user_allow_other), checked with other users' processes")
 	}
 	m, err := ossfs.Mount(cached, o)
 	if err != nil {

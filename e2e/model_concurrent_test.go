@@ -26,6 +26,7 @@ import (
 // OSSFS_MODEL_OPS (ops per goroutine: OSSFS_MODEL_OPS/10, default 300)
 // apply.
 func TestModelConcurrent(t *testing.T) {
+	needRoot(t, "the model is a local directory, where a user's calls are refused by permission bits and by chown's rules, which a mount without --allow-other does not check (docs/semantics.md); as root neither refuses")
 	seed := uint64(envInt(t, "OSSFS_MODEL_SEED", 1))
 	perG := envInt(t, "OSSFS_MODEL_OPS", 3000) / 10
 	w, done := startWorld(t)
@@ -205,10 +206,6 @@ func runPrivate(w *world, sh *sharedFile, g int, seed uint64, n int) error {
 				o = op{Kind: opClose, Slot: o.Slot}
 			}
 		}
-		if o.Kind == opPread && unlinkedFd(model.fds[o.Slot]) {
-			// Pending (TestModelPending/writepath_unlinked_read).
-			o = op{Kind: opClose, Slot: o.Slot}
-		}
 		want, got := model.do(o), mount.do(o)
 		if (model.fds[o.Slot] < 0) != (mount.fds[o.Slot] < 0) {
 			return fmt.Errorf("op %d %v: model %v, mount %v (descriptor on one side only)", i, o, want, got)
@@ -231,11 +228,6 @@ func runPrivate(w *world, sh *sharedFile, g int, seed uint64, n int) error {
 		}
 	}
 	return nil
-}
-
-func unlinkedFd(fd int) bool {
-	var st syscall.Stat_t
-	return syscall.Fstat(fd, &st) == nil && st.Nlink == 0
 }
 
 func unwrapPathErr(err error) error {

@@ -178,9 +178,6 @@ func (g *gen) draw(k opKind) (op, bool) {
 				o.Flags |= f.bit
 			}
 		}
-		if !g.w.settled(o) {
-			o.Flags &^= syscall.O_TRUNC
-		}
 		o.Mode = fileModes[g.r.IntN(len(fileModes))]
 	case opPwrite, opWrite, opPread, opRead, opFtruncate, opFsync, opClose, opForkClose, opDup:
 		s, ok := g.slot(true)
@@ -199,9 +196,6 @@ func (g *gen) draw(k opKind) (op, bool) {
 		o.Slot, o.Len, o.Off = s, g.length(), g.offset(s)
 		if k == opFtruncate && g.chance(30) {
 			o.Off = 0
-		}
-		if !g.w.settled(o) {
-			return o, false
 		}
 		if k == opDup {
 			if o.Slot2, ok = g.slot(false); !ok {

@@ -50,7 +50,7 @@ const (
 	opSDKPut                   // another client puts Len bytes of Seed at Path (with Mode, UID, GID, Time as ossfs metadata if Mode != 0)
 	opSDKDelete                // another client deletes Path
 	opSDKSymlink               // another client links Path to the key Path2
-	opTick                     // wait for the wall clock's next second (TestModelPending only)
+	opTick                     // wait for the wall clock's next second (TestModelRegressions only)
 	numOpKinds
 )
 

@@ -38,8 +38,6 @@ type world struct {
 	flushed map[uint64]bool
 	// uid and gid of objects without metadata (the mount's defaults).
 	uid, gid uint32
-	// pending: run ops whose semantics are not settled (see settled).
-	pending bool
 	// ran counts the ops run (applicable), failed those that failed
 	// (on both sides alike), by kind.
 	ran, failed [numOpKinds]int
@@ -114,9 +112,6 @@ func (w *world) applicable(o op) bool {
 	if !w.linkFree(o.Path) || !w.linkFree(o.Path2) {
 		return false
 	}
-	if !w.pending && !w.settled(o) {
-		return false
-	}
 	switch o.Kind {
 	case opPwrite, opWrite, opPread, opRead, opFtruncate, opFsync, opClose, opForkClose:
 		return w.model.fds[o.Slot] >= 0
@@ -130,33 +125,6 @@ func (w *world) applicable(o op) bool {
 		return w.attrTarget(o.Path)
 	case opSDKPut, opSDKDelete, opSDKSymlink:
 		return w.sdkApplicable(o)
-	}
-	return true
-}
-
-// settled reports whether o has settled semantics: false for the ops
-// that meet the divergences TestModelPending keeps, which fixes under way
-// on other branches will settle. TestModel does not generate them, and a
-// shrunk replay skips them (so that shrinking cannot wander onto them).
-func (w *world) settled(o op) bool {
-	switch o.Kind {
-	case opOpen:
-		if o.Flags&syscall.O_TRUNC == 0 {
-			return true
-		}
-		// writepath_rdonly_trunc: O_TRUNC without write access is
-		// ignored (Linux truncates).
-		return o.Flags&syscall.O_ACCMODE != syscall.O_RDONLY
-	case opRename:
-		// meta_rename_foreign_mtime: a renamed object without
-		// x-oss-meta-mtime keeps its old mtime while the kernel keeps
-		// the inode, and shows the copy's Last-Modified after a remount.
-		return !w.withoutMtime(o.Path)
-	case opPread:
-		// writepath_unlinked_read: a file unlinked while open reads as
-		// empty (or ESTALE) through another descriptor once its writer
-		// closed.
-		return !unlinkedFd(w.model.fds[o.Slot])
 	}
 	return true
 }
@@ -366,28 +334,6 @@ func dataDiff(a, b []byte) string {
 
 func (w *world) ctx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), 30*time.Second)
-}
-
-// withoutMtime reports whether a file at or below p has an object that
-// carries no x-oss-meta-mtime (written by another client and not changed
-// through the mount since).
-func (w *world) withoutMtime(p string) bool {
-	ctx, cancel := w.ctx()
-	defer cancel()
-	found := false
-	filepath.WalkDir(w.model.path(p), func(mp string, de os.DirEntry, err error) error {
-		if err != nil || !de.Type().IsRegular() {
-			return nil
-		}
-		key, _ := filepath.Rel(w.model.root, mp)
-		obj, err := w.env.raw.Stat(ctx, key)
-		if err == nil {
-			_, ok := obj.Meta["mtime"]
-			found = found || !ok
-		}
-		return nil
-	})
-	return found
 }
 
 // sdkApplicable: another client changes only keys nothing has open (an

@@ -19,6 +19,7 @@ import (
 // rsync -a of the same tree finds nothing to send.
 func TestRemountFidelity(t *testing.T) {
 	need(t, "rsync")
+	needRoot(t, "chown to other owners")
 	e := newEnv(t, config{})
 	src := t.TempDir()
 	for _, c := range [][]string{

@@ -1,13 +1,19 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
+	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
+
 	ossfs "github.com/ossfs/ossfs/fs"
+	"github.com/ossfs/ossfs/ossclient"
 	"github.com/ossfs/ossfs/ossclient/osstest"
 )
 
@@ -69,5 +75,55 @@ func TestRenameBackKeepsChown(t *testing.T) {
 	}
 	if got := e.remount(cfg).sh(`ls -n | grep -v ^total | cut -d' ' -f3,4 && stat -c '%u:%g' c`); got != "1001 1000\n1001:1000\n" {
 		t.Errorf("owner after a remount: %q, want 1001:1000", got)
+	}
+}
+
+// TestRenameKeepsForeignMtime: objects written by another client carry no
+// x-oss-meta-mtime, so the mount shows their Last-Modified as mtime; a
+// rename (of the file, and of a directory holding a file, a link and its
+// marker) keeps that mtime after a remount, as a local rename does,
+// instead of showing the copies' Last-Modified (the rename's time). The
+// copy stores the source's Last-Modified as x-oss-meta-mtime and keeps its
+// other user metadata and its Content-Type. Found by the model test.
+func TestRenameKeepsForeignMtime(t *testing.T) {
+	const t0 = 1_600_000_000
+	var now atomic.Int64
+	now.Store(t0)
+	srv, err := osstest.Start(osstest.Options{Buckets: []string{bucketName}, Clock: func() time.Time { return time.Unix(now.Load(), 0) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	cfg := config{srv: srv}
+	e := newEnv(t, cfg)
+	ctx := e.ctx()
+	for key, meta := range map[string]map[string]string{"f": {"foo": "bar"}, "d/": nil, "d/g": nil} {
+		if _, err := e.raw.Put(ctx, key, strings.NewReader(key), ossclient.PutOptions{Meta: meta, ContentType: "image/png"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.raw.PutSymlink(ctx, "d/l", "d/g", ossclient.SymlinkOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	now.Store(t0 + 1000) // the renames' time
+	const script = `stat -c '%n %Y' f2 d2 d2/g d2/l`
+	e.sh(`mv f f2 && mv d d2`)
+	want := fmt.Sprintf("f2 %d\nd2 %d\nd2/g %d\nd2/l %d\n", t0, t0, t0, t0)
+	if got := e.remount(cfg).sh(script); got != want {
+		t.Errorf("mtimes after renames and a remount:\n%s\nwant:\n%s", got, want)
+	}
+	if o, err := e.raw.Stat(ctx, "f2", ossclient.WithMeta); err != nil || o.Meta["foo"] != "bar" || o.Meta["mtime"] != fmt.Sprint(t0) {
+		t.Errorf("stored f2: %+v, %v; want its foo=bar kept and mtime %d", o, err, t0)
+	}
+	sdk := oss.NewClient(oss.NewConfig().WithEndpoint(srv.Endpoint()).WithRegion(srv.Region()).
+		WithCredentialsProvider(credentials.NewStaticCredentialsProvider(osstest.DefaultAccessKeyID, osstest.DefaultAccessKeySecret)))
+	for _, key := range []string{"f2", "d2/g"} {
+		h, err := sdk.HeadObject(ctx, &oss.HeadObjectRequest{Bucket: oss.Ptr(bucketName), Key: oss.Ptr(key)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ct := oss.ToString(h.ContentType); ct != "image/png" {
+			t.Errorf("Content-Type of %s after the rename: %q; want the source's image/png", key, ct)
+		}
 	}
 }

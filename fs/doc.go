@@ -77,7 +77,12 @@
 // handle remembers the process that opened it (caller.go: the thread group
 // of the FUSE caller), so that a flush from another process, a forked
 // child closing its inherited copy, does not end a stream
-// (writeback.File.FlushInherited).
+// (writeback.File.FlushInherited). A file unlinked (or renamed over) while
+// open keeps its content for every handle until the last release: the
+// node counts its handles and, at the unlink, takes a reference of its own
+// on the File (created with the object's content when only readers have
+// the file open), which every handle then reads from and the last release
+// drops (writer.go, keepForOpen).
 //
 // # Reads
 //

@@ -33,6 +33,11 @@ type fileNode struct {
 	setattrs uint64 // GUARDED_BY(mu): attribute changes begun (persistAttrs)
 	// pins counts the open handles pinned to each version (by ETag).
 	pins map[string]int // GUARDED_BY(mu)
+	// opens counts the open handles (read and write); kept says the node
+	// holds a reference on stage for them since the file was unlinked
+	// while open (writer.go, keepForOpen), dropped by the last release.
+	opens int  // GUARDED_BY(mu)
+	kept  bool // GUARDED_BY(mu)
 }
 
 var (
@@ -298,11 +303,22 @@ func (n *fileNode) truncateStaged(ctx context.Context, st *writeback.File, size 
 func (n *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
 	write := flags&syscall.O_ACCMODE != syscall.O_RDONLY
 	trunc := flags&syscall.O_TRUNC != 0
-	if !write {
-		return n.openRead(ctx)
-	}
-	if n.f.opts.ReadOnly {
+	if n.f.opts.ReadOnly && (write || trunc) {
 		return nil, 0, errROFS
+	}
+	if !write {
+		if trunc {
+			// Linux truncates on open(O_RDONLY|O_TRUNC) too (the kernel
+			// checked write permission): as truncate(2), with a new mtime
+			// and ctime, uploaded at once unless a writer holds the file.
+			n.mu.Lock()
+			n.paged = ""
+			n.mu.Unlock()
+			if errno := n.truncate(ctxFor(ctx, true), 0); errno != 0 {
+				return nil, 0, errno
+			}
+		}
+		return n.openRead(ctx)
 	}
 	n.mu.Lock()
 	n.paged = "" // writes go through the page cache; the next read open drops it

@@ -44,6 +44,9 @@ func (n *fileNode) newHandle(ctx context.Context, write bool) *fileHandle {
 	if write {
 		h.opener = processOf(ctx)
 	}
+	n.mu.Lock()
+	n.opens++
+	n.mu.Unlock()
 	return h
 }
 
@@ -191,5 +194,6 @@ func (h *fileHandle) Release(ctx context.Context) syscall.Errno {
 	if h.write {
 		h.n.releaseStage()
 	}
+	h.n.closed()
 	return 0
 }

@@ -3,9 +3,12 @@ package fs
 import (
 	"context"
 	"errors"
+	"maps"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 
@@ -140,7 +143,7 @@ func (d *dirNode) childType(ctx context.Context, name, key string) (uint32, gofs
 }
 
 func (f *fsys) renameFile(ctx context.Context, src, dst string) (*ossclient.Object, error) {
-	o, err := f.bucket.Copy(ctx, src, dst, ossclient.CopyOptions{})
+	o, err := f.copyObject(ctx, src, dst)
 	if err != nil {
 		return nil, err
 	}
@@ -160,6 +163,57 @@ func (f *fsys) renameLink(ctx context.Context, src, dst string) error {
 	return nil
 }
 
+// copyObject copies the object at src to dst so that dst shows src's
+// mtime, as a rename keeps it: an object without x-oss-meta-mtime (written
+// by another client) shows its Last-Modified, which the copy's would
+// replace with the rename's time, so the copy stores the source's
+// Last-Modified as x-oss-meta-mtime, keeping its other user metadata and
+// standard headers (CopyOptions.EditMeta: a HEAD of src and a conditional
+// copy, asked again when src changed in between). Whether src has an mtime
+// is asked first (a HEAD, none when the Bucket knows its metadata). Without
+// metadata persistence a plain copy.
+func (f *fsys) copyObject(ctx context.Context, src, dst string) (*ossclient.Object, error) {
+	if !f.opts.PersistMetadata {
+		return f.bucket.Copy(ctx, src, dst, ossclient.CopyOptions{})
+	}
+	s, err := f.bucket.Stat(ctx, src, ossclient.WithMeta)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := withMtime(s.Meta, s.ModTime); ok {
+		return f.bucket.Copy(ctx, src, dst, ossclient.CopyOptions{})
+	}
+	edit := ossclient.CopyOptions{EditMeta: func(o *ossclient.Object) map[string]string {
+		m, _ := withMtime(o.Meta, o.ModTime)
+		return m
+	}}
+	for try := 1; ; try++ {
+		o, err := f.bucket.Copy(ctx, src, dst, edit)
+		if !errors.Is(err, ossclient.ErrPreconditionFailed) || try == copyTries {
+			return o, err
+		}
+	}
+}
+
+// copyTries bounds the copies of one object a rename tries while another
+// client keeps replacing it (copyObject).
+const copyTries = 3
+
+// withMtime returns m and true when m holds a valid mtime; else a copy of
+// m with modTime (the object's Last-Modified, which a mount shows as its
+// mtime) as the mtime, and false.
+func withMtime(m map[string]string, modTime time.Time) (map[string]string, bool) {
+	if _, ok := parseTime(m[metaMtime]); ok {
+		return m, true
+	}
+	out := maps.Clone(m)
+	if out == nil {
+		out = map[string]string{}
+	}
+	out[metaMtime] = strconv.FormatInt(modTime.Unix(), 10)
+	return out, false
+}
+
 // relink writes at dst a link with the same text as the link at src, its
 // OSS target recomputed for dst's place: never a plain copy of a link.
 func (f *fsys) relink(ctx context.Context, src, dst string) error {
@@ -167,7 +221,11 @@ func (f *fsys) relink(ctx context.Context, src, dst string) error {
 	if err != nil {
 		return err
 	}
-	return f.putLink(ctx, dst, text, false, attrMeta(s.Meta))
+	meta := s.Meta
+	if f.opts.PersistMetadata {
+		meta, _ = withMtime(meta, s.ModTime) // a rename keeps the link's mtime
+	}
+	return f.putLink(ctx, dst, text, false, attrMeta(meta))
 }
 
 // renameDir copies every key under src/ to dst/ (links re-targeted), then
@@ -253,7 +311,7 @@ func (f *fsys) copyAll(ctx context.Context, objs []ossclient.Object, src, dst st
 			if o.IsSymlink() {
 				err = f.relink(ctx, o.Key, nk)
 			} else {
-				_, err = f.bucket.Copy(ctx, o.Key, nk, ossclient.CopyOptions{})
+				_, err = f.copyObject(ctx, o.Key, nk)
 			}
 			mu.Lock()
 			defer mu.Unlock()

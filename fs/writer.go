@@ -152,13 +152,85 @@ func (n *fileNode) upload(ctx context.Context) error {
 	return nil
 }
 
-// unlink runs del, the deletion of the file's object, so that nothing of
-// the file reaches OSS after it (writeback.File.Unlink).
+// unlink runs del, the deletion of the file's object (an unlink, or a
+// rename onto the file), so that nothing of the file reaches OSS after it
+// (writeback.File.Unlink). A file still open keeps its content for its
+// descriptors until the last one closes, as on a local disk: the node
+// holds the staged copy (keepForOpen), from which every handle reads.
 func (n *fileNode) unlink(ctx context.Context, del func() error) error {
-	if st := n.writer(); st != nil {
-		return st.Unlink(ctx, del)
+	took := n.keepForOpen(ctx)
+	st := n.writer()
+	if st == nil {
+		return del()
 	}
-	return del()
+	err := st.Unlink(ctx, del)
+	if err != nil && took { // still in the tree: its handles read OSS again
+		n.mu.Lock()
+		n.kept = false
+		n.mu.Unlock()
+		n.releaseStage()
+	}
+	return err
+}
+
+// unlinkKeepMax is the largest file that an unlink downloads to keep its
+// content for the descriptors still open on it (a file with a staged copy
+// is kept whatever its size: nothing is downloaded).
+const unlinkKeepMax = 64 << 20
+
+// keepForOpen takes the node's reference on the staged copy, creating it
+// with the object's content (a download; an edit is completed by
+// writeback.File.Unlink) when none exists, if the file has open handles.
+// It reports whether it took one. A file only read, larger than
+// unlinkKeepMax, is not downloaded. A failed download is logged, and the
+// unlink goes on: the open descriptors then read OSS (ESTALE once the
+// object is gone).
+func (n *fileNode) keepForOpen(ctx context.Context) bool {
+	n.mu.Lock()
+	want := n.opens > 0 && !n.kept
+	download := n.stage == nil
+	size := n.size
+	n.mu.Unlock()
+	if !want {
+		return false
+	}
+	if download && size > unlinkKeepMax {
+		// rm would wait for the whole download: the readers are told
+		// ESTALE instead once the object is gone.
+		key, _ := n.key()
+		n.f.log.Info("unlink of a file open for reading: too large to keep a copy for its descriptors, which get ESTALE", "key", key, "size", size, "max", unlinkKeepMax)
+		return false
+	}
+	if errno := n.acquire(ctx, true, false); errno != 0 {
+		key, _ := n.key()
+		n.f.log.Warn("unlink of an open file: its content could not be kept for the descriptors still open", "key", key, "errno", errno)
+		return false
+	}
+	n.mu.Lock()
+	if n.kept || n.opens == 0 { // another took it, or all closed meanwhile
+		n.mu.Unlock()
+		n.releaseStage()
+		return false
+	}
+	n.kept = true
+	n.mu.Unlock()
+	return true
+}
+
+// closed runs at every release of a handle: the last one drops the
+// reference keepForOpen took, which removes the staged copy of an
+// unlinked file.
+func (n *fileNode) closed() {
+	n.mu.Lock()
+	n.opens--
+	drop := n.opens == 0 && n.kept
+	if drop {
+		n.kept = false
+	}
+	n.mu.Unlock()
+	if drop {
+		n.releaseStage()
+	}
 }
 
 // logReleaseFailure says what an upload at the last release that failed

@@ -150,6 +150,16 @@ type CopyOptions struct {
 	// REPLACE); the default copies the source's metadata.
 	ReplaceMeta bool
 	Meta        map[string]string
+	// EditMeta, when set (and ReplaceMeta false), replaces the user
+	// metadata with what it returns for the source as it is now (its
+	// user metadata, Last-Modified, ETag and size, from a HEAD of src),
+	// and keeps the source's standard headers (Content-Type,
+	// Cache-Control, Content-Disposition, Content-Encoding,
+	// Content-Language, Expires), which a REPLACE alone drops. The copy is
+	// conditional on the ETag the HEAD saw: a source replaced in between
+	// fails it with ErrPreconditionFailed. src must not be a symlink (a
+	// HEAD follows it). Default nil.
+	EditMeta func(src *Object) map[string]string
 }
 
 // SymlinkOptions are the PutSymlink options of the seed document.

@@ -8,7 +8,8 @@ import (
 )
 
 // Copy is a CopyObject inside the bucket (metadata directive COPY, or
-// REPLACE with opts.Meta); OSS copies a symlink as a link. When OSS refuses
+// REPLACE with opts.Meta, or with opts.EditMeta's result after a HEAD of
+// src, its standard headers kept, conditional on its ETag); OSS copies a symlink as a link. When OSS refuses
 // the source as too large for one CopyObject (EntityTooLarge), it is
 // copied in parts instead (see copyLarge). See Bucket.Copy. The returned
 // Object has Key, ETag and ModTime; neither way reports the size or type,
@@ -32,6 +33,19 @@ func (c *Client) Copy(ctx context.Context, src, dst string, opts CopyOptions) (*
 	if opts.ReplaceMeta {
 		req.MetadataDirective = oss.Ptr("REPLACE")
 		req.Metadata = opts.Meta
+	} else if opts.EditMeta != nil {
+		head, err := c.sdk.HeadObject(ctx, &oss.HeadObjectRequest{Bucket: &c.bucket, Key: &fullSrc})
+		if err != nil {
+			return nil, copyErr(ctx, "HeadObject", src, dst, fullDst, err)
+		}
+		req.MetadataDirective = oss.Ptr("REPLACE")
+		req.Metadata = opts.EditMeta(headObject(src, head))
+		req.IfMatch = head.ETag
+		req.ContentType, req.CacheControl = head.ContentType, head.CacheControl
+		req.ContentDisposition, req.ContentEncoding, req.Expires = head.ContentDisposition, head.ContentEncoding, head.Expires
+		if cl := head.Headers.Get("Content-Language"); cl != "" {
+			req.Headers = map[string]string{"Content-Language": cl}
+		}
 	}
 	res, err := c.sdk.CopyObject(ctx, req)
 	if isTooLarge(err) {
@@ -47,6 +61,15 @@ func (c *Client) Copy(ctx context.Context, src, dst string, opts CopyOptions) (*
 		o.ModTime = respTime(res.Headers)
 	}
 	return o, nil
+}
+
+// headObject is the Object a HEAD of key answered (for CopyOptions.EditMeta).
+func headObject(key string, h *oss.HeadObjectResult) *Object {
+	o := &Object{Key: key, Size: h.ContentLength, ETag: unquote(oss.ToString(h.ETag)), Meta: lowerMeta(h.Metadata)}
+	if h.LastModified != nil {
+		o.ModTime = *h.LastModified
+	}
+	return o
 }
 
 // copyErr converts a failed copy step's err: a missing source is reported

@@ -23,7 +23,7 @@ func isTooLarge(err error) bool {
 // copyLarge is Copy's path for a source OSS refused to copy in one
 // CopyObject (refused is that error): a multipart copy. It HEADs src (size,
 // ETag, metadata), initiates an upload on dst with the source's metadata
-// (or opts.Meta when replacing), copies CopyPartSize ranges with
+// (or opts.Meta when replacing, EditMeta's result when editing), copies CopyPartSize ranges with
 // UploadPartCopy, UploadParallelism at a time, and completes. Every part
 // is conditional on the source's ETag (x-oss-copy-source-if-match), so a
 // source changed during the copy fails it (ErrPreconditionFailed) instead
@@ -49,6 +49,9 @@ func (c *Client) copyLarge(ctx context.Context, src, dst, fullSrc, fullDst strin
 		init.Metadata = opts.Meta
 	} else {
 		init.Metadata = head.Metadata
+		if opts.EditMeta != nil {
+			init.Metadata = opts.EditMeta(headObject(src, head))
+		}
 		init.ContentType, init.CacheControl = head.ContentType, head.CacheControl
 		init.ContentDisposition, init.ContentEncoding, init.Expires = head.ContentDisposition, head.ContentEncoding, head.Expires
 		if cl := head.Headers.Get("Content-Language"); cl != "" {
