@@ -216,3 +216,30 @@ func TestMetadataChangeSeenByASecondMount(t *testing.T) {
 		t.Errorf("after the TTLs mount B shows %q, want 600 12:34 1300000000", got)
 	}
 }
+
+// TestChmodKeepsStandardHeaders: chmod, chown and utimes store the
+// attributes by a copy of the object onto itself that replaces its
+// metadata, which drops Content-Type, Cache-Control, Content-Encoding...
+// unless they are sent again: an object another tool uploaded keeps its
+// own, and one this mount uploaded keeps the type from its extension (a
+// website served from the bucket must not turn into downloads after a
+// chmod or a tar x).
+func TestChmodKeepsStandardHeaders(t *testing.T) {
+	e := newEnv(t, config{})
+	if _, err := e.raw.Put(e.ctx(), "page.html", strings.NewReader("<p>"), ossclient.PutOptions{ContentType: "text/x-custom"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(e.p("index.html"), []byte("<p>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.sh(`chmod 600 page.html index.html && touch -d 2020-01-01 page.html index.html`)
+	for key, want := range map[string]string{"page.html": "text/x-custom", "index.html": "text/html; charset=utf-8"} {
+		o, err := e.raw.Stat(e.ctx(), key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.Headers == nil || o.Headers.ContentType != want || o.Meta["mode"] != strconv.Itoa(syscall.S_IFREG|0o600) {
+			t.Errorf("%s after chmod and touch: headers %+v, meta %v; want Content-Type %q", key, o.Headers, o.Meta, want)
+		}
+	}
+}

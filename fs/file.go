@@ -222,7 +222,15 @@ func (n *fileNode) persistAttrs(ctx context.Context, a attrs) syscall.Errno {
 	if !ok {
 		return 0
 	}
-	o, err := n.f.bucket.Copy(ctx, key, key, ossclient.CopyOptions{ReplaceMeta: true, Meta: n.f.metaOf(a, n.fileType(a))})
+	copyOpts := ossclient.CopyOptions{ReplaceMeta: true, Meta: n.f.metaOf(a, n.fileType(a))}
+	// The standard headers (Content-Type...) must be sent again: from the
+	// stored object's answer (held by the Bucket since attributes were
+	// read), or by extension, as ossfs uploads, when only an upload of
+	// this mount's is known.
+	if s, err := n.f.bucket.Stat(ctx, key, ossclient.WithMeta); err == nil {
+		copyOpts.Headers = s.Headers
+	}
+	o, err := n.f.bucket.Copy(ctx, key, key, copyOpts)
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.setattrs != gen { // changed meanwhile: the later change decides

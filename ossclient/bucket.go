@@ -65,10 +65,20 @@ type Object struct {
 	// and a dangling link is an Object of Type Symlink, not
 	// ErrDanglingSymlink. Stat with WithMeta never answers so.
 	MetaUnknown bool
+	// Headers are the standard headers a HEAD or GET answered; nil when
+	// the answer did not carry them (a listing, an upload's answer).
+	Headers *Headers
 	// ReadAt is when OSS answered a HEAD (its Date header); zero when
 	// unknown. Metadata read in a later second than ModTime's cannot have
 	// been changed since without a new ModTime (see SameVersion).
 	ReadAt time.Time
+}
+
+// Headers are the standard HTTP headers OSS stores with an object, which a
+// copy that replaces the metadata (directive REPLACE) drops unless they are
+// sent again.
+type Headers struct {
+	ContentType, CacheControl, ContentDisposition, ContentEncoding, ContentLanguage, Expires string
 }
 
 // IsSymlink reports whether the object is an OSS symlink.
@@ -150,6 +160,11 @@ type CopyOptions struct {
 	// REPLACE); the default copies the source's metadata.
 	ReplaceMeta bool
 	Meta        map[string]string
+	// Headers, with ReplaceMeta, are the standard headers the copy
+	// stores (the source's, from Object.Headers). Default nil: a
+	// Content-Type from dst's extension, as ossfs uploads it, and no
+	// other.
+	Headers *Headers
 	// EditMeta, when set (and ReplaceMeta false), replaces the user
 	// metadata with what it returns for the source as it is now (its
 	// user metadata, Last-Modified, ETag and size, from a HEAD of src),

@@ -3,6 +3,9 @@ package ossclient
 import (
 	"context"
 	"errors"
+	"mime"
+	"net/http"
+	"path"
 
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 )
@@ -33,6 +36,11 @@ func (c *Client) Copy(ctx context.Context, src, dst string, opts CopyOptions) (*
 	if opts.ReplaceMeta {
 		req.MetadataDirective = oss.Ptr("REPLACE")
 		req.Metadata = opts.Meta
+		h := opts.Headers
+		if h == nil {
+			h = &Headers{ContentType: mime.TypeByExtension(path.Ext(dst))}
+		}
+		h.setCopy(req)
 	} else if opts.EditMeta != nil {
 		head, err := c.sdk.HeadObject(ctx, &oss.HeadObjectRequest{Bucket: &c.bucket, Key: &fullSrc})
 		if err != nil {
@@ -41,11 +49,7 @@ func (c *Client) Copy(ctx context.Context, src, dst string, opts CopyOptions) (*
 		req.MetadataDirective = oss.Ptr("REPLACE")
 		req.Metadata = opts.EditMeta(headObject(src, head))
 		req.IfMatch = head.ETag
-		req.ContentType, req.CacheControl = head.ContentType, head.CacheControl
-		req.ContentDisposition, req.ContentEncoding, req.Expires = head.ContentDisposition, head.ContentEncoding, head.Expires
-		if cl := head.Headers.Get("Content-Language"); cl != "" {
-			req.Headers = map[string]string{"Content-Language": cl}
-		}
+		headersOf(head).setCopy(req)
 	}
 	res, err := c.sdk.CopyObject(ctx, req)
 	if isTooLarge(err) {
@@ -63,9 +67,45 @@ func (c *Client) Copy(ctx context.Context, src, dst string, opts CopyOptions) (*
 	return o, nil
 }
 
+// headersOf returns the standard headers of a HEAD's answer.
+func headersOf(h *oss.HeadObjectResult) *Headers { return headersFrom(h.Headers) }
+
+// headersFrom returns the standard headers of a HEAD's or GET's answer.
+func headersFrom(h http.Header) *Headers {
+	return &Headers{ContentType: h.Get("Content-Type"), CacheControl: h.Get("Cache-Control"),
+		ContentDisposition: h.Get("Content-Disposition"), ContentEncoding: h.Get("Content-Encoding"),
+		ContentLanguage: h.Get("Content-Language"), Expires: h.Get("Expires")}
+}
+
+// setCopy puts h in a CopyObject request; empty ones are not sent.
+func (h *Headers) setCopy(req *oss.CopyObjectRequest) {
+	req.ContentType, req.CacheControl = ptrOrNil(h.ContentType), ptrOrNil(h.CacheControl)
+	req.ContentDisposition, req.ContentEncoding, req.Expires = ptrOrNil(h.ContentDisposition), ptrOrNil(h.ContentEncoding), ptrOrNil(h.Expires)
+	if h.ContentLanguage != "" {
+		req.Headers = map[string]string{"Content-Language": h.ContentLanguage}
+	}
+}
+
+// setInit puts h in an InitiateMultipartUpload request; empty ones are
+// not sent.
+func (h *Headers) setInit(req *oss.InitiateMultipartUploadRequest) {
+	req.ContentType, req.CacheControl = ptrOrNil(h.ContentType), ptrOrNil(h.CacheControl)
+	req.ContentDisposition, req.ContentEncoding, req.Expires = ptrOrNil(h.ContentDisposition), ptrOrNil(h.ContentEncoding), ptrOrNil(h.Expires)
+	if h.ContentLanguage != "" {
+		req.Headers = map[string]string{"Content-Language": h.ContentLanguage}
+	}
+}
+
+func ptrOrNil(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
 // headObject is the Object a HEAD of key answered (for CopyOptions.EditMeta).
 func headObject(key string, h *oss.HeadObjectResult) *Object {
-	o := &Object{Key: key, Size: h.ContentLength, ETag: unquote(oss.ToString(h.ETag)), Meta: lowerMeta(h.Metadata)}
+	o := &Object{Key: key, Size: h.ContentLength, ETag: unquote(oss.ToString(h.ETag)), Meta: lowerMeta(h.Metadata), Headers: headersOf(h)}
 	if h.LastModified != nil {
 		o.ModTime = *h.LastModified
 	}

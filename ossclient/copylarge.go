@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"mime"
+	"path"
 	"sync"
 
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
@@ -47,16 +49,17 @@ func (c *Client) copyLarge(ctx context.Context, src, dst, fullSrc, fullDst strin
 	init := &oss.InitiateMultipartUploadRequest{Bucket: &c.bucket, Key: &fullDst, DisableAutoDetectMimeType: true}
 	if opts.ReplaceMeta {
 		init.Metadata = opts.Meta
+		h := opts.Headers
+		if h == nil {
+			h = &Headers{ContentType: mime.TypeByExtension(path.Ext(dst))}
+		}
+		h.setInit(init)
 	} else {
 		init.Metadata = head.Metadata
 		if opts.EditMeta != nil {
 			init.Metadata = opts.EditMeta(headObject(src, head))
 		}
-		init.ContentType, init.CacheControl = head.ContentType, head.CacheControl
-		init.ContentDisposition, init.ContentEncoding, init.Expires = head.ContentDisposition, head.ContentEncoding, head.Expires
-		if cl := head.Headers.Get("Content-Language"); cl != "" {
-			init.Headers = map[string]string{"Content-Language": cl}
-		}
+		headersOf(head).setInit(init)
 	}
 	ir, err := c.sdk.InitiateMultipartUpload(ctx, init)
 	if err != nil {

@@ -117,6 +117,7 @@ func (c *Client) getRange(ctx context.Context, key, full string, off, length int
 		Size: res.ContentLength,
 
 		StorageClass: oss.ToString(res.StorageClass),
+		Headers:      headersFrom(res.Headers),
 	}
 	if res.LastModified != nil {
 		o.ModTime = *res.LastModified

@@ -76,6 +76,9 @@ func (s *Server) copyObject(q *request) *ossError {
 		o.Segments = append([]segment(nil), src.Segments...)
 		if directive == "REPLACE" {
 			o.ContentType, o.Headers, o.Meta = req.ContentType, req.Headers, req.Meta
+			if o.ContentType == "" { // as a PutObject without one
+				o.ContentType = "application/octet-stream"
+			}
 		}
 		if req.ACL != "" {
 			o.ACL = req.ACL
