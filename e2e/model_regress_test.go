@@ -84,5 +84,17 @@ func TestModelRegressions(t *testing.T) {
 			{Kind: opClose, Slot: 0},
 			{Kind: opPread, Slot: 1, Off: 83, Len: 3858},
 		},
+	}, {
+		// An implicit directory renamed onto an empty directory that has
+		// a marker: the destination kept its old marker, so its old mode
+		// (here 0700) instead of the renamed directory's defaults.
+		name: "rename_implicit_dir_onto_marker",
+		ops: []op{
+			{Kind: opMkdir, Path: "d"},
+			{Kind: opChmod, Path: "d", Mode: 0o700},
+			{Kind: opSDKPut, Path: "x/f", Len: 10, Seed: 1},
+			{Kind: opRename, Path: "x", Path2: "d"},
+			{Kind: opRemount},
+		},
 	}})
 }

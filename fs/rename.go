@@ -264,6 +264,12 @@ func (f *fsys) renameDir(ctx context.Context, src, dst string) error {
 		// parent's listing no longer holds it (deleting a missing key is
 		// a success in OSS).
 		olds = append(olds, src+"/")
+		if dstMarker {
+			// The empty directory it replaces had a marker, whose mode,
+			// owner and times are not the renamed directory's: dst
+			// becomes implicit as src was (its entries keep it).
+			olds = append(olds, dst+"/")
+		}
 	}
 	copied, err := f.copyAll(ctx, lst.Objects, src, dst)
 	if err != nil {
