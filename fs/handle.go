@@ -8,6 +8,8 @@ import (
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/ossfs/ossfs/fs/writeback"
 )
 
 // fileHandle is an open regular file. A writable handle holds a reference
@@ -116,10 +118,14 @@ func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.Rea
 	n := h.n
 	if st := n.writer(); st != nil { // readers see the writers' data
 		c, err := st.ReadAt(ctx, dest, off)
-		if err != nil {
+		switch {
+		case err == nil:
+			return fuse.ReadResultData(dest[:c]), 0
+		case !errors.Is(err, writeback.ErrClosed):
 			return nil, n.f.errno("read", "", err)
 		}
-		return fuse.ReadResultData(dest[:c]), 0
+		// The last writer released the file meanwhile: its upload is
+		// the object now.
 	}
 	key, ok := n.key()
 	if !ok {

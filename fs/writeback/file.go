@@ -143,6 +143,12 @@ type File struct {
 // then try again.
 var errNeedFile = errors.New("the staged copy is needed")
 
+// ErrClosed is ReadAt's answer once the File is closed (its last writer
+// released it while a reader of the file was still reading through it):
+// the File holds nothing any more, and the content is the object's (the
+// release uploaded it), to be read from there.
+var ErrClosed = errors.New("writeback: the file's write state is closed; read the object")
+
 // Open returns the File of a file opened for writing, with one reference.
 // With load the content starts as the object's, downloaded into a temp
 // file (a network call: do not hold locks); without it the content is
@@ -293,6 +299,10 @@ func (f *File) Close() {
 func (f *File) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 	for {
 		f.mu.Lock()
+		if f.closed {
+			f.mu.Unlock()
+			return 0, ErrClosed
+		}
 		c, err := f.readAtLocked(p, off)
 		f.mu.Unlock()
 		if errors.Is(err, errNeedBase) { // an edit: bytes of its base first

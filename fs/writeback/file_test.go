@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // The tests run with a head limit of 8 bytes, so 16 bytes are "past the
@@ -472,5 +473,29 @@ func TestFlushIgnoresCancel(t *testing.T) {
 	}
 	if e.f.Dirty() || fs.count("Put") != 2 {
 		t.Errorf("dirty %v after %d puts", e.f.Dirty(), fs.count("Put"))
+	}
+}
+
+// TestReadAfterClose: a reader still reading through a File that its last
+// writer closed meanwhile (the kernel's release of the writer raced the
+// reader's read) gets ErrClosed, to read the object instead. It spun
+// forever (materialize found the File closed, returned nil, and ReadAt
+// tried again), which the model test met as a hung close.
+func TestReadAfterClose(t *testing.T) {
+	e := newTenv(t, newFakeStore(), false, true)
+	e.run(step{do: "write", data: d16}) // in the stream only
+	e.f.Close()
+	done := make(chan error, 1)
+	go func() {
+		_, err := e.f.ReadAt(context.Background(), make([]byte, 4), 0)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrClosed) {
+			t.Fatalf("read after Close: %v, want ErrClosed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("read after Close has not returned after 10 s (spinning)")
 	}
 }

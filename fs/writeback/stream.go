@@ -253,7 +253,13 @@ func (f *File) track(delta int) {
 // materializeLocked is materialize. LOCKS_REQUIRED(upMu)
 func (f *File) materializeLocked(ctx context.Context) error {
 	f.mu.Lock()
-	if f.file != nil || f.lost != nil || f.closed {
+	if f.closed && f.file == nil {
+		// Nothing to stage any more; a caller that retried on success
+		// would spin.
+		f.mu.Unlock()
+		return ErrClosed
+	}
+	if f.file != nil || f.lost != nil {
 		err := f.lost
 		f.mu.Unlock()
 		return err
