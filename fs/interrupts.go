@@ -3,12 +3,13 @@ package fs
 import "github.com/hanwen/go-fuse/v2/fuse"
 
 // metadataFS runs the kernel's metadata reads — lookup, getattr, statx,
-// access, readlink, opendir, readdir, xattr reads, statfs — to completion
+// access, readlink, opendir, readdir, xattr reads, statfs — and open
+// (whose only interruptible work is the first chunk's GET) to completion
 // whatever signal the calling process receives: go-fuse cancels a
 // request's context on the kernel's FUSE_INTERRUPT, which would fail the
-// call with EINTR, and programs do not expect EINTR from stat(2) or
-// readlink(2) (a make -j gets SIGCHLD all the time; glibc and coreutils
-// do not retry). Those requests are bounded by the request timeouts
+// call with EINTR, and programs do not expect EINTR from stat(2),
+// readlink(2) or the open(2) of a regular file (a make -j gets SIGCHLD all
+// the time; glibc and coreutils do not retry). Those requests are bounded by the request timeouts
 // instead, as gcsfuse does by default. read(2) and a write's wait for its
 // file's shared work still honour an interrupt (docs/semantics.md,
 // "Errors"); mutations never do (ctxFor).
@@ -60,4 +61,8 @@ func (w metadataFS) ReadDirPlus(_ <-chan struct{}, in *fuse.ReadIn, out *fuse.Di
 
 func (w metadataFS) StatFs(_ <-chan struct{}, h *fuse.InHeader, out *fuse.StatfsOut) fuse.Status {
 	return w.RawFileSystem.StatFs(nil, h, out)
+}
+
+func (w metadataFS) Open(_ <-chan struct{}, in *fuse.OpenIn, out *fuse.OpenOut) fuse.Status {
+	return w.RawFileSystem.Open(nil, in, out)
 }
