@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"os/signal"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -220,5 +222,42 @@ func TestFailedReadBackIsNotLoss(t *testing.T) {
 	}
 	if lost := logs.saying("lost"); len(lost) != 0 {
 		t.Errorf("logged as lost though nothing was: %q", lost)
+	}
+}
+
+// TestStatNotInterrupted: a signal that a program handles (SIGCHLD in a
+// make -j, here SIGUSR1), arriving while its lstat waits for OSS, does
+// not fail the lstat with EINTR, which programs do not expect from
+// stat(2): the lookup runs to completion (fs/interrupts.go).
+func TestStatNotInterrupted(t *testing.T) {
+	e := newEnv(t, config{})
+	e.put("d/f", "x")
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, syscall.SIGUSR1) // handled: not fatal to the test
+	defer signal.Stop(sigs)
+	e.srv.AddFault(osstest.Fault{Op: "ListObjectsV2", Stall: 2 * time.Second, Times: 1})
+	tids := make(chan int)
+	done := make(chan error)
+	go func() {
+		runtime.LockOSThread() // the thread the signal goes to; it dies with the goroutine
+		tids <- syscall.Gettid()
+		var st syscall.Stat_t
+		done <- syscall.Lstat(e.p("d"), &st) // raw: an EINTR is seen, not retried
+	}()
+	tid := <-tids
+	waitCount(t, e.srv, "ListObjectsV2", 1) // the lookup waits for the stalled listing
+	if err := syscall.Tgkill(os.Getpid(), tid, syscall.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("lstat with a signal arriving during its lookup: %v, want success", err)
+	}
+	if n := e.srv.FaultsFired(); n != 1 {
+		t.Errorf("the stall fired %d times, want 1", n)
+	}
+	select {
+	case <-sigs:
+	case <-time.After(10 * time.Second):
+		t.Error("the signal was not delivered")
 	}
 }

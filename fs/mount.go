@@ -191,7 +191,8 @@ func Mount(bucket ossclient.Bucket, opts Options) (*Mounted, error) {
 // serve is go-fuse's fs.Mount, with Options.WrapFS applied.
 func serve(o Options, f *fsys, root gofs.InodeEmbedder, fo *gofs.Options) (*fuse.Server, error) {
 	// Getattr is told which handles the kernel named (getattrfh.go).
-	var raw fuse.RawFileSystem = namingFS{gofs.NewNodeFS(root, fo), f}
+	// Metadata reads are not interrupted (interrupts.go).
+	var raw fuse.RawFileSystem = metadataFS{namingFS{gofs.NewNodeFS(root, fo), f}}
 	if o.WrapFS != nil {
 		raw = o.WrapFS(raw)
 	}
