@@ -38,6 +38,10 @@ type fileNode struct {
 	// while open (writer.go, keepForOpen), dropped by the last release.
 	opens int  // GUARDED_BY(mu)
 	kept  bool // GUARDED_BY(mu)
+	// retired: an open found a newer version while handles of another one
+	// were open; the node stays with them, the name gets a new node
+	// (retire.go).
+	retired bool // GUARDED_BY(mu)
 }
 
 var (
@@ -120,6 +124,11 @@ func (n *fileNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.At
 	if !ok {
 		n.fillAttr(&out.Attr) // unlinked while open: what we knew
 		return 0
+	}
+	if n.isRetired() {
+		// A stat by path of the older version's node: statx looks the
+		// name up again and retries (retire.go).
+		return n.f.errno("getattr", key, errRetired)
 	}
 	if err := n.refresh(ctx, key); err != nil {
 		if errors.Is(err, ossclient.ErrNotFound) && n.staged() {
@@ -313,6 +322,10 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uin
 	trunc := flags&syscall.O_TRUNC != 0
 	if n.f.opts.ReadOnly && (write || trunc) {
 		return nil, 0, errROFS
+	}
+	if n.isRetired() {
+		key, _ := n.key()
+		return nil, 0, n.f.errno("open", key, errRetired)
 	}
 	if !write {
 		if trunc {

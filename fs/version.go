@@ -140,6 +140,13 @@ func (n *fileNode) revalidateOnce(ctx context.Context, key string, notify, retry
 		cancel()
 		return nil, nil
 	}
+	if notify && n.supersedeLocked(o.v) {
+		n.mu.Unlock() // the node stays with the older handles (retire.go)
+		body.Close()
+		cancel()
+		n.dropKernelCache("open", key)
+		return nil, errRetired
+	}
 	attrsChanged := false
 	if body.NotModified {
 		body.Close()
@@ -168,9 +175,7 @@ func (n *fileNode) revalidateOnce(ctx context.Context, key string, notify, retry
 		// The kernel may hold the old size (it clamps reads to it) and old
 		// attributes: drop them, and the pages. Answered by Getattr from
 		// the new version without a request.
-		if errno := n.NotifyContent(0, 0); errno != 0 && errno != syscall.ENOENT && errno != syscall.ENOSYS {
-			n.f.log.Warn("could not invalidate the kernel's attributes", "op", "open", "key", key, "errno", errno)
-		}
+		n.dropKernelCache("open", key)
 	}
 	return o, nil
 }
@@ -199,6 +204,9 @@ func (n *fileNode) heldVersion(key string, seen version, paged string) (v versio
 // holds the newest bytes, else pinned to the version revalidate finds.
 func (n *fileNode) openRead(ctx context.Context) (gofs.FileHandle, uint32, syscall.Errno) {
 	key, ok := n.key()
+	if n.isRetired() {
+		return nil, 0, n.f.errno("open", key, errRetired)
+	}
 	if !ok || n.staged() || n.neverUploaded() {
 		return n.newHandle(ctx, false), 0, 0
 	}

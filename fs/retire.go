@@ -1,0 +1,78 @@
+package fs
+
+import (
+	"errors"
+	"syscall"
+
+	gofs "github.com/hanwen/go-fuse/v2/fs"
+)
+
+// A newer version under open handles of an older one (docs/semantics.md,
+// "Consistency across mounts").
+//
+// The kernel keeps one page cache and one size (i_size) per inode, shared
+// by every descriptor of the file. read(2) asks ossfs for the attributes
+// first (auto_inval_data), through its own descriptor, so a replaced
+// version's handle gets ESTALE there (Getattr); but mmap and splice
+// (sendfile, copy_file_range) are served from the page cache and cut at
+// i_size without asking. Had a newer version's bytes entered that cache, or
+// its size i_size, the older handles would read them, or stop at its end.
+//
+// So when an open on this mount finds a newer version while handles pinned
+// to another one are open on the node, the node is retired: it stays with
+// those handles, for which the version is gone (their reads, including
+// splice, fail with ESTALE; their pages are dropped, so an mmap's next
+// access raises SIGBUS), and its page cache and i_size never hold the newer
+// version. The name gets a new node (a new inode, with its own page cache)
+// for the newer version: the open, and every later open or stat by path on
+// the retired node, fails with errRetired (ESTALE), which makes the kernel
+// look the name up again (LOOKUP_REVAL) and retry once; the lookup gives
+// the new node (childFor). That costs the open one GET more (its own, on
+// the new node), only in this case. A newer version made by this mount's
+// own upload retires nothing: the handles follow it (handle.reader).
+
+// errRetired is the error of an open or stat on a retired node; toErrno
+// maps it to ESTALE, silently.
+var errRetired = errors.New("a newer version of the file is on another node")
+
+// supersedeLocked reports whether v, found in OSS by an open, is a newer
+// version than that of handles open on the node, and if so retires the
+// node: v is then the newest version it knows, so those handles fail with
+// ESTALE (staleHandle, handle.reader).
+// LOCKS_REQUIRED(n.mu)
+func (n *fileNode) supersedeLocked(v version) bool {
+	if n.stage != nil || n.seenLocal && n.seen.etag == v.etag {
+		return false // read from the staging, or this mount's own upload
+	}
+	for etag := range n.pins {
+		if etag != v.etag {
+			n.retired = true
+			n.sawVersionLocked(v, false)
+			return true
+		}
+	}
+	return false
+}
+
+// isRetired reports whether the node was retired (supersedeLocked).
+func (n *fileNode) isRetired() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.retired
+}
+
+// retiredFile reports whether ch is a retired file node, which a lookup of
+// its name must replace.
+func retiredFile(ch *gofs.Inode) bool {
+	fn, ok := ch.Operations().(*fileNode)
+	return ok && fn.isRetired()
+}
+
+// dropKernelCache invalidates the kernel's attributes and pages of the
+// file (FUSE NOTIFY_INVAL_INODE). Never call it from a read (the kernel
+// holds the page being read: invalidating it would wait for the read).
+func (n *fileNode) dropKernelCache(op, key string) {
+	if errno := n.NotifyContent(0, 0); errno != 0 && errno != syscall.ENOENT && errno != syscall.ENOSYS {
+		n.f.log.Warn("could not invalidate the kernel's attributes and pages", "op", op, "key", key, "errno", errno)
+	}
+}
