@@ -1,13 +1,23 @@
 package e2e
 
 import (
+	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/ossfs/ossfs/cache"
+	ossfs "github.com/ossfs/ossfs/fs"
 )
 
 // A newer version found by an open on this mount while a handle of the
@@ -39,93 +49,293 @@ func sendfileAt(t *testing.T, f *os.File, n int, off int64) ([]byte, error) {
 	return p, nil
 }
 
-// errFault is what mmapAt returns for an access that raised SIGBUS.
-var errFault = errors.New("SIGBUS")
+// mapperEnv names the file a child process of the test binary maps
+// (startMapper). The mapping's accesses must be made by another process
+// than the one serving the mount: a page fault is no system call, and one
+// waiting for this process's FUSE server would block the server's next
+// garbage collection (which waits for every thread), so the fault would
+// never be answered.
+const mapperEnv = "OSSFS_E2E_MAPPER"
 
-// mmapAt copies n bytes at off out of the mapping m, or returns errFault.
-func mmapAt(m []byte, n int, off int) (p []byte, err error) {
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if r := recover(); r != nil {
-			p, err = nil, fmt.Errorf("%w: %v", errFault, r)
+// mapper is the child's main: it maps the file (MAP_SHARED, read-only),
+// then for each line "OFF N" on stdin answers "OK <sha256 of the N bytes
+// at OFF>" or "FAULT" (SIGBUS).
+func mapper() int {
+	f, err := os.Open(os.Getenv(mapperEnv))
+	if err != nil {
+		fmt.Println("ERR", err)
+		return 1
+	}
+	st, err := f.Stat()
+	if err != nil {
+		fmt.Println("ERR", err)
+		return 1
+	}
+	m, err := syscall.Mmap(int(f.Fd()), 0, int(st.Size()), syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		fmt.Println("ERR", err)
+		return 1
+	}
+	debug.SetPanicOnFault(true)
+	fmt.Println("MAPPED", len(m))
+	sc := bufio.NewScanner(os.Stdin)
+	for sc.Scan() {
+		var off, n int
+		if _, err := fmt.Sscan(sc.Text(), &off, &n); err != nil || off < 0 || off+n > len(m) {
+			fmt.Println("ERR bad request", sc.Text())
+			continue
 		}
-	}()
-	return append([]byte(nil), m[off:off+n]...), nil
+		fmt.Println(mapRead(m[off : off+n]))
+	}
+	return 0
 }
 
-func TestNewVersionUnderOpenHandleSameMount(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		n1, n2 int
-	}{
-		{"larger", 300 << 10, 900 << 10},
-		{"smaller", 900 << 10, 300 << 10},
-		{"same size", 600 << 10, 600 << 10},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, config{})
-			v1, v2 := fill('a', tc.n1), fill('N', tc.n2)
-			e.put("f", string(v1))
-			h1, err := os.Open(e.p("f"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer h1.Close()
-			if got, err := pread(h1, 4096, 0); err != nil || !bytes.Equal(got, v1[:4096]) {
-				t.Fatalf("h1's first read: %d bytes, %v", len(got), err)
-			}
-			m, err := syscall.Mmap(int(h1.Fd()), 0, tc.n1, syscall.PROT_READ, syscall.MAP_SHARED)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer syscall.Munmap(m)
-			if got, err := mmapAt(m, 4096, 8192); err != nil || !bytes.Equal(got, v1[8192:8192+4096]) {
-				t.Fatalf("h1's mapping before the change: %v", err)
-			}
+// mapRead is the answer to one request: the bytes' digest, or FAULT.
+func mapRead(p []byte) (answer string) {
+	defer func() {
+		if r := recover(); r != nil {
+			answer = "FAULT"
+		}
+	}()
+	sum := sha256.Sum256(p)
+	return "OK " + hex.EncodeToString(sum[:])
+}
 
-			e.put("f", string(v2)) // another OSS client replaces it
-			h2, err := os.Open(e.p("f"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer h2.Close()
-			// h2's reads fill the page cache with v2 (a descriptor
-			// opened later shares it, if it is the same inode).
-			if got, err := pread(h2, tc.n2+10, 0); !bytes.Equal(got, v2) {
-				t.Fatalf("h2 read %d bytes (%v), want v2's %d", len(got), err, tc.n2)
-			}
-			if got, err := os.ReadFile(e.p("f")); err != nil || !bytes.Equal(got, v2) {
-				t.Fatalf("a third open read %d bytes (%v), want v2's %d", len(got), err, tc.n2)
-			}
-			if st, err := os.Stat(e.p("f")); err != nil || st.Size() != int64(tc.n2) {
-				t.Fatalf("stat after the new version: %v %v, want size %d", st, err, tc.n2)
-			}
+// mapping is a child process holding a mapping of a file.
+type mapping struct {
+	t   *testing.T
+	in  io.Writer
+	out *bufio.Scanner
+}
 
-			// Offsets: a page h1 read, one it mapped, the middle, and
-			// the last pages of both versions.
-			for _, off := range []int64{0, 8192, int64(min(tc.n1, tc.n2) / 2), int64(tc.n1) - 4096, int64(tc.n2) - 4096} {
-				if off >= int64(tc.n1) {
-					continue
-				}
-				if got, err := pread(h1, 4096, off); !errors.Is(err, syscall.ESTALE) {
-					t.Errorf("h1 pread at %d: %d bytes %s, err %v; want ESTALE", off, len(got), which(got, off, v1, v2), err)
-				}
-				if got, err := sendfileAt(t, h1, 4096, off); !errors.Is(err, syscall.ESTALE) {
-					t.Errorf("h1 sendfile at %d: %d bytes %s, err %v; want ESTALE", off, len(got), which(got, off, v1, v2), err)
-				}
-				if got, err := mmapAt(m, 4096, int(off)); !errors.Is(err, errFault) {
-					t.Errorf("h1's mapping at %d: %d bytes %s, err %v; want SIGBUS", off, len(got), which(got, off, v1, v2), err)
-				}
-			}
-			// The newer version's readers are unaffected.
-			if got, err := pread(h2, 4096, int64(tc.n2)-4096); err != nil || !bytes.Equal(got, v2[tc.n2-4096:]) {
-				t.Fatalf("h2's read after h1's: %d bytes, %v", len(got), err)
-			}
-			if got, err := sendfileAt(t, h2, tc.n2+10, 0); err != nil || !bytes.Equal(got, v2) {
-				t.Fatalf("h2's sendfile: %d bytes, %v", len(got), err)
-			}
-		})
+// startMapper maps path in a child process, which lives until the test ends.
+func startMapper(t *testing.T, path string) *mapping {
+	t.Helper()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), mapperEnv+"="+path)
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
 	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { in.Close(); cmd.Wait() })
+	m := &mapping{t: t, in: in, out: bufio.NewScanner(out)}
+	if line := m.line(); !strings.HasPrefix(line, "MAPPED") {
+		t.Fatalf("the mapping child: %q", line)
+	}
+	return m
+}
+
+func (m *mapping) line() string {
+	m.t.Helper()
+	if !m.out.Scan() {
+		m.t.Fatalf("the mapping child ended: %v", m.out.Err())
+	}
+	return m.out.Text()
+}
+
+// read reports what an access to the n bytes at off finds: "of v1" or
+// "of v2" (the version whose bytes they are), "SIGBUS", or "of neither
+// version".
+func (m *mapping) read(off, n int, v1, v2 []byte) string {
+	m.t.Helper()
+	fmt.Fprintln(m.in, off, n)
+	line := m.line()
+	if line == "FAULT" {
+		return "SIGBUS"
+	}
+	for name, v := range map[string][]byte{"of v1": v1, "of v2": v2} {
+		if off+n <= len(v) {
+			sum := sha256.Sum256(v[off : off+n])
+			if line == "OK "+hex.EncodeToString(sum[:]) {
+				return name
+			}
+		}
+	}
+	return "of neither version (" + line + ")"
+}
+
+// oldHandle is a descriptor open on version v1, which it has read, and a
+// process mapping v1 (MAP_SHARED, every page touched: the kernel holds
+// them all).
+type oldHandle struct {
+	f  *os.File
+	m  *mapping
+	v1 []byte
+}
+
+func openOld(t *testing.T, e *env, v1 []byte) *oldHandle {
+	t.Helper()
+	e.put("f", string(v1))
+	f, err := os.Open(e.p("f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	if got, err := pread(f, 4096, 0); err != nil || !bytes.Equal(got, v1[:4096]) {
+		t.Fatalf("the first read: %d bytes, %v", len(got), err)
+	}
+	m := startMapper(t, e.p("f"))
+	if got := m.read(0, len(v1), v1, nil); got != "of v1" {
+		t.Fatalf("the mapping before the change read bytes %s", got)
+	}
+	return &oldHandle{f: f, m: m, v1: v1}
+}
+
+// wantGone asserts what docs/semantics.md promises the older handle once
+// this mount knows of v2: ESTALE for read and sendfile, SIGBUS for an
+// access to its mapping, at every offset (pages it read, pages it mapped,
+// past v2's end), never a byte of v2 nor v2's end. read(2) comes last:
+// the attribute check before it tells the kernel the size of the
+// handle's own version (and would hide a size cut from sendfile).
+func (o *oldHandle) wantGone(t *testing.T, v2 []byte) {
+	t.Helper()
+	n1, n2 := len(o.v1), len(v2)
+	var offs []int64
+	for _, off := range []int64{0, 8192, int64(min(n1, n2) / 2), int64(n1) - 4096, int64(n2) - 4096} {
+		if off < int64(n1) {
+			offs = append(offs, off)
+		}
+	}
+	for _, off := range offs {
+		if got, err := sendfileAt(t, o.f, 4096, off); !errors.Is(err, syscall.ESTALE) {
+			t.Errorf("sendfile at %d: %d bytes %s, err %v; want ESTALE", off, len(got), which(got, off, o.v1, v2), err)
+		}
+	}
+	for _, off := range offs {
+		if got := o.m.read(int(off), 4096, o.v1, v2); got != "SIGBUS" {
+			t.Errorf("the mapping at %d: bytes %s; want SIGBUS", off, got)
+		}
+	}
+	for _, off := range offs {
+		if got, err := pread(o.f, 4096, off); !errors.Is(err, syscall.ESTALE) {
+			t.Errorf("pread at %d: %d bytes %s, err %v; want ESTALE", off, len(got), which(got, off, o.v1, v2), err)
+		}
+	}
+}
+
+// wantWhole asserts that f reads v2 whole, with read and with sendfile.
+func wantWhole(t *testing.T, what string, f *os.File, v2 []byte) {
+	t.Helper()
+	if got, err := pread(f, len(v2)+10, 0); !bytes.Equal(got, v2) {
+		t.Fatalf("%s read %d bytes %s (%v), want v2's %d", what, len(got), which(got, 0, nil, v2), err, len(v2))
+	}
+	if got, err := sendfileAt(t, f, len(v2)+10, 0); err != nil || !bytes.Equal(got, v2) {
+		t.Fatalf("%s sendfile: %d bytes %s, %v; want v2's %d", what, len(got), which(got, 0, nil, v2), err, len(v2))
+	}
+}
+
+var sizeChanges = []struct {
+	name   string
+	n1, n2 int
+}{
+	{"larger", 300 << 10, 900 << 10},
+	{"smaller", 900 << 10, 300 << 10},
+	{"same size", 600 << 10, 600 << 10},
+}
+
+// TestNewVersionUnderOpenHandleSameMount: another OSS client replaces the
+// object; an open on this mount then sees the new version, and its reads
+// (and those of later opens) fill the page cache, before or after the
+// older handle's accesses (the former with a data cache).
+func TestNewVersionUnderOpenHandleSameMount(t *testing.T) {
+	for _, tc := range sizeChanges {
+		for _, newFirst := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/new version read first %v", tc.name, newFirst), func(t *testing.T) {
+				var c config
+				if newFirst {
+					// The data cache (--cache-dir) holds v1's bytes:
+					// never a reason to serve them to the new open.
+					c.fs = func(o *ossfs.Options) { o.CacheDir = t.TempDir() }
+				}
+				e := newEnv(t, c)
+				v1, v2 := fill('a', tc.n1), fill('N', tc.n2)
+				old := openOld(t, e, v1)
+				e.put("f", string(v2)) // another OSS client replaces it
+				h2, err := os.Open(e.p("f"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer h2.Close()
+				if newFirst {
+					wantWhole(t, "the new open", h2, v2)
+					if got, err := os.ReadFile(e.p("f")); err != nil || !bytes.Equal(got, v2) {
+						t.Fatalf("a third open read %d bytes (%v), want v2's %d", len(got), err, tc.n2)
+					}
+				}
+				if st, err := os.Stat(e.p("f")); err != nil || st.Size() != int64(tc.n2) {
+					t.Fatalf("stat after the new open: %v %v, want size %d", st, err, tc.n2)
+				}
+				old.wantGone(t, v2)
+				wantWhole(t, "the new open", h2, v2)
+			})
+		}
+	}
+}
+
+// TestNewVersionUnderOpenHandleStatAndList: this mount learns of the new
+// version from a stat or an ls -l once its cache TTLs have passed (a fake
+// clock; the kernel caches no attributes), with no open.
+func TestNewVersionUnderOpenHandleStatAndList(t *testing.T) {
+	for _, how := range []string{"stat -c %s f", "ls -l"} {
+		for _, tc := range sizeChanges {
+			t.Run(how+"/"+tc.name, func(t *testing.T) {
+				clock := cache.NewFakeClock(time.Now())
+				e := newEnv(t, config{
+					fs:    func(o *ossfs.Options) { o.EntryTimeout, o.AttrTimeout, o.NegativeTimeout = -1, -1, -1 },
+					cache: func(o *cache.Options) { o.Clock = clock }})
+				v1, v2 := fill('a', tc.n1), fill('N', tc.n2)
+				old := openOld(t, e, v1)
+				e.put("f", string(v2))
+				clock.Advance(2 * max(cache.DefaultStatTTL, cache.DefaultListTTL))
+				out := e.sh(how)
+				if how != "ls -l" && out != fmt.Sprintln(tc.n2) {
+					t.Fatalf("%s: %q, want %d", how, out, tc.n2)
+				}
+				old.wantGone(t, v2)
+				if got, err := os.ReadFile(e.p("f")); err != nil || !bytes.Equal(got, v2) {
+					t.Fatalf("a new open read %d bytes (%v), want v2's %d", len(got), err, tc.n2)
+				}
+			})
+		}
+	}
+}
+
+// TestNewVersionUnderOpenHandleWriter: an open for writing on this mount
+// after another client replaced the file: the writer starts from the new
+// version (and its upload makes a third one); the older reader, which
+// reads from the writer's staging while it is open, gets none of it.
+func TestNewVersionUnderOpenHandleWriter(t *testing.T) {
+	e := newEnv(t, config{})
+	v1, v2 := fill('a', 600<<10), fill('N', 300<<10)
+	old := openOld(t, e, v1)
+	e.put("f", string(v2))
+	w, err := os.OpenFile(e.p("f"), os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	old.wantGone(t, v2)
+	if _, err := w.WriteAt([]byte("written here"), 100); err != nil {
+		t.Fatal(err)
+	}
+	v3 := append([]byte(nil), v2...)
+	copy(v3[100:], "written here")
+	old.wantGone(t, v3)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.mustGet("f"); got != string(v3) {
+		t.Fatalf("OSS holds %d bytes, want v2 with the write (%d)", len(got), len(v3))
+	}
+	old.wantGone(t, v3)
 }
 
 // which names the version got is a piece of at off.

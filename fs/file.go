@@ -147,6 +147,9 @@ func (n *fileNode) refresh(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
+	if n.supersede(version{etag: o.ETag, size: o.Size}, "getattr", key) {
+		return errRetired // the kernel must not hear of its size on this node
+	}
 	n.learn(o, uint32(n.f.opts.FileMode))
 	n.mu.Lock()
 	if n.stage == nil {
@@ -340,6 +343,17 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uin
 			}
 		}
 		return n.openRead(ctx)
+	}
+	var err error
+	if !trunc {
+		err = n.checkSuperseded(ctx)
+	}
+	if err == nil && n.isRetired() {
+		err = errRetired
+	}
+	if err != nil {
+		key, _ := n.key()
+		return nil, 0, n.f.errno("open", key, err)
 	}
 	n.mu.Lock()
 	n.paged = "" // writes go through the page cache; the next read open drops it

@@ -1,10 +1,13 @@
 package fs
 
 import (
+	"context"
 	"errors"
 	"syscall"
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
+
+	"github.com/ossfs/ossfs/ossclient"
 )
 
 // A newer version under open handles of an older one (docs/semantics.md,
@@ -30,6 +33,10 @@ import (
 // the new node (childFor). That costs the open one GET more (its own, on
 // the new node), only in this case. A newer version made by this mount's
 // own upload retires nothing: the handles follow it (handle.reader).
+//
+// A stat or a lookup that finds a newer version does the same (supersede),
+// and so does an open for writing (checkSuperseded), which would otherwise
+// download the newer version into the staging its readers read from.
 
 // errRetired is the error of an open or stat on a retired node; toErrno
 // maps it to ESTALE, silently.
@@ -54,6 +61,32 @@ func (n *fileNode) supersedeLocked(v version) bool {
 	return false
 }
 
+// supersede is supersedeLocked for a version found by a stat or a listing
+// (the bucket cache keeps an open's answer, so these are never older than
+// the version an open pinned); it drops the retired node's pages.
+func (n *fileNode) supersede(v version, op, key string) bool {
+	if v.etag == "" {
+		return false
+	}
+	n.mu.Lock()
+	retired := n.supersedeLocked(v)
+	n.mu.Unlock()
+	if retired {
+		n.dropKernelCache(op, key)
+	}
+	return retired
+}
+
+// supersedeChild is supersede for ch, when it is a file node, and the
+// version o a lookup or a listing found (o may be nil): a newer version
+// than its open handles' must not reach the kernel on their inode, so the
+// lookup then makes a new node.
+func supersedeChild(ch *gofs.Inode, o *ossclient.Object, key string) {
+	if fn, ok := fileOf(ch); ok && o != nil {
+		fn.supersede(version{etag: o.ETag, size: o.Size}, "lookup", key)
+	}
+}
+
 // isRetired reports whether the node was retired (supersedeLocked).
 func (n *fileNode) isRetired() bool {
 	n.mu.Lock()
@@ -64,8 +97,17 @@ func (n *fileNode) isRetired() bool {
 // retiredFile reports whether ch is a retired file node, which a lookup of
 // its name must replace.
 func retiredFile(ch *gofs.Inode) bool {
-	fn, ok := ch.Operations().(*fileNode)
+	fn, ok := fileOf(ch)
 	return ok && fn.isRetired()
+}
+
+// fileOf returns ch's file node, if it is one (ch may be nil).
+func fileOf(ch *gofs.Inode) (*fileNode, bool) {
+	if ch == nil {
+		return nil, false
+	}
+	fn, ok := ch.Operations().(*fileNode)
+	return fn, ok
 }
 
 // dropKernelCache invalidates the kernel's attributes and pages of the
@@ -75,4 +117,32 @@ func (n *fileNode) dropKernelCache(op, key string) {
 	if errno := n.NotifyContent(0, 0); errno != 0 && errno != syscall.ENOENT && errno != syscall.ENOSYS {
 		n.f.log.Warn("could not invalidate the kernel's attributes and pages", "op", op, "key", key, "errno", errno)
 	}
+}
+
+// checkSuperseded runs before an open for writing (without O_TRUNC) of a
+// file with read handles open, and not staged: the download that makes the
+// staging would be of the current version, which the readers, reading from
+// the staging, would get after the bytes of theirs. One GET of one byte,
+// If-None-Match the newest version this mount knows (304 when unchanged);
+// none when no read handle is open. errRetired when the file was replaced.
+func (n *fileNode) checkSuperseded(ctx context.Context) error {
+	n.mu.Lock()
+	seen, readers := n.seen, len(n.pins) > 0 && n.stage == nil
+	n.mu.Unlock()
+	key, ok := n.key()
+	if !readers || !ok {
+		return nil
+	}
+	body, err := n.f.reads.Get(ctx, key, 0, 1, ossclient.ReadOptions{IfNoneMatch: seen.etag})
+	if errors.Is(err, ossclient.ErrNotFound) {
+		return nil // the open goes on as it does for a deleted file
+	}
+	if err != nil {
+		return err
+	}
+	body.Close()
+	if !body.NotModified && n.supersede(version{etag: body.Object.ETag, size: body.Object.Size}, "open", key) {
+		return errRetired
+	}
+	return nil
 }
