@@ -232,6 +232,11 @@ func wantWhole(t *testing.T, what string, f *os.File, v2 []byte) {
 	}
 }
 
+// sameFile reports whether a and b have the same inode number.
+func sameFile(a, b os.FileInfo) bool {
+	return a.Sys().(*syscall.Stat_t).Ino == b.Sys().(*syscall.Stat_t).Ino
+}
+
 var sizeChanges = []struct {
 	name   string
 	n1, n2 int
@@ -258,12 +263,27 @@ func TestNewVersionUnderOpenHandleSameMount(t *testing.T) {
 				e := newEnv(t, c)
 				v1, v2 := fill('a', tc.n1), fill('N', tc.n2)
 				old := openOld(t, e, v1)
+				before, err := os.Stat(e.p("f"))
+				if err != nil {
+					t.Fatal(err)
+				}
 				e.put("f", string(v2)) // another OSS client replaces it
+				e.srv.ResetCounts()
 				h2, err := os.Open(e.p("f"))
 				if err != nil {
 					t.Fatal(err)
 				}
 				defer h2.Close()
+				// The open's GET finds v2 (and makes the bucket cache drop
+				// the directory's listing, which showed v1); the lookup of
+				// the new inode reads a listing page; the retried open's
+				// GET reads the first chunk.
+				if got, list, all := e.srv.Count("GetObject"), e.srv.Count("ListObjectsV2"), e.srv.TotalRequests(); got != 2 || list != 1 || all != 3 {
+					t.Errorf("the open that found v2 made %d GetObject, %d ListObjectsV2, %d requests (%v); want 2 GETs and 1 listing", got, list, all, e.srv.Counts())
+				}
+				if st, err := h2.Stat(); err != nil || sameFile(st, before) {
+					t.Errorf("the new version's descriptor: %v, same inode as v1's: want a new inode", err)
+				}
 				if newFirst {
 					wantWhole(t, "the new open", h2, v2)
 					if got, err := os.ReadFile(e.p("f")); err != nil || !bytes.Equal(got, v2) {
@@ -349,4 +369,30 @@ func which(got []byte, off int64, v1, v2 []byte) string {
 		return "of v2"
 	}
 	return "of neither version"
+}
+
+// TestReplacedUnderMapping: a mapping of a version replaced in OSS, before
+// this mount learns of the newer one, reads the pages the kernel holds of
+// its version, and gets SIGBUS where it would have to fetch bytes again
+// (the If-Match GET answers 412).
+func TestReplacedUnderMapping(t *testing.T) {
+	const size = 8 << 20
+	e := newEnv(t, config{})
+	v1, v2 := fill('a', size), fill('N', size)
+	e.put("f", string(v1))
+	m := startMapper(t, e.p("f"))
+	if got := m.read(0, 4096, v1, v2); got != "of v1" {
+		t.Fatalf("the mapping's first page: bytes %s", got)
+	}
+	e.put("f", string(v2))
+	e.srv.ResetCounts()
+	if got := m.read(6<<20, 4096, v1, v2); got != "SIGBUS" {
+		t.Errorf("the mapping at 6 MiB after the replacement: bytes %s; want SIGBUS", got)
+	}
+	if n := e.srv.Count("GetObject"); n == 0 {
+		t.Errorf("the access at 6 MiB sent no GetObject (%v): the fault was not the 412", e.srv.Counts())
+	}
+	if got := m.read(0, 4096, v1, v2); got != "of v1" {
+		t.Errorf("the mapping's first page after the replacement: bytes %s; want v1's (the kernel holds it)", got)
+	}
 }
