@@ -176,6 +176,10 @@ func (n *fileNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.Set
 	if n.f.opts.ReadOnly {
 		return errROFS
 	}
+	if n.isRetired() { // its attributes are the older version's (retire.go)
+		key, _ := n.key()
+		return n.f.errno("setattr", key, errRetired)
+	}
 	ctx = ctxFor(ctx, true)
 	if sz, ok := in.GetSize(); ok {
 		n.mu.Lock()

@@ -17,26 +17,30 @@ import (
 // by every descriptor of the file. read(2) asks ossfs for the attributes
 // first (auto_inval_data), through its own descriptor, so a replaced
 // version's handle gets ESTALE there (Getattr); but mmap and splice
-// (sendfile, copy_file_range) are served from the page cache and cut at
-// i_size without asking. Had a newer version's bytes entered that cache, or
-// its size i_size, the older handles would read them, or stop at its end.
+// (sendfile) are served from the page cache and cut at i_size without
+// asking. Had a newer version's bytes entered that cache, or its size
+// i_size, the older handles would read them, or stop at its end.
 //
-// So when an open on this mount finds a newer version while handles pinned
-// to another one are open on the node, the node is retired: it stays with
-// those handles, for which the version is gone (their reads, including
-// splice, fail with ESTALE; their pages are dropped, so an mmap's next
-// access raises SIGBUS), and its page cache and i_size never hold the newer
-// version. The name gets a new node (a new inode, with its own page cache)
-// for the newer version: the open, and every later open or stat by path on
-// the retired node, fails with errRetired (ESTALE), which makes the kernel
-// look the name up again (LOOKUP_REVAL) and retry once; the lookup gives
-// the new node (childFor). That costs the open one GET more (its own, on
-// the new node), only in this case. A newer version made by this mount's
-// own upload retires nothing: the handles follow it (handle.reader).
+// So when an open on this mount finds a newer version while handles
+// pinned to another one are open on the node, the node is retired: it
+// stays with those handles, for which the version is gone (their reads,
+// splice included, fail with ESTALE; their pages are dropped, so an
+// mmap's next access raises SIGBUS), and its page cache and i_size never
+// hold the newer version. The name gets a new node (a new inode, with its
+// own page cache) for the newer version: the open, and every later open
+// or stat by path on the retired node, fails with errRetired (ESTALE),
+// which makes the kernel look the name up again (LOOKUP_REVAL) and retry
+// once; the lookup gives the new node (childFor). A chmod or an xattr
+// call on the retired node fails the same way (the kernel retries
+// path-based calls too). That costs the open one GET and one listing page
+// more (the lookup, and its own GET on the new node), only in this case.
+// A newer version made by this mount's own upload retires nothing: the
+// handles follow it (handle.reader).
 //
-// A stat or a lookup that finds a newer version does the same (supersede),
-// and so does an open for writing (checkSuperseded), which would otherwise
-// download the newer version into the staging its readers read from.
+// A stat or a lookup that finds a newer version does the same
+// (supersede), and so does an open for writing (checkSuperseded), which
+// would otherwise download the newer version into the staging its readers
+// read from.
 
 // errRetired is the error of an open or stat on a retired node; toErrno
 // maps it to ESTALE, silently.

@@ -38,8 +38,10 @@ import (
 // (another open saw a newer one) or OSS no longer has it (a GET answers 412
 // or 404), its reads fail with ESTALE (errVersionGone); bytes it already
 // holds in its read-ahead are of its version, and are never served once a
-// newer version is known, since they would go into the page cache the
-// newer version's readers share. A newer version uploaded by this mount is
+// newer version is known (docs/semantics.md promises ESTALE at once). The
+// newer version gets a node of its own (retire.go): the kernel's page
+// cache and size are per inode, and mmap and sendfile use them without
+// asking. A newer version uploaded by this mount is
 // not a reason for ESTALE: the handle moves on to it (readers of a local
 // file see its writers' data).
 
