@@ -57,6 +57,9 @@ func sendfileAt(t *testing.T, f *os.File, n int, off int64) ([]byte, error) {
 // never be answered.
 const mapperEnv = "OSSFS_E2E_MAPPER"
 
+// mapperPrivateEnv set makes the child's mapping MAP_PRIVATE.
+const mapperPrivateEnv = "OSSFS_E2E_MAPPER_PRIVATE"
+
 // mapper is the child's main: it maps the file (MAP_SHARED, read-only),
 // then for each line "OFF N" on stdin answers "OK <sha256 of the N bytes
 // at OFF>" or "FAULT" (SIGBUS).
@@ -71,7 +74,11 @@ func mapper() int {
 		fmt.Println("ERR", err)
 		return 1
 	}
-	m, err := syscall.Mmap(int(f.Fd()), 0, int(st.Size()), syscall.PROT_READ, syscall.MAP_SHARED)
+	flags := syscall.MAP_SHARED
+	if os.Getenv(mapperPrivateEnv) != "" {
+		flags = syscall.MAP_PRIVATE // as a program's text is mapped
+	}
+	m, err := syscall.Mmap(int(f.Fd()), 0, int(st.Size()), syscall.PROT_READ, flags)
 	if err != nil {
 		fmt.Println("ERR", err)
 		return 1
@@ -108,11 +115,12 @@ type mapping struct {
 	out *bufio.Scanner
 }
 
-// startMapper maps path in a child process, which lives until the test ends.
-func startMapper(t *testing.T, path string) *mapping {
+// startMapper maps path in a child process, which lives until the test
+// ends; env is added to its environment.
+func startMapper(t *testing.T, path string, env ...string) *mapping {
 	t.Helper()
 	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), mapperEnv+"="+path)
+	cmd.Env = append(append(os.Environ(), mapperEnv+"="+path), env...)
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -337,7 +345,7 @@ func TestNewVersionUnderOpenHandleWriter(t *testing.T) {
 	v1, v2 := fill('a', 600<<10), fill('N', 300<<10)
 	old := openOld(t, e, v1)
 	e.put("f", string(v2))
-	w, err := os.OpenFile(e.p("f"), os.O_RDWR, 0)
+	w, err := os.OpenFile(e.p("f"), os.O_RDWR|os.O_CREATE, 0o644) // as the shell's <> does
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -394,5 +402,27 @@ func TestReplacedUnderMapping(t *testing.T) {
 	}
 	if got := m.read(0, 4096, v1, v2); got != "of v1" {
 		t.Errorf("the mapping's first page after the replacement: bytes %s; want v1's (the kernel holds it)", got)
+	}
+}
+
+// TestNewVersionUnderPrivateMapping: a MAP_PRIVATE mapping (a program's
+// text is one) of a version this mount then sees replaced gets SIGBUS at
+// its next access, never the newer bytes.
+func TestNewVersionUnderPrivateMapping(t *testing.T) {
+	e := newEnv(t, config{})
+	v1, v2 := fill('a', 600<<10), fill('N', 600<<10)
+	e.put("f", string(v1))
+	m := startMapper(t, e.p("f"), mapperPrivateEnv+"=1")
+	if got := m.read(0, len(v1), v1, v2); got != "of v1" {
+		t.Fatalf("the mapping before the change read bytes %s", got)
+	}
+	e.put("f", string(v2))
+	if got, err := os.ReadFile(e.p("f")); err != nil || !bytes.Equal(got, v2) {
+		t.Fatalf("a new open read %d bytes (%v), want v2's", len(got), err)
+	}
+	for _, off := range []int{0, 300 << 10} {
+		if got := m.read(off, 4096, v1, v2); got != "SIGBUS" {
+			t.Errorf("the private mapping at %d: bytes %s; want SIGBUS", off, got)
+		}
 	}
 }
