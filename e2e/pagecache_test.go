@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -110,9 +111,19 @@ func mapRead(p []byte) (answer string) {
 
 // mapping is a child process holding a mapping of a file.
 type mapping struct {
-	t   *testing.T
-	in  io.Writer
-	out *bufio.Scanner
+	t    *testing.T
+	in   io.WriteCloser
+	out  *bufio.Scanner
+	cmd  *exec.Cmd
+	once sync.Once
+}
+
+// stop ends the child: its mapping and its descriptor are closed.
+func (m *mapping) stop() {
+	m.once.Do(func() {
+		m.in.Close()
+		m.cmd.Wait()
+	})
 }
 
 // startMapper maps path in a child process, which lives until the test
@@ -133,8 +144,8 @@ func startMapper(t *testing.T, path string, env ...string) *mapping {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { in.Close(); cmd.Wait() })
-	m := &mapping{t: t, in: in, out: bufio.NewScanner(out)}
+	m := &mapping{t: t, in: in, out: bufio.NewScanner(out), cmd: cmd}
+	t.Cleanup(m.stop)
 	if line := m.line(); !strings.HasPrefix(line, "MAPPED") {
 		t.Fatalf("the mapping child: %q", line)
 	}
@@ -303,6 +314,22 @@ func TestNewVersionUnderOpenHandleSameMount(t *testing.T) {
 				}
 				old.wantGone(t, v2)
 				wantWhole(t, "the new open", h2, v2)
+
+				// Once the older descriptors are closed, the file is
+				// as any other: an open of the unchanged file costs one
+				// GET (a 304: the kernel keeps its pages).
+				old.f.Close()
+				old.m.stop()
+				h2.Close()
+				for i := range 2 {
+					e.srv.ResetCounts()
+					if got, err := os.ReadFile(e.p("f")); err != nil || !bytes.Equal(got, v2) {
+						t.Fatalf("open %d after the older ones closed read %d bytes (%v), want v2's", i, len(got), err)
+					}
+					if got, all := e.srv.Count("GetObject"), e.srv.TotalRequests(); got != 1 || all != 1 {
+						t.Errorf("open %d after the older ones closed made %d GetObject, %d requests (%v); want 1 GET", i, got, all, e.srv.Counts())
+					}
+				}
 			})
 		}
 	}
