@@ -453,3 +453,36 @@ func TestNewVersionUnderPrivateMapping(t *testing.T) {
 		}
 	}
 }
+
+// TestNewVersionUnderOpenHandleUnlink: an unlink through this mount of a
+// file open for reading keeps a copy of its content for the descriptors
+// (docs/semantics.md, Writing); when another client has replaced the file
+// meanwhile, that content is the newer version, which the descriptors of
+// the older one must not get: they get ESTALE (SIGBUS), as when the
+// version is gone.
+func TestNewVersionUnderOpenHandleUnlink(t *testing.T) {
+	e := newEnv(t, config{})
+	v1, v2 := fill('a', 600<<10), fill('N', 300<<10)
+	// g: a descriptor that read only its first page of g1.
+	g1, g2 := fill('b', 8<<20), fill('M', 8<<20)
+	e.put("g", string(g1))
+	old := openOld(t, e, v1)
+	g, err := os.Open(e.p("g"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	if got, err := pread(g, 4096, 0); err != nil || !bytes.Equal(got, g1[:4096]) {
+		t.Fatalf("g's first read: %d bytes, %v", len(got), err)
+	}
+	e.put("f", string(v2))
+	e.put("g", string(g2))
+	e.sh(`rm f g`)
+	old.wantGone(t, v2)
+	if got, err := pread(g, 4096, 6<<20); !errors.Is(err, syscall.ESTALE) {
+		t.Errorf("g's read at 6 MiB: %d bytes %s, err %v; want ESTALE", len(got), which(got, 6<<20, g1, g2), err)
+	}
+	if e.exists("f") || e.exists("g") {
+		t.Fatal("f or g still exists in OSS after rm")
+	}
+}
