@@ -486,3 +486,29 @@ func TestNewVersionUnderOpenHandleUnlink(t *testing.T) {
 		t.Fatal("f or g still exists in OSS after rm")
 	}
 }
+
+// TestNewVersionUnderOpenHandleRename: a rename through this mount copies
+// the current object; a descriptor that read part of the older version,
+// which another client replaced, must not follow the copy (the newer
+// bytes): it gets ESTALE. The new name reads the newer version.
+func TestNewVersionUnderOpenHandleRename(t *testing.T) {
+	e := newEnv(t, config{})
+	v1, v2 := fill('a', 8<<20), fill('N', 8<<20)
+	e.put("f", string(v1))
+	f, err := os.Open(e.p("f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if got, err := pread(f, 4096, 0); err != nil || !bytes.Equal(got, v1[:4096]) {
+		t.Fatalf("the first read: %d bytes, %v", len(got), err)
+	}
+	e.put("f", string(v2))
+	e.sh(`mv f g`)
+	if got, err := pread(f, 4096, 6<<20); !errors.Is(err, syscall.ESTALE) {
+		t.Errorf("the read at 6 MiB after the rename: %d bytes %s, err %v; want ESTALE", len(got), which(got, 6<<20, v1, v2), err)
+	}
+	if got, err := os.ReadFile(e.p("g")); err != nil || !bytes.Equal(got, v2) {
+		t.Fatalf("g: %d bytes (%v), want v2's", len(got), err)
+	}
+}

@@ -38,9 +38,10 @@ import (
 // handles follow it (handle.reader).
 //
 // A stat or a lookup that finds a newer version does the same
-// (supersede), and so does an open for writing (checkSuperseded), which
-// would otherwise download the newer version into the staging its readers
-// read from.
+// (supersede), and so do an open for writing, an unlink and a rename
+// (checkSuperseded), which would otherwise give the readers the newer
+// version: downloaded into the staging they read from, or copied by the
+// rename, which they follow (movedTo).
 
 // errRetired is the error of an open or stat on a retired node; toErrno
 // maps it to ESTALE, silently.
@@ -123,10 +124,11 @@ func (n *fileNode) dropKernelCache(op, key string) {
 	}
 }
 
-// checkSuperseded runs before an open for writing (without O_TRUNC) of a
-// file with read handles open, and not staged: the download that makes the
-// staging would be of the current version, which the readers, reading from
-// the staging, would get after the bytes of theirs. One GET of one byte,
+// checkSuperseded runs before an open for writing (without O_TRUNC), an
+// unlink and a rename of a file with read handles open, and not staged:
+// the download that makes the staging (the rename's copy) would be of the
+// current version, which the readers, reading from the staging (following
+// the copy), would get after the bytes of theirs. One GET of one byte,
 // If-None-Match the newest version this mount knows (304 when unchanged);
 // none when no read handle is open. errRetired when the file was replaced.
 func (n *fileNode) checkSuperseded(ctx context.Context) error {

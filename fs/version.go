@@ -293,7 +293,7 @@ func (n *fileNode) otherVersionOpen() bool {
 func (n *fileNode) movedTo(o *ossclient.Object) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.seen.etag != "" && o != nil && o.ETag != "" && o.ETag != n.seen.etag {
+	if !n.retired && n.seen.etag != "" && o != nil && o.ETag != "" && o.ETag != n.seen.etag {
 		n.sawVersionLocked(version{etag: o.ETag, size: n.seen.size}, true)
 	}
 }
