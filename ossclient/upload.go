@@ -265,7 +265,7 @@ func (m *multipart) complete() (*oss.CompleteMultipartUploadResult, string, erro
 	parts := m.parts
 	var crc uint64
 	for i, c := range m.crcs {
-		crc = oss.CRC64Combine(crc, c, uint64(m.sizes[i]))
+		crc = crc64x.Combine(crc, c, m.sizes[i])
 	}
 	m.mu.Unlock()
 	res, err := m.c.upl.CompleteMultipartUpload(m.ctx, &oss.CompleteMultipartUploadRequest{
