@@ -258,8 +258,8 @@ func (b *bench) seqWrite() ([]Result, error) {
 			}
 		}
 		// writeOnly: *os.File's ReadFrom would copy through its own
-		// 32 KiB buffer, making 32 KiB write(2)s instead of 1 MiB.
-		n, err := io.CopyBuffer(writeOnly{f}, &patternReader{n: b.cfg.Size}, make([]byte, 1<<20))
+		// 32 KiB buffer, making 32 KiB write(2)s whatever the buffer.
+		n, err := io.CopyBuffer(writeOnly{f}, &patternReader{n: b.cfg.Size}, make([]byte, b.cfg.WriteSize))
 		r.Bytes = n
 		if cerr := f.Close(); err == nil {
 			err = cerr
