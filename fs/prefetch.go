@@ -197,7 +197,7 @@ type chunksResult struct {
 }
 
 func (r *chunksResult) Slices() ([][]byte, fuse.Status) { return r.slices, fuse.OK }
-func (r *chunksResult) Size() int                        { return r.size }
+func (r *chunksResult) Size() int                       { return r.size }
 
 // Bytes is for a caller that needs the bytes in one piece.
 func (r *chunksResult) Bytes(buf []byte) ([]byte, fuse.Status) {
