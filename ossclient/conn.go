@@ -6,18 +6,31 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"time"
 )
 
-// bodyChunk is the size of the writes a request body goes out in.
-// net/http copies a body onto the connection with io.Copy, whose 32 KiB
-// buffer made one write syscall (and one deadline update of the SDK's
-// connection wrapper) per 32 KiB of every part: 32,768 per GiB uploaded.
-const bodyChunk = 512 << 10
+// Request bodies go out in large writes. net/http copies a body onto the
+// connection with io.Copy, whose 32 KiB buffer made one write syscall
+// (and one deadline update of the SDK's connection wrapper) per 32 KiB of
+// every part: 32,768 per GiB uploaded over plain HTTP.
+//
+// Each write must still end within Config.ReadWriteTimeout (the SDK sets
+// the deadline once per write), also on a slow link shared by parallel
+// parts: the writes start at minChunk and double only while a write takes
+// less than fastWrite, up to maxChunk, and halve when one takes more than
+// slowWrite. A write is then at most about twice what the connection
+// moved in fastWrite, far below the 30 s default timeout.
+const (
+	minChunk  = 32 << 10
+	maxChunk  = 512 << 10
+	fastWrite = time.Second
+	slowWrite = 4 * time.Second
+)
 
-var bodyBufs = sync.Pool{New: func() any { b := make([]byte, bodyChunk); return &b }}
+var bodyBufs = sync.Pool{New: func() any { b := make([]byte, maxChunk); return &b }}
 
 // bigWrites makes the transport's connections copy request bodies in
-// bodyChunk writes (bodyConn).
+// growing writes (bodyConn).
 func bigWrites(t *http.Transport) {
 	dial := t.DialContext
 	if dial == nil {
@@ -28,23 +41,45 @@ func bigWrites(t *http.Transport) {
 		if err != nil {
 			return nil, err
 		}
-		return bodyConn{c}, nil
+		return &bodyConn{Conn: c, now: time.Now}, nil
 	}
 }
 
 // bodyConn is a connection whose ReadFrom (what net/http's io.Copy of a
-// request body calls once its header buffer is flushed) copies through a
-// bodyChunk buffer. A TLS connection wraps it and does not call it.
-type bodyConn struct{ net.Conn }
-
-func (c bodyConn) ReadFrom(r io.Reader) (int64, error) {
-	bp := bodyBufs.Get().(*[]byte)
-	defer bodyBufs.Put(bp)
-	return io.CopyBuffer(writerOnly{c.Conn}, r, *bp)
+// request body calls once its header buffer is flushed) writes in chunks
+// of a size that follows the connection's pace (see above). A TLS
+// connection wraps it and does not call it.
+type bodyConn struct {
+	net.Conn
+	now func() time.Time
 }
 
-// writerOnly hides every method of w but Write (io.CopyBuffer would take
-// w's ReadFrom instead of the buffer).
-type writerOnly struct{ w io.Writer }
-
-func (o writerOnly) Write(p []byte) (int, error) { return o.w.Write(p) }
+func (c *bodyConn) ReadFrom(r io.Reader) (int64, error) {
+	bp := bodyBufs.Get().(*[]byte)
+	defer bodyBufs.Put(bp)
+	buf := *bp
+	size, total := minChunk, int64(0)
+	for {
+		n, rerr := io.ReadFull(r, buf[:size])
+		if n > 0 {
+			start := c.now()
+			m, err := c.Conn.Write(buf[:n])
+			total += int64(m)
+			if err != nil {
+				return total, err
+			}
+			switch d := c.now().Sub(start); {
+			case d < fastWrite && size < maxChunk:
+				size *= 2
+			case d > slowWrite && size > minChunk:
+				size /= 2
+			}
+		}
+		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+			return total, nil
+		}
+		if rerr != nil {
+			return total, rerr
+		}
+	}
+}

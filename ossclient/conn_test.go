@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // countingConn counts the Write calls on a connection.
@@ -21,8 +22,9 @@ func (c countingConn) Write(p []byte) (int, error) {
 	return c.Conn.Write(p)
 }
 
-// TestBigWritesRequestBody: a request body of 4 MiB goes out in writes of
-// bodyChunk, not in net/http's 32 KiB (128 writes).
+// TestBigWritesRequestBody: a request body of 4 MiB goes out in writes
+// growing to maxChunk (a fast connection), not in net/http's 32 KiB (128
+// writes).
 func TestBigWritesRequestBody(t *testing.T) {
 	var got atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -55,9 +57,62 @@ func TestBigWritesRequestBody(t *testing.T) {
 	if got.Load() != size {
 		t.Fatalf("the server got %d bytes, want %d", got.Load(), size)
 	}
-	// The header and the first 4 KiB (net/http's own buffer), then the
-	// rest in chunks.
-	if n, max := writes.Load(), int64(size/bodyChunk+2); n > max {
+	// The header and the first 4 KiB (net/http's own buffer), then
+	// 32+64+128+256 KiB, then the rest in maxChunk.
+	if n, max := writes.Load(), int64(2+4+(size-480<<10)/maxChunk+1); n > max {
 		t.Errorf("the body went out in %d writes, want at most %d", n, max)
+	}
+}
+
+// slowConn takes d of a fake clock per write and records the sizes.
+type slowConn struct {
+	net.Conn
+	clock *time.Time
+	d     func(n int) time.Duration
+	sizes []int
+}
+
+func (c *slowConn) Write(p []byte) (int, error) {
+	*c.clock = c.clock.Add(c.d(len(p)))
+	c.sizes = append(c.sizes, len(p))
+	return len(p), nil
+}
+
+// TestBodyConnFollowsThePace: on a connection moving 20 KiB/s (a slow
+// link shared by parts), the writes stay below what it moves in a few
+// seconds, so none nears the 30 s deadline; on a fast one they grow to
+// maxChunk. Every byte is written, in order.
+func TestBodyConnFollowsThePace(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		rate    int // bytes/s
+		maxSize int
+		reaches int
+	}{
+		{"slow", 20 << 10, 128 << 10, 0},
+		{"fast", 100 << 20, maxChunk, maxChunk},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := time.Unix(0, 0)
+			sc := &slowConn{clock: &clock, d: func(n int) time.Duration {
+				return time.Duration(n) * time.Second / time.Duration(tc.rate)
+			}}
+			c := &bodyConn{Conn: sc, now: func() time.Time { return clock }}
+			const size = 3<<20 + 5
+			n, err := c.ReadFrom(&io.LimitedReader{R: &bodyReader{data: make([]byte, size)}, N: size})
+			if err != nil || n != size {
+				t.Fatalf("ReadFrom = %d, %v; want %d", n, err, size)
+			}
+			biggest, sum := 0, 0
+			for _, s := range sc.sizes {
+				biggest, sum = max(biggest, s), sum+s
+			}
+			if sum != size {
+				t.Fatalf("wrote %d bytes, want %d", sum, size)
+			}
+			if biggest > tc.maxSize || biggest < tc.reaches {
+				t.Errorf("largest write %d bytes (of %d writes), want at most %d and at least %d", biggest, len(sc.sizes), tc.maxSize, tc.reaches)
+			}
+		})
 	}
 }
