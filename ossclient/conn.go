@@ -55,25 +55,32 @@ type bodyConn struct {
 }
 
 func (c *bodyConn) ReadFrom(r io.Reader) (int64, error) {
+	if lr, ok := r.(*io.LimitedReader); ok {
+		if src, ok := lr.R.(interface {
+			unread() []byte
+			skip(int)
+		}); ok {
+			if b := src.unread(); b != nil && int64(len(b)) >= lr.N {
+				// The body's bytes, written from where they are.
+				p := pacer{size: minChunk, now: c.now}
+				n, err := p.write(c.Conn, b[:lr.N])
+				src.skip(n)
+				lr.N -= int64(n)
+				return int64(n), err
+			}
+		}
+	}
 	bp := bodyBufs.Get().(*[]byte)
 	defer bodyBufs.Put(bp)
 	buf := *bp
-	size, total := minChunk, int64(0)
+	p := pacer{size: minChunk, now: c.now}
+	total := int64(0)
 	for {
-		n, rerr := io.ReadFull(r, buf[:size])
-		if n > 0 {
-			start := c.now()
-			m, err := c.Conn.Write(buf[:n])
-			total += int64(m)
-			if err != nil {
-				return total, err
-			}
-			switch d := c.now().Sub(start); {
-			case d < fastWrite && size < maxChunk:
-				size *= 2
-			case d > slowWrite && size > minChunk:
-				size /= 2
-			}
+		n, rerr := io.ReadFull(r, buf[:p.size])
+		m, err := p.write(c.Conn, buf[:n])
+		total += int64(m)
+		if err != nil {
+			return total, err
 		}
 		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
 			return total, nil
@@ -82,4 +89,51 @@ func (c *bodyConn) ReadFrom(r io.Reader) (int64, error) {
 			return total, rerr
 		}
 	}
+}
+
+// pacer writes in chunks of size, which follows the connection's pace
+// (see the top of this file).
+type pacer struct {
+	size int
+	now  func() time.Time
+}
+
+// write writes all of b, in chunks of at most p.size.
+func (p *pacer) write(w io.Writer, b []byte) (int, error) {
+	total := 0
+	for len(b) > 0 {
+		n := min(len(b), p.size)
+		start := p.now()
+		m, err := w.Write(b[:n])
+		total += m
+		if err != nil {
+			return total, err
+		}
+		switch d := p.now().Sub(start); {
+		case d < fastWrite && p.size < maxChunk:
+			p.size *= 2
+		case d > slowWrite && p.size > minChunk:
+			p.size /= 2
+		}
+		b = b[n:]
+	}
+	return total, nil
+}
+
+// inPlaceKey marks a request's context with the bodyReader its body reads
+// from (withInPlaceBody).
+type inPlaceKey struct{}
+
+// withInPlaceBody says that the request sent under ctx reads its body
+// from b and nothing else (a request of Client.upl: no CRC-64 or progress
+// tracker reads along), so that the connection may write b's bytes from
+// where they are: neither the SDK's reader wrapper nor a buffer copies
+// them (bodyConn.ReadFrom).
+func withInPlaceBody(ctx context.Context, b *bodyReader) context.Context {
+	return context.WithValue(ctx, inPlaceKey{}, b)
+}
+
+func inPlaceBody(ctx context.Context) *bodyReader {
+	b, _ := ctx.Value(inPlaceKey{}).(*bodyReader)
+	return b
 }

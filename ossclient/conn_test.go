@@ -1,6 +1,7 @@
 package ossclient
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net"
@@ -114,5 +115,59 @@ func TestBodyConnFollowsThePace(t *testing.T) {
 				t.Errorf("largest write %d bytes (of %d writes), want at most %d and at least %d", biggest, len(sc.sizes), tc.maxSize, tc.reaches)
 			}
 		})
+	}
+}
+
+// readCounter counts the bytes read through it.
+type readCounter struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c readCounter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// TestInPlaceBody: a body marked withInPlaceBody is written from its own
+// buffer: beyond net/http's header buffer nothing reads it, and the server
+// gets exactly its bytes.
+func TestInPlaceBody(t *testing.T) {
+	const size = 4<<20 + 3
+	data := make([]byte, size)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	got := make(chan []byte, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- b
+	}))
+	defer srv.Close()
+	tr := &http.Transport{DialContext: (&net.Dialer{}).DialContext}
+	bigWrites(tr)
+	defer tr.CloseIdleConnections()
+	br := &bodyReader{data: data}
+	var read atomic.Int64
+	req, err := http.NewRequestWithContext(withInPlaceBody(context.Background(), br), http.MethodPut, srv.URL+"/x",
+		io.NopCloser(readCounter{br, &read})) // as the SDK's wrapper reads it
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.ContentLength = size
+	res, err := (&http.Client{Transport: bodyWaitTransport{next: tr}}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if b := <-got; !bytes.Equal(b, data) {
+		t.Fatalf("the server got %d bytes, not the %d sent", len(b), size)
+	}
+	if n := read.Load(); n > 64<<10 {
+		t.Errorf("%d bytes were read (copied) out of the body, want only net/http's first buffer", n)
+	}
+	if br.off != size {
+		t.Errorf("the body's offset is %d after sending, want %d", br.off, size)
 	}
 }
