@@ -35,7 +35,7 @@ type config struct {
 	Writers     int
 	RandomReads int
 	SDKParallel int
-	WriteSize   int64 // bytes per write(2) of seqwrite
+	WriteSize   int64    // bytes per write(2) of seqwrite
 	Ossfs       string   // binary; built when empty
 	MountArgs   string   // extra mount flags
 	Only        []string // workloads to run; all when empty
