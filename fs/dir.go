@@ -216,7 +216,8 @@ func (f *fsys) withStoredAttrs(ctx context.Context, key string, p *probe) syscal
 // fails the lookup: the kernel would check ownership on the defaults'.
 func (d *dirNode) childFor(ctx context.Context, name, key string, p probe, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
 	ch := d.GetChild(name)
-	if ch == nil || ch.StableAttr().Mode != p.typ {
+	supersedeChild(ch, p.obj, key)
+	if ch == nil || ch.StableAttr().Mode != p.typ || retiredFile(ch) {
 		var ops gofs.InodeEmbedder
 		switch p.typ {
 		case syscall.S_IFDIR:

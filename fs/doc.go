@@ -93,7 +93,10 @@
 // version with one GET of the first chunk (If-None-Match the version whose
 // pages the kernel may keep), the handle pins that version and every later
 // GET is If-Match its ETag; a version replaced under a reader is ESTALE,
-// never mixed bytes. A body cut off by a dropped connection is resumed by
+// never mixed bytes. The kernel's page cache and size are per inode: a
+// newer version found while handles of an older one are open gets a new
+// node (retire.go), so mmap and sendfile of the older handles never see
+// its bytes or its end. A body cut off by a dropped connection is resumed by
 // the Bucket (ossclient.Body).
 //
 // # Locking

@@ -30,6 +30,10 @@ import (
 //	errVersionGone                  ESTALE (logged): the version a read
 //	                                handle pinned was replaced or deleted
 //	                                in OSS (412/404 on its If-Match GET)
+//	errRetired                      ESTALE: an open or stat by path of a
+//	                                file whose name has a newer version's
+//	                                node (retire.go); the kernel looks the
+//	                                name up again and retries
 //	context.Canceled                EINTR (the caller was interrupted)
 //	a syscall.Errno (local files)   itself
 //	anything else                   EIO (logged)
@@ -41,6 +45,8 @@ func toErrno(log *slog.Logger, op, key string, err error) syscall.Errno {
 	switch {
 	case errors.Is(err, context.Canceled):
 		return syscall.EINTR
+	case errors.Is(err, errRetired):
+		return syscall.ESTALE
 	case errors.Is(err, errVersionGone):
 		if log != nil {
 			log.Warn("file changed in OSS under an open reader", "op", op, "key", key, "err", err)

@@ -38,6 +38,10 @@ type fileNode struct {
 	// while open (writer.go, keepForOpen), dropped by the last release.
 	opens int  // GUARDED_BY(mu)
 	kept  bool // GUARDED_BY(mu)
+	// retired: an open found a newer version while handles of another one
+	// were open; the node stays with them, the name gets a new node
+	// (retire.go).
+	retired bool // GUARDED_BY(mu)
 }
 
 var (
@@ -121,6 +125,11 @@ func (n *fileNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.At
 		n.fillAttr(&out.Attr) // unlinked while open: what we knew
 		return 0
 	}
+	if n.isRetired() {
+		// A stat by path of the older version's node: statx looks the
+		// name up again and retries (retire.go).
+		return n.f.errno("getattr", key, errRetired)
+	}
 	if err := n.refresh(ctx, key); err != nil {
 		if errors.Is(err, ossclient.ErrNotFound) && n.staged() {
 			out.SetTimeout(n.f.attrTimeout(n.fillAttr(&out.Attr)))
@@ -137,6 +146,9 @@ func (n *fileNode) refresh(ctx context.Context, key string) error {
 	o, err := n.statForAttrs(ctx, key)
 	if err != nil {
 		return err
+	}
+	if n.supersede(version{etag: o.ETag, size: o.Size}, "getattr", key) {
+		return errRetired // the kernel must not hear of its size on this node
 	}
 	n.learn(o, uint32(n.f.opts.FileMode))
 	n.mu.Lock()
@@ -163,6 +175,10 @@ func (n *fileNode) statForAttrs(ctx context.Context, key string) (*ossclient.Obj
 func (n *fileNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
 	if n.f.opts.ReadOnly {
 		return errROFS
+	}
+	if n.isRetired() { // its attributes are the older version's (retire.go)
+		key, _ := n.key()
+		return n.f.errno("setattr", key, errRetired)
 	}
 	ctx = ctxFor(ctx, true)
 	if sz, ok := in.GetSize(); ok {
@@ -314,6 +330,10 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uin
 	if n.f.opts.ReadOnly && (write || trunc) {
 		return nil, 0, errROFS
 	}
+	if n.isRetired() {
+		key, _ := n.key()
+		return nil, 0, n.f.errno("open", key, errRetired)
+	}
 	if !write {
 		if trunc {
 			// Linux truncates on open(O_RDONLY|O_TRUNC) too (the kernel
@@ -327,6 +347,17 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uin
 			}
 		}
 		return n.openRead(ctx)
+	}
+	var err error
+	if !trunc {
+		err = n.checkSuperseded(ctx)
+	}
+	if err == nil && n.isRetired() {
+		err = errRetired
+	}
+	if err != nil {
+		key, _ := n.key()
+		return nil, 0, n.f.errno("open", key, err)
 	}
 	n.mu.Lock()
 	n.paged = "" // writes go through the page cache; the next read open drops it

@@ -143,6 +143,11 @@ func Mount(bucket ossclient.Bucket, opts Options) (*Mounted, error) {
 			DirectMount: os.Geteuid() == 0,
 			Debug:       o.Debug,
 			MaxWrite:    1 << 20,
+			// Read answers are bytes in memory, never a file descriptor:
+			// with splice on, go-fuse would first try to splice each one
+			// (a pipe, a resize, a writev of the header into it, then the
+			// fallback), three wasted syscalls per read.
+			DisableSplice: true,
 			// xattrs: user.* stored, system.oss.* shown (xattr.go); the
 			// kernel's security.capability check before every write is
 			// answered by go-fuse at once, never by a request to OSS.

@@ -140,44 +140,85 @@ func (r *prefetcher) seed(ctx context.Context, stop context.CancelFunc, key stri
 }
 
 // Read serves a FUSE read of p at off: from the queue when the read is
-// sequential, else with one ranged GET of exactly p. A read that one chunk
-// holds is answered with the chunk's own bytes (no copy); the chunk stays
-// referenced until go-fuse has sent them to the kernel (chunkResult.Done).
+// sequential, else with one ranged GET of exactly p. A read that the
+// queue's chunks hold is answered with the chunks' own bytes (no copy, even
+// across a chunk boundary); the chunks stay referenced until go-fuse has
+// sent them to the kernel (chunksResult.Done).
 func (r *prefetcher) Read(ctx context.Context, key string, p []byte, off int64) (fuse.ReadResult, error) {
 	cs := r.plan(key, off, off+int64(len(p)))
 	if cs == nil {
 		n, err := r.direct(ctx, key, p, off)
 		return fuse.ReadResultData(p[:n]), err
 	}
-	if c := cs[0]; len(cs) == 1 {
-		select {
-		case <-c.done:
-		case <-ctx.Done():
-			c.release()
-			return nil, ctx.Err()
-		}
-		if c.err == nil {
-			i := off - c.off
-			if i >= int64(c.n) {
-				c.release()
-				return fuse.ReadResultData(nil), nil
-			}
-			return &chunkResult{c: c, data: c.buf[i:min(i+int64(len(p)), int64(c.n))]}, nil
-		}
+	if res := fromChunks(ctx, cs, off, len(p)); res != nil {
+		return res, nil
 	}
 	n, err := r.copyFrom(ctx, key, cs, p, off)
 	return fuse.ReadResultData(p[:n]), err
 }
 
-// chunkResult is a read answered from a chunk's buffer.
-type chunkResult struct {
-	c    *chunk
-	data []byte
+// fromChunks answers a read of size bytes at off with the bytes of cs, the
+// chunks holding it, once they have all arrived. It returns nil (cs still
+// referenced) when one failed or ctx ended first: copyFrom deals with that.
+func fromChunks(ctx context.Context, cs []*chunk, off int64, size int) *chunksResult {
+	res := &chunksResult{cs: cs, slices: make([][]byte, 0, len(cs))}
+	for _, c := range cs {
+		select {
+		case <-c.done:
+		case <-ctx.Done():
+			return nil
+		}
+		if c.err != nil {
+			return nil
+		}
+	}
+	for _, c := range cs {
+		i := off - c.off
+		if i >= int64(c.n) || size == 0 {
+			break // the object ended early (it shrank)
+		}
+		b := c.buf[i:min(i+int64(size), int64(c.n))]
+		res.slices = append(res.slices, b)
+		res.size += len(b)
+		off, size = off+int64(len(b)), size-len(b)
+		if c.n < int(c.size) {
+			break // short chunk: the object ended here
+		}
+	}
+	return res
 }
 
-func (r *chunkResult) Bytes([]byte) ([]byte, fuse.Status) { return r.data, fuse.OK }
-func (r *chunkResult) Size() int                          { return len(r.data) }
-func (r *chunkResult) Done()                              { r.c.release() }
+// chunksResult is a read answered from chunk buffers. go-fuse writes its
+// slices to the kernel with one writev (Slices) and then calls Done.
+type chunksResult struct {
+	cs     []*chunk
+	slices [][]byte
+	size   int
+}
+
+func (r *chunksResult) Slices() ([][]byte, fuse.Status) { return r.slices, fuse.OK }
+func (r *chunksResult) Size() int                       { return r.size }
+
+// Bytes is for a caller that needs the bytes in one piece.
+func (r *chunksResult) Bytes(buf []byte) ([]byte, fuse.Status) {
+	if len(r.slices) == 1 {
+		return r.slices[0], fuse.OK
+	}
+	if len(buf) < r.size {
+		buf = make([]byte, r.size)
+	}
+	n := 0
+	for _, s := range r.slices {
+		n += copy(buf[n:], s)
+	}
+	return buf[:n], fuse.OK
+}
+
+func (r *chunksResult) Done() {
+	for _, c := range r.cs {
+		c.release()
+	}
+}
 
 // plan updates the queue for a read of [off, end) and returns the chunks
 // holding it, each referenced, or nil when the read is to be served

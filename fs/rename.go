@@ -98,6 +98,12 @@ func (f *fsys) move(ctx context.Context, typ uint32, ch gofs.InodeEmbedder, src,
 		if err := fn.upload(ctx); err != nil {
 			return err
 		}
+		// The copy is of the current object: if another client replaced
+		// the file its readers opened, their version is gone (retire.go),
+		// and they must not follow the copy.
+		if err := fn.checkSuperseded(ctx); err != nil && !errors.Is(err, errRetired) {
+			return err
+		}
 	}
 	o, err := f.renameFile(ctx, src, dst)
 	if err == nil && fn != nil {

@@ -38,8 +38,10 @@ import (
 // (another open saw a newer one) or OSS no longer has it (a GET answers 412
 // or 404), its reads fail with ESTALE (errVersionGone); bytes it already
 // holds in its read-ahead are of its version, and are never served once a
-// newer version is known, since they would go into the page cache the
-// newer version's readers share. A newer version uploaded by this mount is
+// newer version is known (docs/semantics.md promises ESTALE at once). The
+// newer version gets a node of its own (retire.go): the kernel's page
+// cache and size are per inode, and mmap and sendfile use them without
+// asking. A newer version uploaded by this mount is
 // not a reason for ESTALE: the handle moves on to it (readers of a local
 // file see its writers' data).
 
@@ -140,6 +142,13 @@ func (n *fileNode) revalidateOnce(ctx context.Context, key string, notify, retry
 		cancel()
 		return nil, nil
 	}
+	if notify && n.supersedeLocked(o.v) {
+		n.mu.Unlock() // the node stays with the older handles (retire.go)
+		body.Close()
+		cancel()
+		n.dropKernelCache("open", key)
+		return nil, errRetired
+	}
 	attrsChanged := false
 	if body.NotModified {
 		body.Close()
@@ -168,9 +177,7 @@ func (n *fileNode) revalidateOnce(ctx context.Context, key string, notify, retry
 		// The kernel may hold the old size (it clamps reads to it) and old
 		// attributes: drop them, and the pages. Answered by Getattr from
 		// the new version without a request.
-		if errno := n.NotifyContent(0, 0); errno != 0 && errno != syscall.ENOENT && errno != syscall.ENOSYS {
-			n.f.log.Warn("could not invalidate the kernel's attributes", "op", "open", "key", key, "errno", errno)
-		}
+		n.dropKernelCache("open", key)
 	}
 	return o, nil
 }
@@ -199,6 +206,9 @@ func (n *fileNode) heldVersion(key string, seen version, paged string) (v versio
 // holds the newest bytes, else pinned to the version revalidate finds.
 func (n *fileNode) openRead(ctx context.Context) (gofs.FileHandle, uint32, syscall.Errno) {
 	key, ok := n.key()
+	if n.isRetired() {
+		return nil, 0, n.f.errno("open", key, errRetired)
+	}
 	if !ok || n.staged() || n.neverUploaded() {
 		return n.newHandle(ctx, false), 0, 0
 	}
@@ -283,7 +293,7 @@ func (n *fileNode) otherVersionOpen() bool {
 func (n *fileNode) movedTo(o *ossclient.Object) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.seen.etag != "" && o != nil && o.ETag != "" && o.ETag != n.seen.etag {
+	if !n.retired && n.seen.etag != "" && o != nil && o.ETag != "" && o.ETag != n.seen.etag {
 		n.sawVersionLocked(version{etag: o.ETag, size: n.seen.size}, true)
 	}
 }

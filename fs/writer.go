@@ -201,6 +201,12 @@ func (n *fileNode) keepForOpen(ctx context.Context) bool {
 		n.f.log.Info("unlink of a file open for reading: too large to keep a copy for its descriptors, which get ESTALE", "key", key, "size", size, "max", unlinkKeepMax)
 		return false
 	}
+	if download && n.checkSuperseded(ctx) != nil {
+		// Another client replaced the file: its readers' version is gone,
+		// and the download would be the newer one (retire.go). They get
+		// ESTALE.
+		return false
+	}
 	if errno := n.acquire(ctx, true, false); errno != 0 {
 		key, _ := n.key()
 		n.f.log.Warn("unlink of an open file: its content could not be kept for the descriptors still open", "key", key, "errno", errno)

@@ -152,6 +152,10 @@ func ossValue(o *ossclient.Object, name string) string {
 // storedAttrs are the node's attributes as stored, read first when the node
 // holds a listing's defaults.
 func (n *fileNode) storedAttrs(ctx context.Context) (attrs, syscall.Errno) {
+	if n.isRetired() { // the older version's (retire.go)
+		key, _ := n.key()
+		return attrs{}, n.f.errno("getxattr", key, errRetired)
+	}
 	if n.staged() || n.attrs().known || !n.f.opts.PersistMetadata {
 		return n.attrs(), 0
 	}

@@ -19,7 +19,7 @@ func (t bodyWaitTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return t.next.RoundTrip(r)
 	}
-	b := &closeSignal{ReadCloser: r.Body, closed: make(chan struct{})}
+	b := &closeSignal{ReadCloser: r.Body, closed: make(chan struct{}), inPlace: inPlaceBody(r.Context())}
 	r2 := r.Clone(r.Context())
 	r2.Body = b
 	resp, err := t.next.RoundTrip(r2)
@@ -37,9 +37,22 @@ func (t bodyWaitTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // closeSignal closes closed when the body is closed (the first time).
 type closeSignal struct {
 	io.ReadCloser
-	once   sync.Once
-	closed chan struct{}
+	once    sync.Once
+	closed  chan struct{}
+	inPlace *bodyReader // what ReadCloser reads, when known (conn.go)
 }
+
+// unread returns the body's bytes not read yet, when they can be written
+// from where they are (see inPlaceBody), else nil.
+func (c *closeSignal) unread() []byte {
+	if c.inPlace == nil {
+		return nil
+	}
+	return c.inPlace.data[c.inPlace.off:]
+}
+
+// skip records that n of the unread bytes were written.
+func (c *closeSignal) skip(n int) { c.inPlace.off += n }
 
 func (c *closeSignal) Close() error {
 	err := c.ReadCloser.Close()

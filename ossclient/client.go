@@ -57,6 +57,7 @@ func New(cfg Config) (*Client, error) {
 		// A request body goes out through a buffer of this size: the
 		// default 4 KiB cost one write syscall per 4 KiB of every part.
 		t.WriteBufferSize = 256 << 10
+		bigWrites(t) // and so is the rest of it (conn.go)
 	})
 	pathStyle := cfg.PathStyle || pathStyleHost(cfg.Endpoint)
 	httpClient.Transport = &logTransport{next: bodyWaitTransport{next: httpClient.Transport}, log: cfg.Logger, pathStyle: pathStyle && !cfg.CNAME, observe: cfg.OnRequest}

@@ -74,9 +74,10 @@ func readHead(r io.Reader, limit int64) ([]byte, error) {
 
 func (c *Client) putSingle(ctx context.Context, key, full string, req *oss.PutObjectRequest, body []byte) (*Object, error) {
 	const op = "PutObject"
-	req.Body = &bodyReader{data: body}
+	br := &bodyReader{data: body}
+	req.Body = br
 	req.ContentLength = oss.Ptr(int64(len(body)))
-	res, err := c.upl.PutObject(ctx, req)
+	res, err := c.upl.PutObject(withInPlaceBody(ctx, br), req)
 	if err == nil {
 		err = checkCRC("the object", crc64x.Checksum(body), oss.ToString(res.HashCRC64))
 	}

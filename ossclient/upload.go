@@ -238,9 +238,10 @@ func (m *multipart) send(j partJob) {
 		return
 	}
 	crc := crc64x.Checksum(j.data)
-	res, err := m.c.upl.UploadPart(m.ctx, &oss.UploadPartRequest{
+	body := &bodyReader{data: j.data}
+	res, err := m.c.upl.UploadPart(withInPlaceBody(m.ctx, body), &oss.UploadPartRequest{
 		Bucket: &m.c.bucket, Key: &m.full, UploadId: &m.id, PartNumber: j.num,
-		Body: &bodyReader{data: j.data}, ContentLength: oss.Ptr(int64(len(j.data))),
+		Body: body, ContentLength: oss.Ptr(int64(len(j.data))),
 	})
 	if err == nil {
 		err = checkCRC(fmt.Sprintf("part %d", j.num), crc, oss.ToString(res.HashCRC64))
@@ -265,7 +266,7 @@ func (m *multipart) complete() (*oss.CompleteMultipartUploadResult, string, erro
 	parts := m.parts
 	var crc uint64
 	for i, c := range m.crcs {
-		crc = oss.CRC64Combine(crc, c, uint64(m.sizes[i]))
+		crc = crc64x.Combine(crc, c, m.sizes[i])
 	}
 	m.mu.Unlock()
 	res, err := m.c.upl.CompleteMultipartUpload(m.ctx, &oss.CompleteMultipartUploadRequest{

@@ -26,7 +26,7 @@ func TestBenchSmoke(t *testing.T) {
 	cfg := config{
 		Rows: []row{{}, {Latency: 2 * time.Millisecond, Bandwidth: 200 << 20}},
 		Size: 3<<20 + 12345, EditSize: 40<<20 + 777, Entries: 1500, Links: 30, Files: 24, SmallSize: 4 << 10,
-		Writers: 4, RandomReads: 20, SDKParallel: 4,
+		Writers: 4, RandomReads: 20, SDKParallel: 4, WriteSize: 1 << 20,
 	}
 	rep, err := run(cfg)
 	if err != nil {

@@ -15,8 +15,8 @@
 //
 //	seqread    sequential read of a SIZE object through the mount, and the
 //	           SDK alone (parallel ranged GETs) on the same object: ratio
-//	seqwrite   sequential write of SIZE through the mount, and the SDK's
-//	           Uploader with the same bytes: ratio
+//	seqwrite   sequential write of SIZE through the mount (-write-size
+//	           write(2)s), and the SDK's Uploader with the same bytes: ratio
 //	ls-l       ls -l of a directory of -entries objects with ossfs metadata
 //	           (each line checked), then again within the TTLs
 //	ls-l-bare  ls -l of -entries objects without metadata (another tool's)
@@ -45,10 +45,11 @@ import (
 func main() {
 	runChildIfAsked()
 	cfg := defaultConfig()
-	var latencies, sizeStr, smallStr, editStr, jsonPath, only string
+	var latencies, sizeStr, smallStr, editStr, writeStr, jsonPath, only string
 	flag.StringVar(&latencies, "latency", "0,10ms,10ms@120M", "comma-separated rows, each a per-request latency the server injects, optionally @ a bandwidth cap per direction in bytes/s (10ms@120M: a 1 Gbit/s link); one row of workloads each")
 	flag.StringVar(&sizeStr, "size", "1G", "size of the sequential read/write object (K, M, G suffixes: KiB, MiB, GiB)")
 	flag.StringVar(&editStr, "edit-size", "1G", "size of the object the edit workload writes 1 MiB into (at its middle); the issue #14 row is 6G, with -store-dir (the server in memory would hold it three times)")
+	flag.StringVar(&writeStr, "write-size", "1M", "bytes per write(2) of seqwrite (io.Copy into a file writes 32K)")
 	flag.StringVar(&cfg.StoreDir, "store-dir", "", "the server keeps objects in this directory (default: in memory)")
 	flag.IntVar(&cfg.Entries, "entries", cfg.Entries, "objects in the ls -l directory")
 	flag.IntVar(&cfg.Links, "links", cfg.Links, "symlinks for the readlink workload")
@@ -69,6 +70,9 @@ func main() {
 	}
 	if cfg.EditSize, err = parseSize(editStr); err != nil {
 		log.Fatalf("-edit-size: %v", err)
+	}
+	if cfg.WriteSize, err = parseSize(writeStr); err != nil || cfg.WriteSize <= 0 {
+		log.Fatalf("-write-size: %v", err)
 	}
 	if cfg.SmallSize, err = parseSize(smallStr); err != nil {
 		log.Fatalf("-small-size: %v", err)

@@ -35,6 +35,7 @@ type config struct {
 	Writers     int
 	RandomReads int
 	SDKParallel int
+	WriteSize   int64    // bytes per write(2) of seqwrite
 	Ossfs       string   // binary; built when empty
 	MountArgs   string   // extra mount flags
 	Only        []string // workloads to run; all when empty
@@ -45,7 +46,7 @@ func defaultConfig() config {
 	return config{
 		Rows: []row{{}, {Latency: 10 * time.Millisecond}},
 		Size: 1 << 30, Entries: 10_000, Links: 1_000, Files: 1_000, SmallSize: 4 << 10,
-		Writers: 8, RandomReads: 500, SDKParallel: 8,
+		Writers: 8, RandomReads: 500, SDKParallel: 8, WriteSize: 1 << 20,
 	}
 }
 
@@ -314,8 +315,8 @@ func moduleRoot() (string, error) {
 
 func (b *bench) describe() string {
 	c := b.cfg
-	return fmt.Sprintf("rows=%v size=%s entries=%d links=%d files=%d small-size=%s writers=%d random-reads=%d sdk-parallel=%d mount-args=%q",
-		c.Rows, bytesize.Format(c.Size), c.Entries, c.Links, c.Files, bytesize.Format(c.SmallSize), c.Writers, c.RandomReads, c.SDKParallel, c.MountArgs)
+	return fmt.Sprintf("rows=%v size=%s entries=%d links=%d files=%d small-size=%s writers=%d random-reads=%d sdk-parallel=%d write-size=%s mount-args=%q",
+		c.Rows, bytesize.Format(c.Size), c.Entries, c.Links, c.Files, bytesize.Format(c.SmallSize), c.Writers, c.RandomReads, c.SDKParallel, bytesize.Format(c.WriteSize), c.MountArgs)
 }
 
 // machine describes the CPU, core count and kernel.

@@ -75,6 +75,12 @@ func (r *patternReader) Read(p []byte) (int, error) {
 	return c, nil
 }
 
+// writeOnly hides every method of w but Write, so that io.CopyBuffer
+// writes with the buffer it is given.
+type writeOnly struct{ w io.Writer }
+
+func (o writeOnly) Write(p []byte) (int, error) { return o.w.Write(p) }
+
 // checkPattern reports whether p is the pattern's bytes at offset off.
 func checkPattern(p []byte, off int64) bool {
 	for len(p) > 0 {
@@ -251,7 +257,9 @@ func (b *bench) seqWrite() ([]Result, error) {
 				return err
 			}
 		}
-		n, err := io.CopyBuffer(f, &patternReader{n: b.cfg.Size}, make([]byte, 1<<20))
+		// writeOnly: *os.File's ReadFrom would copy through its own
+		// 32 KiB buffer, making 32 KiB write(2)s whatever the buffer.
+		n, err := io.CopyBuffer(writeOnly{f}, &patternReader{n: b.cfg.Size}, make([]byte, b.cfg.WriteSize))
 		r.Bytes = n
 		if cerr := f.Close(); err == nil {
 			err = cerr

@@ -12,9 +12,10 @@
 // The content of a File is in exactly one of these places:
 //
 //	Empty      size 0, nothing written since open/create/truncate(0)
-//	Streaming  in a sequential upload in flight (stream: an io.Pipe read
-//	           by Store.Put, sent as a multipart upload with parts in
-//	           parallel); the first HeadLimit bytes also kept in memory
+//	Streaming  in a sequential upload in flight (stream: a pipe,
+//	           fillpipe.go, read by Store.Put, sent as a multipart upload
+//	           with parts in parallel); the first HeadLimit bytes also
+//	           kept in memory
 //	Uploaded   a completed stream: the bytes are the object in OSS, there
 //	           is no local copy (file nil, size > 0)
 //	Staged     an unlinked temp file in Options.TempDir (file); for an

@@ -18,9 +18,9 @@ import (
 var errAbandoned = errors.New("sequential upload abandoned; the staged copy is uploaded instead")
 
 // stream is one sequential upload in flight: writes are fed into pw, read
-// by Store.Put in a goroutine.
+// by Store.Put in a goroutine (fillpipe.go).
 type stream struct {
-	pw  *io.PipeWriter
+	pw  *fillPipe
 	key string
 	// wmu is held by the one writer feeding the pipe; a second writer that
 	// finds it taken falls back to staging rather than wait (and reorder).
@@ -56,7 +56,7 @@ func (f *File) prepareStream() *streamStart {
 
 // startStream begins the upload of st.key fed by a pipe. LOCKS_REQUIRED(mu)
 func (f *File) startStream(st *streamStart) *stream {
-	pr, pw := io.Pipe()
+	pw := newFillPipe()
 	s := &stream{pw: pw, key: st.key, done: make(chan struct{}), keepHead: true}
 	if f.attrGen == st.attrGen { // the upload takes the metadata later still
 		f.attrsSet = false
@@ -73,12 +73,12 @@ func (f *File) startStream(st *streamStart) *stream {
 	f.track(1)
 	go func() {
 		defer f.track(-1)
-		obj, err := f.store.Put(context.Background(), st.key, pr, opts)
+		obj, err := f.store.Put(context.Background(), st.key, pw, opts)
 		closeErr := err
 		if closeErr == nil {
 			closeErr = errAbandoned // a writer still arriving must not block
 		}
-		pr.CloseWithError(closeErr)
+		pw.CloseRead(closeErr)
 		s.obj, s.err = obj, err
 		close(s.done)
 	}()
