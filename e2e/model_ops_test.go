@@ -221,6 +221,20 @@ func errnoOf(err error) syscall.Errno {
 	return syscall.EIO
 }
 
+// retryEINTR retries call while it fails with EINTR, as Go's os package
+// and most programs do for read(2) and write(2): the mount lets a signal
+// interrupt a read's or a write's wait for OSS (docs/semantics.md,
+// "Errors"; the test process gets signals of its own: Go's preemption,
+// SIGCHLD from the forker), which a local file never does.
+func retryEINTR(call func() (int, error)) (int, error) {
+	for {
+		n, err := call()
+		if err != syscall.EINTR {
+			return n, err
+		}
+	}
+}
+
 // do runs o on s. The op's precondition (a slot holds a descriptor) was
 // checked by the caller.
 func (s *side) do(o op) result {
@@ -234,18 +248,18 @@ func (s *side) do(o op) result {
 			s.fds[o.Slot], s.wr[o.Slot] = nfd, o.Flags&syscall.O_ACCMODE != syscall.O_RDONLY
 		}
 	case opPwrite:
-		n, err = syscall.Pwrite(fd, content(o.Seed, o.Len), o.Off)
+		n, err = retryEINTR(func() (int, error) { return syscall.Pwrite(fd, content(o.Seed, o.Len), o.Off) })
 	case opWrite:
-		n, err = syscall.Write(fd, content(o.Seed, o.Len))
+		n, err = retryEINTR(func() (int, error) { return syscall.Write(fd, content(o.Seed, o.Len)) })
 	case opPread:
 		buf := make([]byte, o.Len)
-		n, err = syscall.Pread(fd, buf, o.Off)
+		n, err = retryEINTR(func() (int, error) { return syscall.Pread(fd, buf, o.Off) })
 		if n > 0 {
 			return result{errno: errnoOf(err), n: n, data: buf[:n]}
 		}
 	case opRead:
 		buf := make([]byte, o.Len)
-		n, err = syscall.Read(fd, buf)
+		n, err = retryEINTR(func() (int, error) { return syscall.Read(fd, buf) })
 		if n > 0 {
 			return result{errno: errnoOf(err), n: n, data: buf[:n]}
 		}
