@@ -96,5 +96,16 @@ func TestModelRegressions(t *testing.T) {
 			{Kind: opRename, Path: "x", Path2: "d"},
 			{Kind: opRemount},
 		},
+	}, {
+		// A directory without a marker, holding a file this mount
+		// created and has not uploaded, whose only key another client
+		// deletes: the directory and the file vanished from the mount
+		// (the campaign of 2026-11-25, seeds 900176 and 900200).
+		name: "listing_implicit_dir_holding_new_file",
+		ops: []op{
+			{Kind: opSDKPut, Path: "d/x", Len: 106, Seed: 1},
+			{Kind: opOpen, Slot: 0, Path: "d/y", Flags: syscall.O_RDWR | syscall.O_CREAT, Mode: 0o644},
+			{Kind: opSDKDelete, Path: "d/x"},
+		},
 	}})
 }

@@ -173,6 +173,16 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 		return nil, d.f.errno("lookup", key, err)
 	}
 	if p.typ == 0 {
+		// A directory without a marker whose keys another client
+		// deleted stays while it holds a file of this mount's not
+		// uploaded yet (whose upload brings it back in OSS).
+		if ch := d.GetChild(name); ch != nil {
+			if cd, ok := ch.Operations().(*dirNode); ok && cd.holdsLocal() {
+				cd.fillAttr(&out.Attr)
+				d.f.setEntry(out, true)
+				return ch, 0
+			}
+		}
 		return nil, syscall.ENOENT
 	}
 	if d.f.ownersChecked() {
@@ -261,6 +271,25 @@ func (d *dirNode) childFor(ctx context.Context, name, key string, p probe, out *
 	}
 	d.f.setEntry(out, known)
 	return ch, 0
+}
+
+// holdsLocal reports whether a file of this mount's that OSS does not
+// have yet (staged: created, or being written) is in the directory or
+// below it, in the kernel's tree of inodes.
+func (d *dirNode) holdsLocal() bool {
+	for _, ch := range d.Children() {
+		switch n := ch.Operations().(type) {
+		case *fileNode:
+			if n.staged() {
+				return true
+			}
+		case *dirNode:
+			if n.holdsLocal() {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (d *dirNode) fillAttr(out *fuse.Attr) {

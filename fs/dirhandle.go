@@ -23,7 +23,7 @@ type dirEntry struct {
 // listDir reads the whole directory (every page) and returns its entries in
 // byte order: valid names only (others are hidden and logged once), a
 // directory winning over a file of the same name, plus files created here
-// and not uploaded yet.
+// and not uploaded yet (and the directories that hold them).
 func (d *dirNode) listDir(ctx context.Context) ([]dirEntry, syscall.Errno) {
 	dk, ok := d.key()
 	if !ok {
@@ -67,10 +67,19 @@ func (d *dirNode) listDir(ctx context.Context) ([]dirEntry, syscall.Errno) {
 		add(dirEntry{name: name, typ: typ, obj: o}, o.Key)
 	}
 	for name, ch := range d.Children() {
-		if fn, ok := ch.Operations().(*fileNode); ok && fn.staged() {
-			if _, dup := byName[name]; !dup {
+		if _, dup := byName[name]; dup {
+			continue
+		}
+		switch n := ch.Operations().(type) {
+		case *fileNode:
+			if n.staged() {
 				byName[name] = len(ents)
 				ents = append(ents, dirEntry{name: name, typ: syscall.S_IFREG})
+			}
+		case *dirNode: // see Lookup: another client deleted its keys
+			if n.holdsLocal() {
+				byName[name] = len(ents)
+				ents = append(ents, dirEntry{name: name, typ: syscall.S_IFDIR})
 			}
 		}
 	}
