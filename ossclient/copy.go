@@ -49,7 +49,7 @@ func (c *Client) Copy(ctx context.Context, src, dst string, opts CopyOptions) (*
 		req.MetadataDirective = oss.Ptr("REPLACE")
 		req.Metadata = opts.EditMeta(headObject(src, head))
 		req.IfMatch = head.ETag
-		headersOf(head).setCopy(req)
+		headersFrom(head.Headers).setCopy(req)
 	}
 	res, err := c.sdk.CopyObject(ctx, req)
 	if isTooLarge(err) {
@@ -66,9 +66,6 @@ func (c *Client) Copy(ctx context.Context, src, dst string, opts CopyOptions) (*
 	}
 	return o, nil
 }
-
-// headersOf returns the standard headers of a HEAD's answer.
-func headersOf(h *oss.HeadObjectResult) *Headers { return headersFrom(h.Headers) }
 
 // headersFrom returns the standard headers of a HEAD's or GET's answer.
 func headersFrom(h http.Header) *Headers {
@@ -105,7 +102,7 @@ func ptrOrNil(s string) *string {
 
 // headObject is the Object a HEAD of key answered (for CopyOptions.EditMeta).
 func headObject(key string, h *oss.HeadObjectResult) *Object {
-	o := &Object{Key: key, Size: h.ContentLength, ETag: unquote(oss.ToString(h.ETag)), Meta: lowerMeta(h.Metadata), Headers: headersOf(h)}
+	o := &Object{Key: key, Size: h.ContentLength, ETag: unquote(oss.ToString(h.ETag)), Meta: lowerMeta(h.Metadata), Headers: headersFrom(h.Headers)}
 	if h.LastModified != nil {
 		o.ModTime = *h.LastModified
 	}

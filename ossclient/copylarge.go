@@ -59,7 +59,7 @@ func (c *Client) copyLarge(ctx context.Context, src, dst, fullSrc, fullDst strin
 		if opts.EditMeta != nil {
 			init.Metadata = opts.EditMeta(headObject(src, head))
 		}
-		headersOf(head).setInit(init)
+		headersFrom(head.Headers).setInit(init)
 	}
 	ir, err := c.sdk.InitiateMultipartUpload(ctx, init)
 	if err != nil {

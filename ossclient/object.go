@@ -31,7 +31,7 @@ func (c *Client) Stat(ctx context.Context, key string, opts ...StatOption) (*Obj
 		Meta: lowerMeta(res.Metadata),
 
 		StorageClass: oss.ToString(res.StorageClass),
-		Headers:      headersOf(res),
+		Headers:      headersFrom(res.Headers),
 		ReadAt:       respTime(res.Headers),
 	}
 	if res.LastModified != nil {
