@@ -374,7 +374,7 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uin
 	if !staged && !trunc {
 		n.syncKernelSize(ctx, before)
 	}
-	return n.newHandle(ctx, true), 0, 0
+	return n.newHandle(ctx, true), writeOpenFlags(flags), 0
 }
 
 func (d *dirNode) Create(ctx context.Context, name string, flags, mode uint32, out *fuse.EntryOut) (*gofs.Inode, gofs.FileHandle, uint32, syscall.Errno) {
@@ -394,5 +394,5 @@ func (d *dirNode) Create(ctx context.Context, name string, flags, mode uint32, o
 	n.stage, _ = writeback.Open(ctx, d.f.bucket, host{n}, d.f.wbOptions(), false, true) // no I/O: never fails
 	d.f.setEntry(out, n.fillAttr(&out.Attr))
 	ch := d.NewInode(ctx, n, gofs.StableAttr{Mode: syscall.S_IFREG})
-	return ch, n.newHandle(ctx, true), 0, 0
+	return ch, n.newHandle(ctx, true), writeOpenFlags(flags), 0
 }

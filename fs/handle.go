@@ -146,6 +146,12 @@ func (h *fileHandle) Write(ctx context.Context, data []byte, off int64) (uint32,
 		return 0, syscall.EBADF
 	}
 	n := h.n
+	if n.f.killsSetID(ctx) {
+		// Before the bytes land, as the kernel's page cache path did.
+		if errno := n.dropSetID(ctx); errno != 0 {
+			return 0, errno
+		}
+	}
 	c, err := n.writer().WriteAt(ctx, data, off)
 	if err != nil {
 		key, _ := n.key()

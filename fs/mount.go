@@ -50,6 +50,9 @@ type fsys struct {
 	// namedFH holds the cancel channels of the getattrs in progress whose
 	// file handle the kernel named (getattrfh.go).
 	namedFH sync.Map
+	// killSetID holds the cancel channels of the writes in progress that
+	// must drop the file's set-ID bits (directwrite.go).
+	killSetID sync.Map
 }
 
 // pendingGroup counts operations in progress and lets a caller wait for
@@ -197,7 +200,8 @@ func Mount(bucket ossclient.Bucket, opts Options) (*Mounted, error) {
 func serve(o Options, f *fsys, root gofs.InodeEmbedder, fo *gofs.Options) (*fuse.Server, error) {
 	// Getattr is told which handles the kernel named (getattrfh.go).
 	// Metadata reads are not interrupted (interrupts.go).
-	var raw fuse.RawFileSystem = metadataFS{namingFS{gofs.NewNodeFS(root, fo), f}}
+	// Writes are told whether to drop set-ID bits (directwrite.go).
+	var raw fuse.RawFileSystem = metadataFS{namingFS{setIDFS{gofs.NewNodeFS(root, fo), f}, f}}
 	if o.WrapFS != nil {
 		raw = o.WrapFS(raw)
 	}
