@@ -75,7 +75,7 @@ func (b *dirBackend) metaPath(bucket, key string) string {
 	return filepath.Join(b.root, "buckets", bucket, hex.EncodeToString(sum[:])+".json")
 }
 
-func (b *dirBackend) create() (blobWriter, error) {
+func (b *dirBackend) create(int64) (blobWriter, error) {
 	f, err := os.CreateTemp(filepath.Join(b.root, "tmp"), "body-*")
 	if err != nil {
 		return nil, err

@@ -34,7 +34,7 @@ func forbidOverwrite(r *http.Request) bool {
 // receive streams the request body into a new blob, hashing it on the way,
 // and checks Content-MD5 when the request carries one.
 func (s *Server) receive(q *request) (segment, *digester, *ossError) {
-	w, err := s.st.be.create()
+	w, err := s.st.be.create(q.r.ContentLength)
 	if err != nil {
 		return segment{}, nil, errInternal(err)
 	}

@@ -67,7 +67,7 @@ func (s *Server) copyRange(o *object, off, n int64) (segment, *digester, error) 
 		return segment{}, nil, err
 	}
 	defer closeAll()
-	w, err := s.st.be.create()
+	w, err := s.st.be.create(n)
 	if err != nil {
 		return segment{}, nil, err
 	}
