@@ -82,9 +82,13 @@ func (sh *shaper) throttle(down bool, n int) {
 	if down {
 		next = &sh.downNext
 	}
-	now := time.Now()
-	if next.Before(now) {
-		*next = now
+	// An idle direction starts from now; but a sleeper woken late (a
+	// loaded machine's timers) must not leave the link idle for good: the
+	// schedule may lag the clock by shapeBurst, a token bucket's depth (tc
+	// tbf's burst), and the next bytes catch up. The rate over any
+	// stretch longer than that is still bps.
+	if floor := time.Now().Add(-shapeBurst); next.Before(floor) {
+		*next = floor
 	}
 	*next = next.Add(time.Duration(float64(n) / float64(sh.bps) * float64(time.Second)))
 	wait := time.Until(*next)
@@ -95,6 +99,10 @@ func (sh *shaper) throttle(down bool, n int) {
 }
 
 const shapeChunk = 32 << 10
+
+// shapeBurst is how far behind the clock a direction's schedule may fall
+// (see throttle): 2 ms, 240 KiB at 120 MiB/s.
+const shapeBurst = 2 * time.Millisecond
 
 type shapedBody struct {
 	io.ReadCloser
