@@ -41,8 +41,9 @@ func (l *requestLog) count(op string) int {
 // writes without the kernel's page cache (fs/directwrite.go): `dd bs=1M` of
 // 8 MiB is 8 WRITE requests and no GETXATTR (the page cache path asked for
 // security.capability before every write: 8 more), and the file holds
-// the bytes. An O_RDWR descriptor still goes through the page cache: its
-// writes are readable through mmap at once.
+// the bytes. A reader open meanwhile sees what was written (the kernel
+// drops its cached pages of the range). An O_RDWR descriptor still goes
+// through the page cache.
 func TestWriteOnlyBypassesPageCache(t *testing.T) {
 	var trace requestLog
 	e := newEnv(t, config{fs: func(o *ossfs.Options) {
@@ -53,6 +54,37 @@ func TestWriteOnlyBypassesPageCache(t *testing.T) {
 	if w, x := trace.count("WRITE"), trace.count("GETXATTR"); w != 8 || x != 0 {
 		t.Errorf("dd of 8 MiB in 1 MiB writes: %d WRITE and %d GETXATTR requests, want 8 and 0", w, x)
 	}
+	// A reader's cached pages of a range written through a write-only
+	// descriptor are dropped: the reader sees the new bytes, as it did
+	// when the write went through the page cache.
+	e.sh(`printf old-old-old > shared`)
+	r, err := os.Open(e.p("shared"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	readAt := func(when, want string) {
+		t.Helper()
+		buf := make([]byte, 64)
+		n, _ := r.ReadAt(buf, 0)
+		if string(buf[:n]) != want {
+			t.Errorf("reader %s: %q, want %q", when, buf[:n], want)
+		}
+	}
+	readAt("before the write", "old-old-old")
+	w, err := os.OpenFile(e.p("shared"), os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.WriteAt([]byte("NEW"), 0); err != nil {
+		t.Fatal(err)
+	}
+	readAt("after the write", "NEW-old-old")
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	readAt("after the writer's close", "NEW-old-old")
+
 	// O_RDWR: the page cache path, so a shared mapping sees the write.
 	e.sh(`printf hello > rw`)
 	f, err := os.OpenFile(e.p("rw"), os.O_RDWR, 0)
