@@ -360,7 +360,7 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uin
 		return nil, 0, n.f.errno("open", key, err)
 	}
 	n.mu.Lock()
-	n.paged = "" // writes go through the page cache; the next read open drops it
+	n.paged = "" // O_RDWR writes go through the page cache; the next read open drops it
 	staged, before := n.stage != nil, n.size
 	n.mu.Unlock()
 	if errno := n.acquire(ctxFor(ctx, true), !trunc, trunc); errno != 0 {
