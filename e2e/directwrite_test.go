@@ -1,35 +1,20 @@
 package e2e
 
 import (
-	"bytes"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	ossfs "github.com/ossfs/ossfs/fs"
 )
 
-// requestLog collects go-fuse's request trace (Options.Debug).
-type requestLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *requestLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-// count returns how many requests of opcode op the kernel sent.
-func (l *requestLog) count(op string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+// requests returns how many requests of opcode op go-fuse's trace
+// (Options.Debug) shows the kernel sent.
+func requests(trace string, op string) int {
 	n := 0
-	for _, line := range strings.Split(l.buf.String(), "\n") {
+	for _, line := range strings.Split(trace, "\n") {
 		if strings.Contains(line, "rx ") && strings.Contains(line, ": "+op+" ") {
 			n++
 		}
@@ -45,13 +30,13 @@ func (l *requestLog) count(op string) int {
 // drops its cached pages of the range). An O_RDWR descriptor still goes
 // through the page cache.
 func TestWriteOnlyBypassesPageCache(t *testing.T) {
-	var trace requestLog
+	var trace lockedBuffer
 	e := newEnv(t, config{fs: func(o *ossfs.Options) {
 		o.Debug = true
 		o.Logger = slog.New(slog.NewTextHandler(&trace, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}})
 	e.sh(`dd if=/dev/urandom of=/tmp/dw.$$ bs=1M count=8 status=none && dd if=/tmp/dw.$$ of=big bs=1M status=none && cmp /tmp/dw.$$ big && rm /tmp/dw.$$`)
-	if w, x := trace.count("WRITE"), trace.count("GETXATTR"); w != 8 || x != 0 {
+	if w, x := requests(trace.String(), "WRITE"), requests(trace.String(), "GETXATTR"); w != 8 || x != 0 {
 		t.Errorf("dd of 8 MiB in 1 MiB writes: %d WRITE and %d GETXATTR requests, want 8 and 0", w, x)
 	}
 	// A reader's cached pages of a range written through a write-only
