@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	ossfs "github.com/ossfs/ossfs/fs"
@@ -26,9 +27,9 @@ func requests(trace string, op string) int {
 // writes without the kernel's page cache (fs/directwrite.go): `dd bs=1M` of
 // 8 MiB is 8 WRITE requests and no GETXATTR (the page cache path asked for
 // security.capability before every write: 8 more), and the file holds
-// the bytes. A reader open meanwhile sees what was written (the kernel
-// drops its cached pages of the range). An O_RDWR descriptor still goes
-// through the page cache.
+// the bytes. A reader's mapping shows what was written (the kernel drops
+// its cached pages of the range). An O_RDWR descriptor still goes through
+// the page cache.
 func TestWriteOnlyBypassesPageCache(t *testing.T) {
 	var trace lockedBuffer
 	e := newEnv(t, config{fs: func(o *ossfs.Options) {
@@ -39,24 +40,23 @@ func TestWriteOnlyBypassesPageCache(t *testing.T) {
 	if w, x := requests(trace.String(), "WRITE"), requests(trace.String(), "GETXATTR"); w != 8 || x != 0 {
 		t.Errorf("dd of 8 MiB in 1 MiB writes: %d WRITE and %d GETXATTR requests, want 8 and 0", w, x)
 	}
-	// A reader's cached pages of a range written through a write-only
-	// descriptor are dropped: the reader sees the new bytes, as it did
-	// when the write went through the page cache.
+	// A reader's mapping of a range written through a write-only
+	// descriptor shows the new bytes: the kernel drops its cached pages of
+	// the range (a mapping is served from them without asking ossfs).
 	e.sh(`printf old-old-old > shared`)
 	r, err := os.Open(e.p("shared"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	readAt := func(when, want string) {
-		t.Helper()
-		buf := make([]byte, 64)
-		n, _ := r.ReadAt(buf, 0)
-		if string(buf[:n]) != want {
-			t.Errorf("reader %s: %q, want %q", when, buf[:n], want)
-		}
+	m, err := syscall.Mmap(int(r.Fd()), 0, 11, syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		t.Fatal(err)
 	}
-	readAt("before the write", "old-old-old")
+	defer syscall.Munmap(m)
+	if string(m) != "old-old-old" {
+		t.Fatalf("mapping before the write: %q", m)
+	}
 	w, err := os.OpenFile(e.p("shared"), os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -64,14 +64,17 @@ func TestWriteOnlyBypassesPageCache(t *testing.T) {
 	if _, err := w.WriteAt([]byte("NEW"), 0); err != nil {
 		t.Fatal(err)
 	}
-	readAt("after the write", "NEW-old-old")
+	if string(m) != "NEW-old-old" {
+		t.Errorf("mapping after the write: %q, want NEW-old-old", m)
+	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	readAt("after the writer's close", "NEW-old-old")
 
-	// O_RDWR: the page cache path, so a shared mapping sees the write.
+	// O_RDWR keeps the page cache path: the kernel asks for
+	// security.capability before the write, as before.
 	e.sh(`printf hello > rw`)
+	before := requests(trace.String(), "GETXATTR")
 	f, err := os.OpenFile(e.p("rw"), os.O_RDWR, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -80,17 +83,22 @@ func TestWriteOnlyBypassesPageCache(t *testing.T) {
 	if _, err := f.WriteAt([]byte("J"), 0); err != nil {
 		t.Fatal(err)
 	}
+	if n := requests(trace.String(), "GETXATTR") - before; n != 1 {
+		t.Errorf("an O_RDWR write made %d GETXATTR requests, want 1 (the page cache path)", n)
+	}
 	if got := e.sh(`cat rw`); got != "Jello" {
 		t.Errorf("after an O_RDWR write: %q, want Jello", got)
 	}
 }
 
 // TestWriteDropsSetID: an unprivileged write drops the set-user-ID bit,
-// and the set-group-ID bit of a group-executable file, as on a local file
-// system, through a write-only descriptor (the kernel leaves it to ossfs
-// there, fs/directwrite.go) and an O_RDWR one; the modes are stored (a
-// remount shows them). Root's writes keep the bits, and so does a
-// set-group-ID file without group execute.
+// and the set-group-ID bit of a group-executable file, through a
+// write-only descriptor (the kernel leaves it to ossfs there,
+// fs/directwrite.go) and an O_RDWR one, into an existing file (staged)
+// and into the user's own file rewritten from the start (streamed); the
+// modes are stored (a remount shows them). Root's writes keep the bits,
+// and so does a set-group-ID file without group execute (as the kernel's
+// FUSE code did).
 func TestWriteDropsSetID(t *testing.T) {
 	needRoot(t, "a write by another user")
 	cfg := config{fs: func(o *ossfs.Options) { o.AllowOther = true }}
@@ -99,7 +107,10 @@ func TestWriteDropsSetID(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.sh(`for f in wo rw gx nogx root; do echo a > $f; done
-		chmod 4777 wo rw root && chmod 2777 gx && chmod 2766 nogx`)
+		chmod 4777 wo rw root && chmod 2777 gx && chmod 2766 nogx && mkdir pub && chmod 1777 pub`)
+	if out, err := asUser("sh", "-c", `echo a > "$1" && chmod 4755 "$1" && head -c 300000 /dev/zero > "$1"`, "sh", e.p("pub/own")); err != nil {
+		t.Fatalf("uid 65534 rewriting its own set-user-ID file: %v\n%s", err, out)
+	}
 	for _, c := range []struct{ name, script string }{
 		{"wo", `echo b >> "$1"`},             // O_WRONLY|O_APPEND
 		{"rw", `exec 3<>"$1"; printf b >&3`}, // O_RDWR
@@ -111,8 +122,8 @@ func TestWriteDropsSetID(t *testing.T) {
 		}
 	}
 	e.sh(`echo b >> root`)
-	const want = "wo 777\nrw 777\ngx 777\nnogx 2766\nroot 4777\n"
-	const script = `stat -c '%n %a' wo rw gx nogx root`
+	const want = "wo 777\nrw 777\ngx 777\nnogx 2766\nroot 4777\npub/own 755 300000\n"
+	const script = `stat -c '%n %a' wo rw gx nogx root && stat -c '%n %a %s' pub/own`
 	if got := e.sh(script); got != want {
 		t.Errorf("modes after the writes:\n%s\nwant:\n%s", got, want)
 	}

@@ -83,10 +83,14 @@ func (f *fsys) killsSetID(ctx context.Context) bool {
 }
 
 // dropSetID clears the set-user-ID bit, and the set-group-ID bit of a
-// group-executable file (without group execute it marks mandatory
-// locking, which a write keeps), as the kernel's own write path does
-// (should_remove_suid), and stores the mode with the file's next upload.
-// The kernel is told its cached mode is stale.
+// group-executable file, and stores the mode (with the file's upload, or
+// at once by a metadata copy when nothing is written yet). That is the
+// rule the kernel's FUSE page cache path applied through a chmod
+// (fuse_setattr), which ossfs keeps for both paths; a local file system
+// (setattr_should_drop_sgid) also drops a set-group-ID bit without group
+// execute when the writer is not in the file's group, which a FUSE file
+// system cannot tell (it is not given the writer's groups). The kernel is
+// told its cached mode is stale.
 func (n *fileNode) dropSetID(ctx context.Context) syscall.Errno {
 	a := n.attrs()
 	drop := uint32(0)
