@@ -41,9 +41,7 @@ func writeOpenFlags(flags uint32) uint32 {
 }
 
 // setIDFS marks the writes whose caller may not keep the set-ID bits
-// (FUSE_WRITE_KILL_SUIDGID: it lacks CAP_FSETID) by their request's cancel
-// channel, which the bridge passes on as the Write context's Cancel (as
-// namingFS does for getattr).
+// (FUSE_WRITE_KILL_SUIDGID: it lacks CAP_FSETID; requestMarks).
 type setIDFS struct {
 	fuse.RawFileSystem
 	f *fsys
@@ -52,34 +50,17 @@ type setIDFS struct {
 // Writev is how go-fuse delivers every WRITE (Write only when Writev
 // answers ENOSYS).
 func (w setIDFS) Writev(cancel <-chan struct{}, in *fuse.WriteIn, data [][]byte) (uint32, fuse.Status) {
-	defer w.mark(cancel, in)()
+	if in.WriteFlags&fuse.WRITE_KILL_SUIDGID != 0 {
+		defer w.f.killSetID.mark(cancel)()
+	}
 	return w.RawFileSystem.Writev(cancel, in, data)
 }
 
 func (w setIDFS) Write(cancel <-chan struct{}, in *fuse.WriteIn, data []byte) (uint32, fuse.Status) {
-	defer w.mark(cancel, in)()
+	if in.WriteFlags&fuse.WRITE_KILL_SUIDGID != 0 {
+		defer w.f.killSetID.mark(cancel)()
+	}
 	return w.RawFileSystem.Write(cancel, in, data)
-}
-
-// mark notes a write that carries FUSE_WRITE_KILL_SUIDGID, and returns
-// what forgets it.
-func (w setIDFS) mark(cancel <-chan struct{}, in *fuse.WriteIn) func() {
-	if in.WriteFlags&fuse.WRITE_KILL_SUIDGID == 0 || cancel == nil {
-		return func() {}
-	}
-	w.f.killSetID.Store(cancel, struct{}{})
-	return func() { w.f.killSetID.Delete(cancel) }
-}
-
-// killsSetID reports whether the write whose context is ctx must drop the
-// file's set-ID bits (see setIDFS).
-func (f *fsys) killsSetID(ctx context.Context) bool {
-	c, ok := ctx.(*fuse.Context)
-	if !ok || c.Cancel == nil {
-		return false
-	}
-	_, kill := f.killSetID.Load(c.Cancel)
-	return kill
 }
 
 // dropSetID clears the set-user-ID bit, and the set-group-ID bit of a

@@ -146,7 +146,7 @@ func (h *fileHandle) Write(ctx context.Context, data []byte, off int64) (uint32,
 		return 0, syscall.EBADF
 	}
 	n := h.n
-	if n.f.killsSetID(ctx) {
+	if n.f.killSetID.marked(ctx) {
 		// Before the bytes land, as the kernel's page cache path did.
 		if errno := n.dropSetID(ctx); errno != 0 {
 			return 0, errno

@@ -47,12 +47,12 @@ type fsys struct {
 	// legacyTexts keeps the texts of links written by ossfs 1.x
 	// (legacylink.go), each with the version it was read from.
 	legacyTexts *lru.Cache[string, legacyText]
-	// namedFH holds the cancel channels of the getattrs in progress whose
-	// file handle the kernel named (getattrfh.go).
-	namedFH sync.Map
-	// killSetID holds the cancel channels of the writes in progress that
-	// must drop the file's set-ID bits (directwrite.go).
-	killSetID sync.Map
+	// namedFH marks the getattrs in progress whose file handle the kernel
+	// named (getattrfh.go).
+	namedFH requestMarks
+	// killSetID marks the writes in progress that must drop the file's
+	// set-ID bits (directwrite.go).
+	killSetID requestMarks
 }
 
 // pendingGroup counts operations in progress and lets a caller wait for
